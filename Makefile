@@ -1,0 +1,46 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app residency
+PYBABEL := $(VENV)/bin/pybabel
+PORT ?= 5000
+TRANSLATIONS := residency/translations
+
+.PHONY: install run test test-sqlite test-postgres translations extract-messages seed migrate clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed translations
+
+# Compiled catalogues are build output, made from the .po files on every install.
+translations: $(VENV)/.installed
+	@$(PYBABEL) compile --use-fuzzy --statistics -d $(TRANSLATIONS)
+
+extract-messages: $(VENV)/.installed
+	$(PYBABEL) extract -F babel.cfg -k _l -k lazy_gettext -o $(TRANSLATIONS)/messages.pot --no-location --sort-output .
+	$(PYBABEL) update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-wrap --ignore-obsolete
+
+migrate: install
+	$(FLASK) db upgrade
+
+seed: migrate
+	$(FLASK) seed-demo --if-empty
+
+# Web server (gunicorn), scheduler and a development mail sink; Ctrl-C stops all.
+run: seed
+	PORT=$(PORT) $(PY) -m residency.devserver
+
+test: install
+	env -u TEST_DATABASE_URL $(PY) -m pytest -q
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "== again on PostgreSQL ($$TEST_DATABASE_URL)"; \
+		$(PY) -m pytest -q; \
+	fi
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

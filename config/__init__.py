@@ -1,0 +1,115 @@
+"""Settings per environment.
+
+``load(app, name)`` applies a settings class and then every ``RESIDENCY_*``
+environment variable (``RESIDENCY_MAIL_SERVER=smtp.example.org`` sets
+``MAIL_SERVER``). It is called by the app factory, never at import time.
+"""
+from __future__ import annotations
+
+import json
+import os
+from datetime import timedelta
+
+DEFAULT_SECRET_KEY = "dev-only-not-secret"
+
+
+class Base:
+    ENV_NAME = "base"
+    SECRET_KEY = DEFAULT_SECRET_KEY
+    SQLALCHEMY_DATABASE_URI = "sqlite:///residency.sqlite3"  # relative to instance/
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = False
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None  # a form left open all afternoon must still submit
+
+    LANGUAGES = ["en", "nb", "sv"]
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+
+    MAIL_SERVER = "127.0.0.1"
+    MAIL_PORT = 8025
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_DEFAULT_SENDER = "Nordic Residency Exchange <no-reply@residency.test>"
+    MAIL_TIMEOUT = 10
+    # Where the development mail sink files what it receives.
+    MAIL_SINK_DIR = "mail"
+
+    OUTBOX_MAX_ATTEMPTS = 6
+    OUTBOX_BACKOFF_SECONDS = 60  # doubles after each failed attempt
+    OUTBOX_BATCH_SIZE = 200
+
+    PASSWORD_HASH_METHOD = "scrypt"
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_FAILURE_WINDOW_MINUTES = 15
+    INVITATION_DAYS = 7
+    PASSWORD_RESET_MINUTES = 60
+
+    PUBLIC_BASE_URL = "http://localhost:5000"
+    LOG_JSON = True
+
+
+class Development(Base):
+    ENV_NAME = "development"
+
+
+class Testing(Base):
+    ENV_NAME = "testing"
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    MAIL_PORT = 2525
+    LOG_JSON = False
+    # Fast hashing keeps hundreds of logins in the suite quick; production uses scrypt.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+    WTF_CSRF_ENABLED = False  # tests that check CSRF switch it back on
+
+
+class Production(Base):
+    ENV_NAME = "production"
+    SECRET_KEY = None
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    MAIL_PORT = 25
+
+
+ENVIRONMENTS = {
+    "development": Development,
+    "testing": Testing,
+    "production": Production,
+}
+
+PREFIX = "RESIDENCY_"
+
+
+def _coerce(raw: str, current):
+    """Read an environment value as the type of the setting it overrides."""
+    if isinstance(current, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(current, int) and not isinstance(current, bool):
+        return int(raw)
+    if isinstance(current, (list, dict)):
+        return json.loads(raw)
+    if isinstance(current, timedelta):
+        return timedelta(seconds=int(raw))
+    return raw
+
+
+def load(app, name: str | None = None, environ=None) -> None:
+    """Apply the settings class for ``name`` and the RESIDENCY_* overrides."""
+    environ = os.environ if environ is None else environ
+    name = name or environ.get("RESIDENCY_ENV", "development")
+    if name not in ENVIRONMENTS:
+        raise RuntimeError(f"Unknown RESIDENCY_ENV {name!r}; use one of {sorted(ENVIRONMENTS)}")
+    app.config.from_object(ENVIRONMENTS[name])
+    for key, raw in environ.items():
+        if key.startswith(PREFIX) and key != "RESIDENCY_ENV":
+            setting = key[len(PREFIX):]
+            app.config[setting] = _coerce(raw, app.config.get(setting))

@@ -1,0 +1,51 @@
+"""Nordic Residency Exchange: the app factory.
+
+Nothing happens at import time; ``create_app`` reads settings, binds the
+extensions and registers every blueprint.
+"""
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+TEMPLATES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "templates")
+
+
+def create_app(config_name: str | None = None, overrides: dict | None = None) -> Flask:
+    import config as settings
+
+    from . import cli, i18n, logs, web
+    from .extensions import csrf, db, login_manager, mail, migrate
+
+    app = Flask(__name__, template_folder=TEMPLATES, instance_relative_config=True)
+    settings.load(app, config_name)
+    if overrides:
+        app.config.update(overrides)
+    _check_production(app, settings.DEFAULT_SECRET_KEY)
+    os.makedirs(app.instance_path, exist_ok=True)
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
+        # A relative SQLite path lives in the instance folder, whatever the working directory.
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, uri[len("sqlite:///"):])
+
+    logs.init_app(app)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(TEMPLATES), "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    mail.init_app(app)
+    login_manager.init_app(app)
+    i18n.init_app(app)
+    web.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+def _check_production(app: Flask, default_key: str) -> None:
+    if app.config.get("ENV_NAME") != "production":
+        return
+    key = app.config.get("SECRET_KEY")
+    if not key or key == default_key or len(key) < 32:
+        raise RuntimeError(
+            "Refusing to start in production without a secret key: set RESIDENCY_SECRET_KEY to a random string of 32 characters or more."
+        )

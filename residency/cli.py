@@ -1,0 +1,55 @@
+"""Flask commands: seed-demo, scheduler, deliver-outbox, mail-sink."""
+from __future__ import annotations
+
+import logging
+import os
+
+import click
+from flask import current_app
+
+
+def init_app(app) -> None:
+    app.cli.add_command(seed_demo)
+    app.cli.add_command(scheduler)
+    app.cli.add_command(deliver_outbox)
+    app.cli.add_command(mail_sink)
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Seed only when the database has no organisations.")
+def seed_demo(if_empty: bool) -> None:
+    """Seed the demo programme: real clusters, hubs and funders, fictional startups, demo logins."""
+    from .demo import seed, seeded
+
+    if if_empty and seeded():
+        click.echo("Demo programme already present; nothing to do.")
+        return
+    seed()
+    click.echo("Demo programme seeded. Every demo login uses the password 'residency-demo'.")
+
+
+@click.command("scheduler")
+def scheduler() -> None:
+    """Run the periodic jobs (APScheduler BlockingScheduler) in this process."""
+    from .scheduling import run_scheduler
+
+    run_scheduler(current_app._get_current_object())
+
+
+@click.command("deliver-outbox")
+def deliver_outbox() -> None:
+    """Send queued e-mails that are due, once."""
+    from .outbox import deliver_due
+
+    click.echo(deliver_due())
+
+
+@click.command("mail-sink")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=None, type=int)
+def mail_sink(host: str, port: int | None) -> None:
+    """A development SMTP server that files what it receives in instance/mail/."""
+    from .mailsink import serve
+
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    serve(host, port or current_app.config["MAIL_PORT"], os.path.join(current_app.instance_path, current_app.config["MAIL_SINK_DIR"]))

@@ -1,0 +1,20 @@
+"""All models, imported so that Alembic and the app see one metadata."""
+from .accounts import (  # noqa: F401
+    COUNTRIES,
+    LANGUAGES,
+    ORGANISATION_KINDS,
+    ROLE_BY_KIND,
+    TRACKS,
+    Invitation,
+    JoinRequest,
+    LoginFailure,
+    Membership,
+    Organisation,
+    PasswordReset,
+    User,
+)
+from .applications import APPLICATION_STATES, Application  # noqa: F401
+from .audit import StatusChange  # noqa: F401
+from .base import UTCDateTime, utcnow  # noqa: F401
+from .outbox import OutboxMessage  # noqa: F401
+from .programme import CALL_STATES, Call, Criterion, HubCapacity, Route, route_funder  # noqa: F401

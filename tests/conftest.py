@@ -1,0 +1,133 @@
+"""Fixtures for the whole suite.
+
+The suite runs on SQLite, and on PostgreSQL when TEST_DATABASE_URL is set. The
+schema is built by the migrations (so they are exercised on every run) and
+emptied after each test.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event, text
+
+from residency import create_app
+from residency.extensions import db
+
+from . import factories
+
+PASSWORD = factories.PASSWORD
+
+
+def database_url() -> str:
+    return os.environ.get("TEST_DATABASE_URL") or "sqlite:///" + os.path.join(tempfile.mkdtemp(prefix="residency-test-"), "test.sqlite3")
+
+
+def on_postgres() -> bool:
+    return bool(os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"))
+
+
+def pytest_collection_modifyitems(config, items):
+    # PostgreSQL-only tests (row locks, real concurrency) run in the PostgreSQL
+    # pass that `make test` and CI always make; on SQLite they are deselected,
+    # not skipped, so a missing database can never hide behind a skip.
+    if on_postgres():
+        return
+    keep, drop = [], []
+    for item in items:
+        (drop if item.get_closest_marker("postgres") else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+def reset_schema(url: str) -> None:
+    """Drop everything so the migrations start from empty."""
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app():
+    url = database_url()
+    reset_schema(url)
+    app = create_app("testing", overrides={"SQLALCHEMY_DATABASE_URI": url, "SERVER_NAME": None})
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(app):
+    ctx = app.app_context()
+    ctx.push()
+    try:
+        yield
+    finally:
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+        ctx.pop()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make(app):
+    """Factories bound to the test database: make.user(...), make.call(...)."""
+    return factories.Factories()
+
+
+@pytest.fixture
+def login(client):
+    def do(user, password: str = PASSWORD):
+        client.post("/account/logout")
+        response = client.post("/account/login", data={"email": user.email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return client
+
+    return do
+
+
+@pytest.fixture
+def count_queries(app):
+    """with count_queries() as counted: ...; counted.n is the number of SQL statements."""
+
+    @contextmanager
+    def counting():
+        class Counter:
+            n = 0
+            statements: list = []
+
+        counter = Counter()
+        counter.statements = []
+
+        def before(conn, cursor, statement, parameters, context, executemany):
+            counter.n += 1
+            counter.statements.append(statement)
+
+        engine = db.engine
+        event.listen(engine, "before_cursor_execute", before)
+        try:
+            yield counter
+        finally:
+            event.remove(engine, "before_cursor_execute", before)
+
+    return counting
