@@ -40,6 +40,8 @@ class Base:
     MAIL_PASSWORD = None
     MAIL_DEFAULT_SENDER = "Nordic Residency Exchange <no-reply@residency.test>"
     MAIL_TIMEOUT = 10
+    # Tests deliver to a real SMTP server on loopback, so sending is never suppressed.
+    MAIL_SUPPRESS_SEND = False
     # Where the development mail sink files what it receives.
     MAIL_SINK_DIR = "mail"
 

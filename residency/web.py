@@ -48,7 +48,8 @@ def init_app(app) -> None:
     @app.context_processor
     def shared():
         dashboards = []
-        if current_user.is_authenticated:
+        # E-mails render outside a request, where there is no user.
+        if current_user and current_user.is_authenticated:
             held = current_user.roles()
             dashboards = [(endpoint, label) for role, endpoint, label in DASHBOARDS if role in held]
         return {"dashboards": dashboards, "languages": app.config["LANGUAGES"]}

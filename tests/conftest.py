@@ -131,3 +131,46 @@ def count_queries(app):
             event.remove(engine, "before_cursor_execute", before)
 
     return counting
+
+
+@pytest.fixture
+def smtp_server(app):
+    """A real SMTP server on loopback (aiosmtpd); ``.messages`` holds what it received."""
+    import email
+    import email.policy
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    class Collector:
+        def __init__(self):
+            self.messages = []
+
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802
+            self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+            return "250 OK"
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    handler = Collector()
+    handler.port = port
+    handler.controller = None
+
+    def start():
+        handler.controller = Controller(handler, hostname="127.0.0.1", port=port)
+        handler.controller.start()
+
+    def stop():
+        if handler.controller is not None:
+            handler.controller.stop()
+            handler.controller = None
+
+    handler.start, handler.stop = start, stop
+    state = app.extensions["mail"]
+    saved = (state.server, state.port)
+    state.server, state.port = "127.0.0.1", port
+    start()
+    yield handler
+    stop()
+    state.server, state.port = saved

@@ -1,7 +1,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from ..validators import EmailAddress
 
 PASSWORD_RULE = Length(min=10, max=200, message=_l("Use at least 10 characters."))
 
@@ -9,7 +11,7 @@ PASSWORD_RULE = Length(min=10, max=200, message=_l("Use at least 10 characters."
 class RegisterForm(FlaskForm):
     name = StringField(_l("Your name"), validators=[DataRequired(_l("Enter your name.")), Length(max=200)])
     email = EmailField(_l("E-mail"), validators=[DataRequired(_l("Enter your e-mail address.")),
-                                                 Email(_l("Enter an e-mail address like name@example.com."))])
+                                                 EmailAddress()])
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Choose a password.")), PASSWORD_RULE])
     confirm = PasswordField(_l("Repeat the password"), validators=[
         DataRequired(_l("Repeat the password.")), EqualTo("password", _l("The two passwords differ."))])
@@ -23,7 +25,7 @@ class LoginForm(FlaskForm):
 
 class ForgotForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(_l("Enter your e-mail address.")),
-                                                 Email(_l("Enter an e-mail address like name@example.com."))])
+                                                 EmailAddress()])
 
 
 class ResetForm(FlaskForm):

@@ -1,0 +1,52 @@
+"""The demo seed and the scheduler's job list."""
+from sqlalchemy import func, select
+
+from residency import jobs, programme
+from residency.demo import DEMO_LOGINS, PASSWORD, seed, seeded
+from residency.extensions import db
+from residency.models import Application, Call, Organisation, Route, User, utcnow
+from residency.orgnumbers import check
+from residency.scheduling import build_scheduler
+
+
+def test_demo_has_the_real_actors_valid_numbers_and_the_demo_logins(app):
+    assert not seeded()
+    seed()
+    assert seeded()
+    names = set(db.session.scalars(select(Organisation.name)))
+    assert {"Oslo Cancer Cluster", "The Life Science Cluster", "Norway Health Tech", "Medicon Valley Alliance",
+            "AstraZeneca BioVentureHub", "Oslo Cancer Cluster Innovation Park", "Innovation Norway", "Vinnova"} <= names
+    with app.test_request_context():
+        for org in db.session.scalars(select(Organisation)):
+            assert check(org.country, org.org_number) == org.org_number
+    for email, _role, org_name in DEMO_LOGINS:
+        user = db.session.scalar(select(User).where(User.email == email))
+        assert user.check_password(PASSWORD)
+        assert org_name in {o.name for o in user.organisations()}
+    routes = {(r.home_country, r.host_hub.name, r.cluster.name) for r in db.session.scalars(select(Route))}
+    assert ("NO", "AstraZeneca BioVentureHub", "Oslo Cancer Cluster") in routes
+    now = utcnow()
+    calls = list(db.session.scalars(select(Call)))
+    assert any(c.is_open(now) for c in calls) and any(c.status == "closed" for c in calls)
+    assert db.session.scalar(select(func.count()).select_from(Application).where(Application.status == "submitted")) >= 1
+
+
+def test_close_calls_job_closes_only_calls_past_their_closing_time(app, make):
+    from datetime import timedelta
+
+    now = utcnow()
+    due = make.call(opens_at=now - timedelta(days=5), closes_at=now + timedelta(hours=1))
+    later = make.call(opens_at=now - timedelta(days=5), closes_at=now + timedelta(days=3))
+    assert programme.close_due_calls(now=now + timedelta(hours=2)) == 1
+    db.session.expire_all()
+    assert (db.session.get(Call, due.id).status, db.session.get(Call, later.id).status) == ("closed", "published")
+    assert programme.close_due_calls(now=now + timedelta(hours=2)) == 0
+
+
+def test_every_job_is_scheduled_and_runs_at_start(app):
+    sched = build_scheduler(app)
+    scheduled = {job.id: job for job in sched.get_jobs()}
+    assert set(scheduled) == {j.name for j in jobs.JOBS}
+    for job in jobs.JOBS:
+        assert scheduled[job.name].trigger.interval.total_seconds() == job.seconds
+        assert scheduled[job.name].next_run_time is not None  # runs once at start

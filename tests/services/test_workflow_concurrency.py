@@ -1,0 +1,67 @@
+"""Two people acting on the same record at once: exactly one wins (PostgreSQL, real sessions)."""
+import threading
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from residency import workflow
+from residency.errors import Conflict
+from residency.extensions import db
+from residency.models import Application, StatusChange
+
+pytestmark = pytest.mark.postgres
+
+
+def _race(app, application_id, actor_ids, action, hold=0.3):
+    barrier = threading.Barrier(len(actor_ids))
+    results = {}
+
+    def act(actor_id):
+        with app.app_context():
+            from residency.models import User
+
+            try:
+                record = db.session.get(Application, application_id)
+                actor = db.session.get(User, actor_id)
+                barrier.wait()
+                workflow.perform(record, action, actor)
+                time.sleep(hold)  # keep the row lock while the others try
+                db.session.commit()
+                results[actor_id] = "won"
+            except Conflict as refusal:
+                db.session.rollback()
+                results[actor_id] = str(refusal.message)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=act, args=(a,)) for a in actor_ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    return results
+
+
+def test_two_staff_starting_review_at_once_exactly_one_wins(app, make):
+    application = make.application(status="submitted")
+    cluster = application.call.route.cluster
+    staff = [make.user(org=cluster).id for _ in range(2)]
+    results = _race(app, application.id, staff, "start_review")
+    assert sorted(v == "won" for v in results.values()) == [False, True]
+    loser = next(v for v in results.values() if v != "won")
+    assert "cannot be done now" in loser
+    changes = db.session.scalar(select(func.count()).select_from(StatusChange).where(
+        StatusChange.workflow == "application", StatusChange.action == "start_review"))
+    assert changes == 1
+
+
+def test_eight_members_withdrawing_at_once_write_one_audit_row(app, make):
+    application = make.application(status="submitted")
+    members = [make.user(org=application.startup).id for _ in range(8)]
+    results = _race(app, application.id, members, "withdraw", hold=0.05)
+    assert list(results.values()).count("won") == 1
+    db.session.expire_all()
+    assert db.session.get(Application, application.id).status == "withdrawn"
+    assert db.session.scalar(select(func.count()).select_from(StatusChange).where(
+        StatusChange.workflow == "application", StatusChange.action == "withdraw")) == 1

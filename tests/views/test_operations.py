@@ -1,0 +1,72 @@
+"""Health check, error pages that leak nothing, production safety, settings from the environment."""
+import pytest
+
+import config
+from residency import create_app
+
+
+def test_healthz_reports_the_database(client):
+    r = client.get("/healthz")
+    assert r.status_code == 200 and r.get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_healthz_says_when_the_database_is_unreachable():
+    broken = create_app("testing", overrides={"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/none"})
+    r = broken.test_client().get("/healthz")
+    assert r.status_code == 503 and r.get_json()["database"] == "unavailable"
+
+
+def test_404_and_403_pages_say_little(client, make, login):
+    r = client.get("/calls/999999")
+    assert r.status_code == 404 and "Not found" in r.get_data(as_text=True)
+    login(make.member("startup"))
+    r = client.get("/admin/")
+    assert r.status_code == 403 and "Not allowed" in r.get_data(as_text=True)
+
+
+def test_500_page_leaks_nothing():
+    fresh = create_app("testing", overrides={"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+    @fresh.get("/__boom")
+    def boom():
+        raise RuntimeError("secret database password is hunter2")
+
+    r = fresh.test_client().get("/__boom")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 500
+    assert "hunter2" not in html and "Traceback" not in html and "RuntimeError" not in html
+    assert "Something went wrong" in html
+
+
+def test_production_refuses_the_default_secret_key(monkeypatch):
+    monkeypatch.delenv("RESIDENCY_SECRET_KEY", raising=False)
+    with pytest.raises(RuntimeError, match="secret key"):
+        create_app("production", overrides={"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    with pytest.raises(RuntimeError, match="secret key"):
+        create_app("production", overrides={"SECRET_KEY": config.DEFAULT_SECRET_KEY, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    app = create_app("production", overrides={"SECRET_KEY": "x" * 48, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_every_setting_can_come_from_a_residency_variable(monkeypatch):
+    monkeypatch.setenv("RESIDENCY_MAIL_SERVER", "smtp.example.org")
+    monkeypatch.setenv("RESIDENCY_MAIL_PORT", "587")
+    monkeypatch.setenv("RESIDENCY_MAIL_USE_TLS", "true")
+    monkeypatch.setenv("RESIDENCY_SQLALCHEMY_DATABASE_URI", "sqlite://")
+    app = create_app("testing")
+    assert app.config["MAIL_SERVER"] == "smtp.example.org"
+    assert app.config["MAIL_PORT"] == 587 and app.config["MAIL_USE_TLS"] is True
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "sqlite://"
+
+
+def test_responses_carry_security_headers(client):
+    r = client.get("/")
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
+
+
+def test_passwords_never_reach_the_logs(client, make, caplog):
+    user = make.member("startup")
+    caplog.set_level("DEBUG")
+    client.post("/account/login", data={"email": user.email, "password": "a-very-distinct-secret"})
+    assert "a-very-distinct-secret" not in caplog.text
