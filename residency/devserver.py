@@ -18,12 +18,14 @@ def main() -> int:
     venv_bin = os.path.dirname(sys.executable)
     flask = [os.path.join(venv_bin, "flask"), "--app", "residency"]
     env = dict(os.environ)
-    processes = [
-        ("mail sink", subprocess.Popen(flask + ["mail-sink"], env=env)),
+    # The mail sink first, so the scheduler's first delivery run finds it listening.
+    processes = [("mail sink", subprocess.Popen(flask + ["mail-sink"], env=env))]
+    time.sleep(1.0)
+    processes += [
         ("scheduler", subprocess.Popen(flask + ["scheduler"], env=env)),
         ("web", subprocess.Popen(
-            [os.path.join(venv_bin, "gunicorn"), "--bind", f"0.0.0.0:{port}", "--workers", "2",
-             "--access-logfile", "-", "residency:create_app()"], env=env)),
+            [os.path.join(venv_bin, "gunicorn"), "--bind", f"0.0.0.0:{port}", "--workers", "2", "residency:create_app()"],
+            env=env)),
     ]
     time.sleep(1.5)
     print(f"\n  Nordic Residency Exchange is running at http://localhost:{port}/\n")
