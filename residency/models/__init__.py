@@ -13,7 +13,7 @@ from .accounts import (  # noqa: F401
     PasswordReset,
     User,
 )
-from .applications import APPLICATION_STATES, Application  # noqa: F401
+from .applications import APPLICATION_STATES, Application, ApplicationEdit, Attachment, DeadlineExtension  # noqa: F401
 from .audit import StatusChange  # noqa: F401
 from .base import UTCDateTime, utcnow  # noqa: F401
 from .outbox import OutboxMessage  # noqa: F401
