@@ -58,6 +58,9 @@ def init_app(app) -> None:
     app.jinja_env.filters["country_name"] = country_name
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
     app.jinja_env.globals["get_locale"] = get_locale
+    from .applications import field_label
+
+    app.jinja_env.globals["field_label"] = field_label
 
 
 def is_timezone(name: str) -> bool:

@@ -71,6 +71,7 @@ class Workflow:
     model: type | None = None
     relation: Callable | None = None  # (record, user) -> set of roles held on it
     recipients: Callable | None = None  # (record, audience) -> list of users
+    context: Callable | None = None  # (record) -> what the e-mails about it may show
     _index: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self):
@@ -136,11 +137,11 @@ APPLICATION = Workflow(
           notify=(Notify("application_changes_requested", "applicant"),)),
         T("under_review", "request_changes", "changes_requested", roles(CLUSTER), reason_required=True,
           notify=(Notify("application_changes_requested", "applicant"),)),
-        T("changes_requested", "resubmit", "submitted", roles(APPLICANT)),
-        T("draft", "withdraw", "withdrawn", roles(APPLICANT)),
-        T("submitted", "withdraw", "withdrawn", roles(APPLICANT)),
-        T("under_review", "withdraw", "withdrawn", roles(APPLICANT)),
-        T("changes_requested", "withdraw", "withdrawn", roles(APPLICANT)),
+        T("changes_requested", "resubmit", "submitted", roles(APPLICANT), notify=(Notify("application_submitted", "applicant"),)),
+        T("draft", "withdraw", "withdrawn", roles(APPLICANT), reason_required=True),
+        T("submitted", "withdraw", "withdrawn", roles(APPLICANT), reason_required=True),
+        T("under_review", "withdraw", "withdrawn", roles(APPLICANT), reason_required=True),
+        T("changes_requested", "withdraw", "withdrawn", roles(APPLICANT), reason_required=True),
     ),
 )
 
@@ -267,6 +268,20 @@ def _application_recipients(app: Application, audience: str) -> list[User]:
     return _members(org_id)
 
 
+def _application_context(app: Application) -> dict:
+    """A copy of the answers as they were at this moment, for receipts."""
+    from .applications import ALL_FIELDS, values_of
+
+    values = values_of(app)
+    return {
+        "call_title": app.call.title,
+        "startup_name": app.startup.name,
+        "application_id": app.id,
+        "answers": [[key, "" if values[key] is None else str(values[key])] for key in ALL_FIELDS],
+        "attachments": [a.filename for a in app.attachments],
+    }
+
+
 def _call_relation(call: Call, user: User | None) -> set[str]:
     if user is None:
         return {SYSTEM}
@@ -289,6 +304,7 @@ def _members(organisation_id: int) -> list[User]:
 
 
 APPLICATION.model, APPLICATION.relation, APPLICATION.recipients = Application, _application_relation, _application_recipients
+APPLICATION.context = _application_context
 CALL.model, CALL.relation, CALL.recipients = Call, _call_relation, _call_recipients
 
 
@@ -408,6 +424,7 @@ def perform(
                     "from_state": current,
                     "to_state": transition.target,
                     "reason": reason if transition.visible_to_applicant or note.audience != "applicant" else None,
+                    **(wf.context(record) if wf.context else {}),
                 },
                 dedup_key=f"{wf.name}:{record.id}:change-{change.id}:{note.template}:user-{user.id}",
             )

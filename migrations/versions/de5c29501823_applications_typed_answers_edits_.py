@@ -31,9 +31,10 @@ def upgrade():
     sa.ForeignKeyConstraint(['call_id'], ['call.id'], name=op.f('fk_deadline_extension_call_id_call'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['granted_by_id'], ['user_account.id'], name=op.f('fk_deadline_extension_granted_by_id_user_account'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['startup_id'], ['organisation.id'], name=op.f('fk_deadline_extension_startup_id_organisation'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_deadline_extension')),
-    sa.UniqueConstraint('call_id', 'startup_id', name=op.f('uq_deadline_extension_call_id_startup_id'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_deadline_extension'))
     )
+    with op.batch_alter_table('deadline_extension', schema=None) as batch_op:
+        batch_op.create_index('ix_deadline_extension_call_startup', ['call_id', 'startup_id', 'id'], unique=False)
     op.create_table('application_edit',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('application_id', sa.Integer(), nullable=False),
@@ -110,5 +111,8 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_application_edit_application_id'))
 
     op.drop_table('application_edit')
+    with op.batch_alter_table('deadline_extension', schema=None) as batch_op:
+        batch_op.drop_index('ix_deadline_extension_call_startup')
+
     op.drop_table('deadline_extension')
     # ### end Alembic commands ###

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -106,7 +106,10 @@ class Attachment(db.Model):
 
 
 class DeadlineExtension(db.Model):
-    """A later closing time for one startup in one call, granted by a programme administrator."""
+    """A later closing time for one startup in one call, granted by a programme administrator.
+
+    Rows are never updated: each grant is a new row, so the table is the audit
+    trail of extensions and the newest row is the one in force."""
 
     __tablename__ = "deadline_extension"
 
@@ -122,4 +125,4 @@ class DeadlineExtension(db.Model):
     startup: Mapped[Organisation] = relationship()
     granted_by: Mapped[User | None] = relationship()
 
-    __table_args__ = (UniqueConstraint("call_id", "startup_id"),)
+    __table_args__ = (Index("ix_deadline_extension_call_startup", "call_id", "startup_id", "id"),)

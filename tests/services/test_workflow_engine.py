@@ -114,10 +114,10 @@ def test_stale_object_cannot_win_twice(make):
     """Two actors holding the same record: the second sees the first's change and gets 409."""
     app_ = make.application(status="submitted")
     first = make.user(org=app_.startup)
-    workflow.perform(app_, "withdraw", first)
+    workflow.perform(app_, "withdraw", first, reason="We merged with another company")
     db.session.commit()
     with pytest.raises(Conflict):
-        workflow.perform(app_, "withdraw", app_.created_by)
+        workflow.perform(app_, "withdraw", app_.created_by, reason="Same reason")
 
 
 def test_outbox_rows_roll_back_with_the_transition(make):
