@@ -457,3 +457,62 @@ def _country(code: str) -> str:
 def _safe_name(filename: str) -> str:
     name = (filename or "attachment").replace("\\", "/").rsplit("/", 1)[-1].strip()
     return "".join(ch for ch in name if ch.isprintable())[:200] or "attachment"
+
+
+# ------------------------------------------------------------- dashboard
+
+
+@dataclass
+class Overview:
+    application: Application
+    label: str
+    timeline: list
+    next_step: object | None
+    due: datetime | None
+    deadline: datetime
+
+
+def overview(*, startup_ids: list[int], now: datetime | None = None) -> list[Overview]:
+    """Every application of these startups with its applicant-facing label, the
+    timeline the applicant may see, and the next thing to do with its deadline.
+
+    Three queries whatever the number of applications.
+    """
+    now = now or utcnow()
+    if not startup_ids:
+        return []
+    rows = list(db.session.scalars(
+        select(Application).where(Application.startup_id.in_(startup_ids)).order_by(Application.created_at.desc(), Application.id.desc())
+    ).unique())
+    ids = [a.id for a in rows]
+    changes: dict[int, list] = {i: [] for i in ids}
+    if ids:
+        for change in db.session.scalars(select(StatusChange).where(
+                StatusChange.workflow == "application", StatusChange.record_id.in_(ids),
+                StatusChange.visible_to_applicant.is_(True)).order_by(StatusChange.id)):
+            changes[change.record_id].append(change)
+    extensions: dict[tuple, datetime] = {}
+    for call_id, startup_id, closes_at in db.session.execute(
+            select(DeadlineExtension.call_id, DeadlineExtension.startup_id, DeadlineExtension.closes_at)
+            .where(DeadlineExtension.startup_id.in_(startup_ids)).order_by(DeadlineExtension.id)):
+        extensions[(call_id, startup_id)] = closes_at  # newest wins
+    result = []
+    for a in rows:
+        deadline = max(a.call.closes_at, extensions.get((a.call_id, a.startup_id), a.call.closes_at))
+        step, due = _next_step(a, deadline, now)
+        result.append(Overview(a, workflow.APPLICATION.label(a.status, for_applicant=True), changes[a.id], step, due, deadline))
+    return result
+
+
+def _next_step(a: Application, deadline: datetime, now: datetime):
+    if a.status == "draft":
+        if now >= deadline:
+            return _l("The call has closed; this draft can no longer be submitted."), None
+        return _l("Complete and submit the application"), deadline
+    if a.status == "changes_requested":
+        return _l("Answer the change request and resubmit"), a.response_due_at
+    if a.status in ("submitted", "under_review"):
+        return _l("Wait for the cluster's nomination decision"), a.call.nomination_deadline
+    if a.status == "nominated":
+        return _l("Wait for the hub's placement offer"), a.call.decision_deadline
+    return None, None

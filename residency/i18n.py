@@ -90,7 +90,7 @@ def format_in_zone(value: datetime | None, zone: str) -> str:
 def format_day(value: date | None) -> str:
     if value is None:
         return ""
-    return _babel_date(value, format="long", locale=str(get_locale() or "en"))
+    return _babel_date(value, format="d MMMM y", locale=str(get_locale() or "en"))
 
 
 def time_left(deadline: datetime, now: datetime) -> str:

@@ -51,7 +51,7 @@ def running_service(tmp_path):
         try:
             urllib.request.urlopen(base + "/healthz", timeout=1)
             break
-        except (urllib.error.URLError, ConnectionError):
+        except OSError:  # refused, reset or timed out while gunicorn boots
             time.sleep(0.3)
     yield base, tmp_path, log
     os.killpg(proc.pid, signal.SIGINT)
