@@ -45,6 +45,11 @@ class Base:
     # Where the development mail sink files what it receives.
     MAIL_SINK_DIR = "mail"
 
+    # Attachments are at most 10 MB each; a little more gets through so the
+    # applicant reads the plain refusal with their answers kept, not a bare 413.
+    MAX_CONTENT_LENGTH = 25 * 1024 * 1024
+    ATTACHMENT_DIR = None  # default: instance/attachments, outside the web root
+
     OUTBOX_MAX_ATTEMPTS = 6
     OUTBOX_BACKOFF_SECONDS = 60  # doubles after each failed attempt
     OUTBOX_BATCH_SIZE = 200

@@ -13,4 +13,6 @@ def apply_field_errors(form, error: ServiceError) -> None:
         else:
             unplaced.extend(str(m) for m in messages)
     if unplaced or not error.field_errors:
-        form.form_errors.extend(unplaced or [str(error.message)])
+        for message in unplaced or [str(error.message)]:
+            if message not in form.form_errors:
+                form.form_errors.append(message)

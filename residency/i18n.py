@@ -61,6 +61,8 @@ def init_app(app) -> None:
     from .applications import field_label
 
     app.jinja_env.globals["field_label"] = field_label
+    app.jinja_env.filters["field_label_filter"] = field_label
+    app.jinja_env.globals["workflow_label"] = workflow_label
 
 
 def is_timezone(name: str) -> bool:
@@ -107,3 +109,9 @@ def time_left(deadline: datetime, now: datetime) -> str:
 
 
 __all__ = ["format_in_zone", "format_day", "time_left", "is_timezone", "timezone_choices", "get_timezone_name"]
+
+
+def workflow_label(workflow_name: str, state: str, for_applicant: bool) -> str:
+    from .workflow import WORKFLOWS
+
+    return WORKFLOWS[workflow_name].label(state, for_applicant)

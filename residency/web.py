@@ -26,6 +26,7 @@ DASHBOARDS = [
 
 def init_app(app) -> None:
     from .admin.views import bp as admin_bp
+    from .applicant import application_views  # noqa: F401 - registers the application routes
     from .applicant.views import bp as applicant_bp
     from .auth.views import bp as auth_bp
     from .cluster.views import bp as cluster_bp
@@ -103,6 +104,7 @@ TITLES = {
     404: _l("Not found"),
     405: _l("Not allowed"),
     409: _l("Not possible now"),
+    413: _l("The upload is too large"),
     422: _l("Please check your input"),
     429: _l("Too many attempts"),
     500: _l("Something went wrong"),
@@ -110,6 +112,7 @@ TITLES = {
 
 EXPLANATIONS = {
     403: _l("You may see this page, but you may not do this."),
+    413: _l("Files can be at most 10 MB. Go back, choose a smaller file and save again."),
     404: _l("There is nothing here, or it is not yours to see."),
     500: _l("An error on our side stopped this request. Nothing you did caused it; please try again later."),
 }

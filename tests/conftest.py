@@ -11,6 +11,7 @@ import tempfile
 from contextlib import contextmanager
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import event, text
 
 from residency import create_app
@@ -55,11 +56,27 @@ def reset_schema(url: str) -> None:
     engine.dispose()
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in an app context of its own, as in production: its own
+    session, its own ``g`` (so no user or identity map leaks between requests).
+    Afterwards the test's session is expired, so it reads what the request committed."""
+
+    def open(self, *args, **kwargs):
+        ctx = self.application.app_context()
+        ctx.push()
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            ctx.pop()
+            db.session.expire_all()
+
+
 @pytest.fixture(scope="session")
 def app():
     url = database_url()
     reset_schema(url)
     app = create_app("testing", overrides={"SQLALCHEMY_DATABASE_URI": url, "SERVER_NAME": None})
+    app.test_client_class = IsolatedClient
     with app.app_context():
         from flask_migrate import upgrade
 
