@@ -516,3 +516,10 @@ def _next_step(a: Application, deadline: datetime, now: datetime):
     if a.status == "nominated":
         return _l("Wait for the hub's placement offer"), a.call.decision_deadline
     return None, None
+
+
+def start_review(*, application: Application, actor: User, now: datetime | None = None) -> StatusChange:
+    """Cluster staff take a submitted application into review."""
+    change = workflow.perform(application, "start_review", actor, now=now)
+    db.session.commit()
+    return change

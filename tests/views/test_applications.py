@@ -119,3 +119,47 @@ def test_dashboard_query_count_is_the_same_for_1_and_50_applications(client, mak
         html = client.get("/startup/").get_data(as_text=True)
     assert html.count("Wait for the cluster") == 50
     assert fifty.n == one.n, "\n".join(fifty.statements)
+
+
+def submitted_application(make):
+    from residency import applications as svc
+
+    call = make.call()
+    startup = make.organisation("startup", country="NO")
+    founder = make.user(org=startup)
+    app_ = svc.start(call=call, startup=startup, actor=founder)
+    svc.add_attachment(application=app_, actor=founder, filename="deck.pdf", data=PDF)
+    svc.submit(application=app_, actor=founder, values=complete_values(call), loaded_edit_id=None)
+    return app_, founder
+
+
+def test_change_request_loop_through_the_pages(client, make, login):
+    from datetime import date, timedelta
+
+    app_, founder = submitted_application(make)
+    staff = make.user(org=app_.call.route.cluster)
+    login(staff)
+    assert "deck.pdf" in client.get(f"/cluster/applications/{app_.id}").get_data(as_text=True)
+    r = client.post(f"/cluster/applications/{app_.id}/request-changes", data={"message": "", "respond_by": ""})
+    assert r.status_code == 422 and db.session.get(Application, app_.id).status == "submitted"
+    respond_by = (date.today() + timedelta(days=10)).isoformat()
+    r = client.post(f"/cluster/applications/{app_.id}/request-changes", data={"message": "Describe the lab plan", "respond_by": respond_by})
+    assert r.status_code == 302 and db.session.get(Application, app_.id).status == "changes_requested"
+    login(founder)
+    html = client.get(f"/startup/applications/{app_.id}").get_data(as_text=True)
+    assert "Describe the lab plan" in html and "Resubmit application" in html
+    r = client.post(f"/startup/applications/{app_.id}", data=complete_values(app_.call, lab_needs="A BSL-2 bench") | {"intent": "submit"})
+    assert r.status_code == 302
+    assert db.session.get(Application, app_.id).status == "submitted"
+
+
+def test_staff_of_another_cluster_get_404_on_the_application_and_its_attachments(client, make, login):
+    app_, founder = submitted_application(make)
+    attachment_id = app_.attachments[0].id
+    login(make.member("cluster"))
+    assert client.get(f"/cluster/applications/{app_.id}").status_code == 404
+    assert client.get(f"/startup/applications/{app_.id}/attachments/{attachment_id}").status_code == 404
+    assert client.post(f"/cluster/applications/{app_.id}/start-review").status_code == 404
+    # The nominating cluster's staff may download it.
+    login(make.user(org=app_.call.route.cluster))
+    assert client.get(f"/startup/applications/{app_.id}/attachments/{attachment_id}").data.startswith(b"%PDF")
