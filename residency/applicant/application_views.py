@@ -92,7 +92,7 @@ def application(application_id: int):
         form.loaded_edit_id.data = str(applications.latest_edit_id(app_))
         return _render(app_, form, 409 if isinstance(refusal, Conflict) else 422)
     flash(_("Saved."), "success")
-    return redirect(url_for("applicant.application", application_id=app_.id) + "#" + request.form.get("section", "main"))
+    return redirect(url_for("applicant.application", application_id=app_.id))
 
 
 @bp.post("/applications/<int:application_id>/withdraw")
