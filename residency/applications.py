@@ -7,7 +7,7 @@ commit once. Statuses change only through ``workflow.perform``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from flask import current_app

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from residency import workflow
 from residency.extensions import db
-from residency.models import Application, Call, Criterion, HubCapacity, Membership, Organisation, Route, User
+from residency.models import Application, Call, Criterion, HubCapacity, Membership, Organisation, OutboxMessage, Route, User
 
 PASSWORD = "correct horse battery"
 _seq = itertools.count(1)
@@ -131,3 +131,16 @@ class Factories:
             workflow.perform(app, action, actor)
         db.session.commit()
         return app
+
+    def outbox_message(self, delivery="queued", template="invitation", recipient=None, attempts=0, last_error=None,
+                       created_at=None) -> OutboxMessage:
+        """An outbox row in any delivery state (the delivery job is not needed to reach ``failed``)."""
+        n = next(_seq)
+        now = created_at or datetime.now(timezone.utc)
+        message = OutboxMessage(dedup_key=f"test:{n}", recipient=recipient or f"person{n}@example.test", template=template,
+                                context={}, delivery=delivery, attempts=attempts, last_error=last_error,
+                                next_attempt_at=now, created_at=now,
+                                sent_at=now if delivery == "sent" else None)
+        db.session.add(message)
+        db.session.commit()
+        return message

@@ -8,10 +8,10 @@ from flask_login import current_user, login_required
 from .. import applications, workflow
 from ..access import role_required
 from ..attachments import path_of
-from ..errors import Conflict, Invalid, NotFound, ServiceError
+from ..errors import Conflict, Invalid, ServiceError
 from ..extensions import db
 from ..formtools import apply_field_errors
-from ..models import Call, Organisation, utcnow
+from ..models import Call, utcnow
 from .application_forms import ApplicationForm, WithdrawForm
 from .views import bp
 

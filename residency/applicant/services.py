@@ -13,14 +13,13 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload, lazyload
 
-from .. import applications, orgnumbers, workflow
+from .. import applications, orgnumbers
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..i18n import country_name
 from ..models import (
     COUNTRIES,
     TRACKS,
-    Application,
     Call,
     JoinRequest,
     Membership,

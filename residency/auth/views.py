@@ -5,9 +5,9 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
-from ..errors import Conflict, Invalid, NotFound
+from ..errors import Conflict, Invalid
 from ..web import DASHBOARDS
 from . import services
 from .forms import AcceptInvitationForm, ForgotForm, LoginForm, RegisterForm, ResetForm

@@ -8,7 +8,7 @@ import pytest
 
 from residency import outbox
 from residency.extensions import db
-from residency.models import Application, Organisation
+from residency.models import Application
 
 from ..services.test_applications import PDF
 

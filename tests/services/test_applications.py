@@ -7,7 +7,7 @@ from sqlalchemy import select
 from residency import applications as svc
 from residency.errors import Conflict, Forbidden, Invalid, NotFound
 from residency.extensions import db
-from residency.models import Application, ApplicationEdit, OutboxMessage
+from residency.models import Application, OutboxMessage
 
 PDF = b"%PDF-1.7\n% a tiny but real-looking pdf\n" + b"0" * 200
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100

@@ -1,0 +1,331 @@
+"""The administrator's services: rules hold whatever the caller, and statuses move only through the workflow."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from residency.admin import services
+from residency.errors import Conflict, Forbidden, Invalid, NotFound
+from residency.extensions import db
+from residency.models import Call, Invitation, Organisation, OutboxMessage, Route, StatusChange
+
+UTC = timezone.utc
+
+
+def _count(model, *where) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def _messages(error) -> dict:
+    return {k: [str(m) for m in v] for k, v in error.value.field_errors.items()}
+
+
+# ---------------------------------------------------------------- local times
+
+
+@pytest.mark.parametrize("local, zone, instant", [
+    (datetime(2027, 3, 28, 12, 0), "Europe/Oslo", datetime(2027, 3, 28, 10, 0, tzinfo=UTC)),  # first day of summer time
+    (datetime(2027, 3, 27, 12, 0), "Europe/Oslo", datetime(2027, 3, 27, 11, 0, tzinfo=UTC)),  # the day before
+    (datetime(2027, 10, 31, 3, 0), "Europe/Stockholm", datetime(2027, 10, 31, 2, 0, tzinfo=UTC)),  # just after the switch back
+    (datetime(2027, 7, 1, 12, 0), "Atlantic/Reykjavik", datetime(2027, 7, 1, 12, 0, tzinfo=UTC)),  # no summer time
+    (datetime(2027, 7, 1, 12, 0), "Europe/Helsinki", datetime(2027, 7, 1, 9, 0, tzinfo=UTC)),
+])
+def test_local_time_becomes_the_right_utc_instant(local, zone, instant):
+    result = services.local_to_utc(local, zone)
+    assert result == instant and result.tzinfo is not None
+    assert services.utc_to_local(result, zone) == local
+
+
+def test_a_time_in_the_spring_gap_or_the_autumn_overlap_is_refused():
+    with pytest.raises(ValueError, match="gap"):
+        services.local_to_utc(datetime(2027, 3, 28, 2, 30), "Europe/Oslo")
+    with pytest.raises(ValueError, match="overlap"):
+        services.local_to_utc(datetime(2027, 10, 31, 2, 30), "Europe/Oslo")
+
+
+# ------------------------------------------------------------------- criteria
+
+
+def test_criteria_are_read_one_per_line():
+    text = "Scientific quality | 30\n\n  Team|20  \nFit | 12,5\nName | with bar | 5"
+    assert services.parse_criteria(text) == [
+        ("Scientific quality", Decimal("30.00")), ("Team", Decimal("20.00")), ("Fit", Decimal("12.50")),
+        ("Name | with bar", Decimal("5.00"))]
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("", "at least one"),
+    ("   \n  ", "at least one"),
+    ("Team", "Line 1"),
+    ("Team | x", "must be a number"),
+    ("Team | -1", "more than 0"),
+    ("Team | 0", "more than 0"),
+    ("Team | 1000", "up to 999.99"),
+    ("Team | 1.234", "at most two decimals"),
+    ("Team | 1\nteam | 2", "listed twice"),
+    ("| 5", "Line 1"),
+])
+def test_bad_criteria_are_refused_with_the_line(text, fragment):
+    with pytest.raises(Invalid) as error:
+        services.parse_criteria(text)
+    assert any(fragment in m for m in _messages(error)["criteria"])
+
+
+# -------------------------------------------------------------- organisations
+
+
+def _org(**overrides):
+    values = dict(kind="funder", name="Vinnova", country="SE", org_number="202100 5521", city="Stockholm")
+    values.update(overrides)
+    return values
+
+
+def test_organisation_is_stored_with_its_canonical_number(make):
+    org = services.create_organisation(make.admin(), **_org())
+    assert (org.org_number, org.timezone) == ("202100-5521", "Europe/Stockholm")
+
+
+def test_only_a_programme_admin_may_register_an_organisation(make):
+    with pytest.raises(Forbidden):
+        services.create_organisation(make.member("hub", country="SE"), **_org())
+    assert _count(Organisation, Organisation.name == "Vinnova") == 0
+
+
+def test_org_number_check_and_duplicate_refusal(make):
+    admin = make.admin()
+    with pytest.raises(Invalid) as error:
+        services.create_organisation(admin, **_org(org_number="202100-5522"))
+    assert "fails its check digit" in _messages(error)["org_number"][0]
+    services.create_organisation(admin, **_org())
+    with pytest.raises(Invalid) as error:
+        services.create_organisation(admin, **_org(name="Vinnova again", org_number="2021005521"))
+    assert _messages(error)["org_number"] == ["Vinnova is already registered with this organisation number."]
+    # The same digits in another country are another organisation.
+    assert _count(Organisation, Organisation.org_number == "202100-5521") == 1
+
+
+def test_updating_an_organisation_may_keep_its_own_number(make):
+    admin = make.admin()
+    org = services.create_organisation(admin, **_org())
+    values = _org(name="Vinnova (Sweden's innovation agency)")
+    values.pop("kind")
+    services.update_organisation(admin, org.id, **values)
+    assert db.session.get(Organisation, org.id).name == "Vinnova (Sweden's innovation agency)"
+
+
+def test_startup_profile_is_required_and_checked(make):
+    admin = make.admin()
+    with pytest.raises(Invalid) as error:
+        services.create_organisation(admin, **_org(kind="startup", founded_on=date(2999, 1, 1), employees=-1, trl=10))
+    errors = _messages(error)
+    assert set(errors) >= {"founded_on", "employees", "track", "trl"}
+    org = services.create_organisation(admin, **_org(kind="startup", founded_on=date(2020, 1, 1), employees=3,
+                                                     track="devices", trl=9))
+    assert (org.trl, org.track) == (9, "devices")
+
+
+# ---------------------------------------------------------------- invitations
+
+
+def test_invite_staff_queues_the_invitation_email_and_revoke_stops_it(make):
+    admin = make.admin()
+    hub = make.organisation("hub", country="SE")
+    invitation = services.invite_staff(admin, email="Staff@Hub.example", organisation_id=hub.id)
+    outbox = db.session.scalars(select(OutboxMessage)).all()
+    assert [(m.template, m.recipient) for m in outbox] == [("invitation", "staff@hub.example")]
+    assert services.list_invitations("pending")[0] == (invitation, "pending")
+    services.revoke_invitation(admin, invitation.id)
+    assert db.session.get(Invitation, invitation.id).revoked_at is not None
+    assert services.list_invitations("pending") == []
+    assert services.list_invitations("revoked")[0][1] == "revoked"
+
+
+def test_invitation_states(make):
+    admin = make.admin()
+    hub = make.organisation("hub", country="SE")
+    now = datetime.now(UTC)
+    old = services.invite_staff(admin, email="old@example.org", organisation_id=hub.id, now=now - timedelta(days=30))
+    accepted = services.invite_staff(admin, email="yes@example.org", organisation_id=hub.id)
+    accepted.accepted_at = now
+    db.session.commit()
+    assert [i.email for i, _ in services.list_invitations("expired")] == [old.email]
+    assert [i.email for i, _ in services.list_invitations("accepted")] == [accepted.email]
+    with pytest.raises(Conflict):
+        services.revoke_invitation(admin, accepted.id)
+    with pytest.raises(NotFound):
+        services.revoke_invitation(admin, 9999)
+
+
+def test_invitations_are_for_staff_only(make):
+    with pytest.raises(Invalid):
+        services.invite_staff(make.admin(), email="a@example.org", organisation_id=make.organisation("startup").id)
+    with pytest.raises(Invalid):
+        services.invite_staff(make.admin(), email="a@example.org", organisation_id=None)
+    assert _count(OutboxMessage) == 0
+
+
+# --------------------------------------------------------------------- routes
+
+
+def test_route_rules(make):
+    admin = make.admin()
+    hub = make.organisation("hub", country="SE")
+    cluster = make.organisation("cluster")
+    funder = make.organisation("funder")
+    route = services.create_route(admin, home_country="NO", host_hub_id=hub.id, cluster_id=cluster.id, funder_ids=[funder.id])
+    assert route.funders == [funder]
+    with pytest.raises(Invalid) as error:
+        services.create_route(admin, home_country="NO", host_hub_id=hub.id, cluster_id=cluster.id)
+    assert "already a route" in _messages(error)["host_hub_id"][0]
+    with pytest.raises(Invalid) as error:
+        services.create_route(admin, home_country="SE", host_hub_id=hub.id, cluster_id=cluster.id)
+    assert "another country" in _messages(error)["host_hub_id"][0]
+    with pytest.raises(Invalid) as error:
+        services.create_route(admin, home_country="DK", host_hub_id=cluster.id, cluster_id=hub.id, funder_ids=[hub.id])
+    assert set(_messages(error)) == {"host_hub_id", "cluster_id", "funder_ids"}
+    assert _count(Route) == 1
+
+
+# ---------------------------------------------------------------------- calls
+
+
+def _call(route, **overrides):
+    values = dict(route_id=route.id, title="Autumn residency", description="", timezone_name="Europe/Oslo",
+                  opens_at=datetime(2027, 3, 28, 12, 0), closes_at=datetime(2027, 5, 1, 12, 0),
+                  nomination_deadline=datetime(2027, 6, 1, 12, 0), decision_deadline=datetime(2027, 6, 15, 12, 0),
+                  seats=2, residency_starts_on=date(2027, 9, 1), residency_ends_on=date(2028, 6, 30),
+                  criteria_text="Quality | 1")
+    values.update(overrides)
+    return values
+
+
+def test_create_call_stores_utc_instants(make):
+    call = services.create_call(make.admin(), **_call(make.route()))
+    assert call.opens_at == datetime(2027, 3, 28, 10, 0, tzinfo=UTC)
+    assert call.decision_deadline == datetime(2027, 6, 15, 10, 0, tzinfo=UTC)
+    assert call.status == "draft"
+
+
+def test_call_problems_are_all_reported_at_once_and_nothing_is_saved(make):
+    with pytest.raises(Invalid) as error:
+        services.create_call(make.admin(), **_call(
+            make.route(), title=" ", opens_at=datetime(2027, 5, 2, 12, 0), nomination_deadline=datetime(2027, 4, 1, 12, 0),
+            decision_deadline=datetime(2027, 3, 1, 12, 0), seats=0, residency_ends_on=date(2027, 8, 1),
+            criteria_text="", timezone_name="Europe/Nowhere"))
+    assert set(_messages(error)) == {"title", "timezone", "seats", "residency_ends_on", "criteria"}
+    with pytest.raises(Invalid) as error:
+        services.create_call(make.admin(), **_call(
+            make.route(), opens_at=datetime(2027, 5, 2, 12, 0), nomination_deadline=datetime(2027, 4, 1, 12, 0),
+            decision_deadline=datetime(2027, 3, 1, 12, 0)))
+    assert set(_messages(error)) == {"closes_at", "nomination_deadline", "decision_deadline"}
+    assert _count(Call) == 0
+
+
+def test_deadlines_may_coincide_where_the_rule_allows(make):
+    call = services.create_call(make.admin(), **_call(
+        make.route(), nomination_deadline=datetime(2027, 5, 1, 12, 0), decision_deadline=datetime(2027, 5, 1, 12, 0)))
+    assert call.closes_at == call.nomination_deadline == call.decision_deadline
+
+
+def test_update_call_keeps_criterion_rows_by_position(make):
+    admin = make.admin()
+    call = make.call(status="published")
+    first_id = call.criteria[0].id
+    services.update_call(admin, call.id, **{k: v for k, v in _call(call.route, criteria_text="Renamed | 3\nNew | 4\nThird | 5").items()
+                                            if k != "route_id"})
+    db.session.expire_all()
+    call = db.session.get(Call, call.id)
+    assert [(c.name, c.position) for c in call.criteria] == [("Renamed", 0), ("New", 1), ("Third", 2)]
+    assert call.criteria[0].id == first_id
+    services.update_call(admin, call.id, **{k: v for k, v in _call(call.route).items() if k != "route_id"})
+    db.session.expire_all()
+    assert [c.name for c in db.session.get(Call, call.id).criteria] == ["Quality"]
+
+
+def test_closed_calls_cannot_be_edited(make):
+    call = make.call(status="closed")
+    with pytest.raises(Conflict):
+        services.update_call(make.admin(), call.id, **{k: v for k, v in _call(call.route).items() if k != "route_id"})
+
+
+def test_publish_without_criteria_is_refused_by_the_guard(make, app):
+    call = make.call(status="draft", criteria=())
+    with app.test_request_context():
+        with pytest.raises(Conflict) as error:
+            services.change_call_status(make.admin(), call.id, "publish")
+        assert str(error.value.message) == "Add at least one scoring criterion before publishing the call."
+    db.session.rollback()
+    assert db.session.get(Call, call.id).status == "draft"
+
+
+def test_lifecycle_writes_audit_rows(make):
+    admin = make.admin()
+    call = make.call(status="draft")
+    services.change_call_status(admin, call.id, "publish")
+    services.change_call_status(admin, call.id, "close")
+    rows = db.session.scalars(select(StatusChange).where(StatusChange.record_id == call.id).order_by(StatusChange.id)).all()
+    assert [(r.workflow, r.from_state, r.to_state, r.actor_id) for r in rows] == [
+        ("call", "draft", "published", admin.id), ("call", "published", "closed", admin.id)]
+    with pytest.raises(NotFound):
+        services.change_call_status(admin, call.id, "force")  # corrections have their own door
+
+
+# ------------------------------------------------------- force and revert
+
+
+def test_correction_needs_a_reason_and_is_recorded(make):
+    admin = make.admin()
+    call = make.call(status="draft")
+    with pytest.raises(Invalid) as error:
+        services.correct_status(admin, "call", call.id, action="force", target="published", reason="  ")
+    assert "reason" in error.value.field_errors
+    db.session.rollback()
+    change = services.correct_status(admin, "call", call.id, action="force", target="published", reason="Board decision")
+    assert (change.to_state, change.forced, change.reason) == ("published", True, "Board decision")
+    services.correct_status(admin, "call", call.id, action="revert", reason="Too early")
+    assert db.session.get(Call, call.id).status == "draft"
+
+
+def test_corrections_only_for_attached_workflows(make):
+    with pytest.raises(NotFound):
+        services.workflow_record("placement", 1)
+    with pytest.raises(NotFound):
+        services.workflow_record("call", 12345)
+    with pytest.raises(Forbidden):
+        services.correct_status(make.member("cluster"), "call", make.call().id, action="force", target="closed", reason="x")
+    assert [wf.name for wf in services.correctable_workflows()] == ["application", "call"]
+
+
+# ---------------------------------------------------------------------- outbox
+
+
+def test_resend_requeues_a_failed_message(make):
+    admin = make.admin()
+    failed = make.outbox_message(delivery="failed", attempts=6, last_error="SMTPServerDisconnected")
+    services.resend_message(admin, failed.id)
+    message = db.session.get(OutboxMessage, failed.id)
+    assert (message.delivery, message.attempts, message.last_error) == ("queued", 0, None)
+    with pytest.raises(Conflict):
+        services.resend_message(admin, failed.id)
+    with pytest.raises(NotFound):
+        services.resend_message(admin, 424242)
+
+
+def test_outbox_page_is_newest_first_and_clamped(make):
+    now = datetime.now(UTC)
+    ids = [make.outbox_message(delivery="failed", created_at=now - timedelta(minutes=n)).id for n in range(5)]
+    make.outbox_message(delivery="sent")
+    page = services.list_outbox("failed", page=2, per_page=2)
+    assert (page.total, page.pages, [m.id for m in page.messages]) == (5, 3, ids[2:4])
+    assert services.list_outbox("failed", page=99, per_page=2).page == 3
+
+
+def test_overview_counts(make):
+    make.call(status="published")
+    make.outbox_message(delivery="failed")
+    overview = services.overview()
+    assert overview.open_calls == 1 and overview.calls["published"] == 1
+    assert overview.organisations["hub"] == 1 and overview.outbox == {"queued": 0, "sent": 0, "failed": 1}
