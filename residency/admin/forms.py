@@ -19,11 +19,12 @@ from wtforms import (
     TextAreaField,
     URLField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..i18n import COUNTRY_NAMES
 from ..labels import TRACK_LABELS
+from ..validators import EmailAddress
 from ..models import COUNTRIES, ORGANISATION_KINDS, TRACKS
 
 KIND_LABELS = {
@@ -99,7 +100,7 @@ class OrganisationForm(FlaskForm):
 
 class InvitationForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(_l("Enter an e-mail address.")),
-                                                 Email(_l("Enter an e-mail address like name@example.com."))])
+                                                 EmailAddress()])
     organisation_id = SelectField(_l("Organisation"), coerce=optional_int,
                                   validators=[DataRequired(_l("Choose a cluster, hub, funder or the operator."))])
 
@@ -148,3 +149,13 @@ class CorrectionForm(FlaskForm):
     target = SelectField(_l("New status"), validate_choice=False)
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(_l("Give a reason; it is kept in the audit trail.")),
                                                      Length(max=2000)], render_kw={"rows": 3})
+
+
+class ExtensionForm(FlaskForm):
+    """A later deadline for one startup in one call."""
+
+    startup_id = SelectField(_l("Startup"), coerce=int, validators=[DataRequired(_l("Choose the startup."))])
+    closes_at = DateTimeLocalField(_l("New closing time (in the call's time zone)"), format=LOCAL_FORMATS,
+                                   validators=[DataRequired(_l("Enter the new closing date and time."))])
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(_l("Give a reason for the extension.")), Length(max=2000)],
+                           render_kw={"rows": 2})

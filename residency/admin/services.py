@@ -29,6 +29,7 @@ from ..models import (
     TRACKS,
     Call,
     Criterion,
+    DeadlineExtension,
     Invitation,
     Organisation,
     OutboxMessage,
@@ -635,3 +636,31 @@ def resend_message(actor: User, message_id: int) -> OutboxMessage:
     db.session.refresh(message)
     return message
 
+
+
+def startups_of_country(country: str) -> list[Organisation]:
+    return list(db.session.scalars(
+        select(Organisation).where(Organisation.kind == "startup", Organisation.country == country).order_by(Organisation.name)))
+
+
+def extensions_of(call: Call) -> list[DeadlineExtension]:
+    """Every extension granted in this call, newest first (startup and granter loaded with it)."""
+    return list(db.session.scalars(
+        select(DeadlineExtension).where(DeadlineExtension.call_id == call.id)
+        .options(joinedload(DeadlineExtension.startup), joinedload(DeadlineExtension.granted_by))
+        .order_by(DeadlineExtension.id.desc())).unique())
+
+
+def grant_extension(actor: User, call: Call, *, startup_id: int, local_closes_at: datetime, reason: str) -> DeadlineExtension:
+    """A later closing time for one startup, entered in the call's zone (the application service checks and records it)."""
+    from .. import applications
+
+    startup = db.session.get(Organisation, startup_id)
+    if startup is None or startup.kind != "startup":
+        raise Invalid(_l("Choose a startup."), {"startup_id": [_l("Choose a startup.")]})
+    try:
+        closes_at = local_to_utc(local_closes_at, call.timezone)
+    except ValueError:
+        raise Invalid(_l("That time does not exist or exists twice in %(zone)s because the clocks change; choose another.",
+                         zone=call.timezone), {"closes_at": [_l("Choose a time outside the clock change.")]})
+    return applications.grant_extension(call=call, startup=startup, closes_at=closes_at, reason=reason, actor=actor)

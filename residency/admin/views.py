@@ -29,6 +29,7 @@ from .forms import (
     KIND_LABELS,
     CallForm,
     ConfirmForm,
+    ExtensionForm,
     CorrectionForm,
     InvitationForm,
     OrganisationForm,
@@ -278,9 +279,38 @@ def call_new():
 def call(call_id: int):
     """One call: its dates in its own zone, criteria, and the lifecycle buttons."""
     call = services.get_call(call_id)
+    return _call_page(call, _extension_form(call, formdata=None))
+
+
+def _extension_form(call, **kwargs) -> ExtensionForm:
+    form = ExtensionForm(**kwargs)
+    form.startup_id.choices = [(0, _("Choose a startup"))] + [(s.id, s.name) for s in services.startups_of_country(call.route.home_country)]
+    return form
+
+
+def _call_page(call, extension_form, status=200):
     actions = [t.action for t in workflow.allowed_actions(call, current_user)]
     return render_template("admin/call.html", call=call, actions=actions, form=ConfirmForm(), now=utcnow(),
-                           editable=call.status in services.EDITABLE_CALL_STATES, active="calls")
+                           editable=call.status in services.EDITABLE_CALL_STATES, active="calls",
+                           extension_form=extension_form, extensions=services.extensions_of(call)), status
+
+
+@bp.post("/calls/<int:call_id>/extensions")
+@role_required(ADMIN)
+def call_extension(call_id: int):
+    """Give one startup a later deadline for this call (each grant is kept as a record)."""
+    call = services.get_call(call_id)
+    form = _extension_form(call)
+    if form.validate_on_submit():
+        try:
+            services.grant_extension(_actor(), call, startup_id=form.startup_id.data, local_closes_at=form.closes_at.data,
+                                     reason=form.reason.data)
+        except Invalid as error:
+            _refused(form, error)
+        else:
+            flash(_("The deadline is extended for this startup."), "success")
+            return redirect(url_for(".call", call_id=call.id))
+    return _call_page(call, form, 422)
 
 
 @bp.route("/calls/<int:call_id>/edit", methods=["GET", "POST"])

@@ -163,3 +163,35 @@ def test_staff_of_another_cluster_get_404_on_the_application_and_its_attachments
     # The nominating cluster's staff may download it.
     login(make.user(org=app_.call.route.cluster))
     assert client.get(f"/startup/applications/{app_.id}/attachments/{attachment_id}").data.startswith(b"%PDF")
+
+
+def test_admin_grants_an_extension_in_the_calls_zone_and_only_that_startup_gets_in(client, make, login):
+    from datetime import timedelta
+
+    from residency import applications as svc
+    from residency.models import DeadlineExtension
+
+    call = make.call()
+    startup = make.organisation("startup", country="NO", name="Late But Good AS")
+    login(make.admin())
+    assert "Late But Good AS" in client.get(f"/admin/calls/{call.id}").get_data(as_text=True)
+    r = client.post(f"/admin/calls/{call.id}/extensions", data={"startup_id": startup.id, "closes_at": "2000-01-01T12:00",
+                                                                "reason": "Too early"})
+    assert r.status_code == 422 and db.session.scalars(select(DeadlineExtension)).all() == []
+    r = client.post(f"/admin/calls/{call.id}/extensions", data={"startup_id": startup.id, "closes_at": "2099-06-15T12:00",
+                                                                "reason": ""})
+    assert r.status_code == 422
+    r = client.post(f"/admin/calls/{call.id}/extensions", data={"startup_id": startup.id, "closes_at": "2099-06-15T12:00",
+                                                                "reason": "Founder was ill"})
+    assert r.status_code == 302
+    extension = db.session.scalar(select(DeadlineExtension))
+    assert extension.closes_at.isoformat() == "2099-06-15T10:00:00+00:00"  # 12:00 CEST in Stockholm
+    assert svc.effective_deadline(call, startup.id) == extension.closes_at
+    other = make.organisation("startup", country="NO")
+    assert svc.effective_deadline(call, other.id) == call.closes_at
+    # Startup staff cannot grant themselves an extension.
+    login(make.user(org=startup))
+    r = client.post(f"/admin/calls/{call.id}/extensions", data={"startup_id": startup.id, "closes_at": "2099-04-01T12:00",
+                                                                "reason": "Please"})
+    assert r.status_code == 403
+    assert len(db.session.scalars(select(DeadlineExtension)).all()) == 1
