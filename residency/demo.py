@@ -146,4 +146,9 @@ def seed(now: datetime | None = None) -> None:
     db.session.add(submitted)
     db.session.flush()
     workflow.perform(submitted, "submit", users["nordlys@demo.test"], now=now)
+    # Work waiting for the demo applicant: a draft half written.
+    db.session.add(Application(call=open_call, startup=orgs["Fjordbio Therapeutics AS"], created_by=users["startup@demo.test"],
+                               track="drugs", trl=4, months=6, desks=2, benches=1,
+                               answers={"summary": "Fjordbio develops antibody-drug conjugates for pancreatic cancer.",
+                                        "team": "Three founders from the University of Oslo and Oslo University Hospital."}))
     db.session.commit()
