@@ -500,20 +500,35 @@ def overview(*, startup_ids: list[int], now: datetime | None = None) -> list[Ove
     for a in rows:
         deadline = max(a.call.closes_at, extensions.get((a.call_id, a.startup_id), a.call.closes_at))
         step, due = _next_step(a, deadline, now)
-        result.append(Overview(a, workflow.APPLICATION.label(a.status, for_applicant=True), changes[a.id], step, due, deadline))
+        result.append(Overview(a, workflow.APPLICATION.label(applicant_status(a), for_applicant=True),
+                               applicant_timeline(a, changes[a.id]), step, due, deadline))
     return result
 
 
+def applicant_status(application: Application) -> str:
+    """The status the startup sees: a decision stays "under review" until the cluster releases the call's decisions."""
+    if application.status in ("nominated", "not_nominated") and application.call.decisions_released_at is None:
+        return "under_review"
+    return application.status
+
+
+def applicant_timeline(application: Application, changes: list[StatusChange]) -> list[StatusChange]:
+    if application.call.decisions_released_at is not None:
+        return changes
+    return [c for c in changes if c.action not in ("nominate", "decline")]
+
+
 def _next_step(a: Application, deadline: datetime, now: datetime):
-    if a.status == "draft":
+    status = applicant_status(a)
+    if status == "draft":
         if now >= deadline:
             return _l("The call has closed; this draft can no longer be submitted."), None
         return _l("Complete and submit the application"), deadline
-    if a.status == "changes_requested":
+    if status == "changes_requested":
         return _l("Answer the change request and resubmit"), a.response_due_at
-    if a.status in ("submitted", "under_review"):
+    if status in ("submitted", "under_review"):
         return _l("Wait for the cluster's nomination decision"), a.call.nomination_deadline
-    if a.status == "nominated":
+    if status == "nominated":
         return _l("Wait for the hub's placement offer"), a.call.decision_deadline
     return None, None
 

@@ -63,6 +63,9 @@ def init_app(app) -> None:
     app.jinja_env.globals["field_label"] = field_label
     app.jinja_env.filters["field_label_filter"] = field_label
     app.jinja_env.globals["workflow_label"] = workflow_label
+    from .workflow import public_reason
+
+    app.jinja_env.globals["public_reason"] = public_reason
 
 
 def is_timezone(name: str) -> bool:

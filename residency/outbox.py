@@ -31,6 +31,8 @@ SUBJECTS = {
     "join_decided": _l("Your request to join %(organisation)s"),
     "application_submitted": _l("We have received your application"),
     "application_changes_requested": _l("Changes requested to your application"),
+    "decision_nominated": _l("You are nominated for a residency at %(hub_name)s"),
+    "decision_not_nominated": _l("The decision on your application to %(call_title)s"),
 }
 
 

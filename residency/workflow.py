@@ -21,7 +21,7 @@ from sqlalchemy.orm import lazyload
 
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .extensions import db
-from .models import Application, Call, StatusChange, User, utcnow
+from .models import Application, Call, Placement, StatusChange, User, utcnow
 
 SYSTEM = "system"
 ADMIN = "programme_admin"
@@ -52,6 +52,8 @@ class Transition:
     notify: tuple = ()
     visible_to_applicant: bool = True
     reason_required: bool = False
+    # False where the reason is an internal note (a decline's reason); the applicant then sees only the note.
+    reason_public: bool = True
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,31 @@ def T(source, action, target, who, **kw) -> Transition:  # noqa: N802 - reads as
 # A guard takes (record, actor, now, data) and returns a refusal message or None.
 
 
+def before_nomination_deadline(app, actor, now, data):
+    if now >= app.call.nomination_deadline:
+        from .i18n import format_in_zone
+
+        return _l("The nomination deadline passed %(when)s; nominations are closed.",
+                  when=format_in_zone(app.call.nomination_deadline, app.call.timezone))
+    return None
+
+
+def seat_left(app, actor, now, data):
+    """Nominations never exceed the call's seats: the call row is locked while counting,
+    so two staff nominating for the last seat at once cannot both get it."""
+    from sqlalchemy import func
+
+    stmt = select(Call.seats).where(Call.id == app.call_id)
+    if db.session.get_bind().dialect.name != "sqlite":
+        stmt = stmt.with_for_update()
+    seats = db.session.scalar(stmt)
+    taken = db.session.scalar(select(func.count()).select_from(Application).where(
+        Application.call_id == app.call_id, Application.status == "nominated"))
+    if taken >= seats:
+        return _l("All %(seats)d seats of this call are taken; decline or un-nominate another application first.", seats=seats)
+    return None
+
+
 def call_ready_to_publish(call, actor, now, data):
     if not call.criteria:
         return _l("Add at least one scoring criterion before publishing the call.")
@@ -131,8 +158,8 @@ APPLICATION = Workflow(
     transitions=(
         T("draft", "submit", "submitted", roles(APPLICANT), notify=(Notify("application_submitted", "applicant"),)),
         T("submitted", "start_review", "under_review", roles(CLUSTER)),
-        T("under_review", "nominate", "nominated", roles(CLUSTER)),
-        T("under_review", "decline", "not_nominated", roles(CLUSTER), reason_required=True),
+        T("under_review", "nominate", "nominated", roles(CLUSTER), guards=(before_nomination_deadline, seat_left)),
+        T("under_review", "decline", "not_nominated", roles(CLUSTER), reason_required=True, reason_public=False),
         T("submitted", "request_changes", "changes_requested", roles(CLUSTER), reason_required=True,
           notify=(Notify("application_changes_requested", "applicant"),)),
         T("under_review", "request_changes", "changes_requested", roles(CLUSTER), reason_required=True,
@@ -282,6 +309,40 @@ def _application_context(app: Application) -> dict:
     }
 
 
+def _placement_relation(placement, user: User | None) -> set[str]:
+    if user is None:
+        return {SYSTEM}
+    held = set()
+    if _admin(user):
+        held.add(ADMIN)
+    if user.is_member_of(placement.application.startup_id):
+        held.add(APPLICANT)
+    if user.is_member_of(placement.hub_id):
+        held.add(HUB)
+    return held
+
+
+def _placement_recipients(placement, audience: str) -> list[User]:
+    route = placement.application.call.route
+    org_id = {"applicant": placement.application.startup_id, "hub": placement.hub_id, "cluster": route.cluster_id}[audience]
+    return _members(org_id)
+
+
+def _placement_context(placement) -> dict:
+    return {
+        "call_title": placement.application.call.title,
+        "startup_name": placement.application.startup.name,
+        "hub_name": placement.hub.name,
+        "placement_id": placement.id,
+        "starts_on": placement.starts_on.isoformat() if placement.starts_on else None,
+        "ends_on": placement.ends_on.isoformat() if placement.ends_on else None,
+        "desks": placement.desks,
+        "benches": placement.benches,
+        "offer_expires_at": placement.offer_expires_at.isoformat() if placement.offer_expires_at else None,
+        "timezone": placement.hub.timezone or placement.application.call.timezone,
+    }
+
+
 def _call_relation(call: Call, user: User | None) -> set[str]:
     if user is None:
         return {SYSTEM}
@@ -305,6 +366,8 @@ def _members(organisation_id: int) -> list[User]:
 
 APPLICATION.model, APPLICATION.relation, APPLICATION.recipients = Application, _application_relation, _application_recipients
 APPLICATION.context = _application_context
+PLACEMENT.model, PLACEMENT.relation, PLACEMENT.recipients = Placement, _placement_relation, _placement_recipients
+PLACEMENT.context = _placement_context
 CALL.model, CALL.relation, CALL.recipients = Call, _call_relation, _call_recipients
 
 
@@ -335,6 +398,7 @@ def perform(
     actor: User | None,
     *,
     reason: str | None = None,
+    note: str | None = None,
     target: str | None = None,
     now: datetime | None = None,
     data: dict | None = None,
@@ -403,6 +467,7 @@ def perform(
         action=action,
         actor_id=actor.id if actor is not None else None,
         reason=reason,
+        note=(note or "").strip() or None,
         visible_to_applicant=transition.visible_to_applicant,
         forced=forced,
         created_at=now,
@@ -412,21 +477,22 @@ def perform(
 
     from .outbox import enqueue
 
-    for note in transition.notify:
-        for user in wf.recipients(record, note.audience):
+    for notice in transition.notify:
+        for user in wf.recipients(record, notice.audience):
             enqueue(
                 recipient=user,
-                template=note.template,
+                template=notice.template,
                 context={
                     "workflow": wf.name,
                     "record_id": record.id,
                     "action": action,
                     "from_state": current,
                     "to_state": transition.target,
-                    "reason": reason if transition.visible_to_applicant or note.audience != "applicant" else None,
+                    "reason": reason if (transition.visible_to_applicant and transition.reason_public) or notice.audience != "applicant" else None,
+                    "note": change.note,
                     **(wf.context(record) if wf.context else {}),
                 },
-                dedup_key=f"{wf.name}:{record.id}:change-{change.id}:{note.template}:user-{user.id}",
+                dedup_key=f"{wf.name}:{record.id}:change-{change.id}:{notice.template}:user-{user.id}",
             )
     return change
 
@@ -451,6 +517,15 @@ def _previous_state(wf: Workflow, record) -> str | None:
         .limit(1)
     ).first()
     return last.from_state if last is not None and last.to_state == record.status else None
+
+
+def public_reason(change: StatusChange) -> str | None:
+    """What an applicant may read of a change's reason: the reason where the transition makes it public."""
+    wf = WORKFLOWS[change.workflow]
+    transition = wf.find(change.from_state, change.action)
+    if change.forced or (transition is not None and not transition.reason_public):
+        return None
+    return change.reason
 
 
 def history(record, for_applicant: bool) -> list[StatusChange]:

@@ -45,9 +45,10 @@ def _render(application, form, status=200, conflicts=()):
         withdraw_form=WithdrawForm(formdata=None),
         can_withdraw=any(t.action == "withdraw" for t in workflow.allowed_actions(application, current_user)),
         questions=applications.QUESTIONS, sections=applications.SECTIONS, values=applications.values_of(application),
-        edits=applications.edits_of(application), timeline=workflow.history(application, for_applicant=True),
+        edits=applications.edits_of(application),
+        timeline=applications.applicant_timeline(application, workflow.history(application, for_applicant=True)),
         deadline=applications.effective_deadline(application.call, application.startup_id), now=utcnow(),
-        label=workflow.APPLICATION.label(application.status, for_applicant=True), conflicts=conflicts,
+        label=workflow.APPLICATION.label(applications.applicant_status(application), for_applicant=True), conflicts=conflicts,
         max_attachments=applications.MAX_ATTACHMENTS,
     ), status
 

@@ -18,3 +18,5 @@ from .audit import StatusChange  # noqa: F401
 from .base import UTCDateTime, utcnow  # noqa: F401
 from .outbox import OutboxMessage  # noqa: F401
 from .programme import CALL_STATES, Call, Criterion, HubCapacity, Route, route_funder  # noqa: F401
+from .placements import DATED_STATES, PLACEMENT_STATES, Placement  # noqa: F401, E402
+from .review import RECOMMENDATIONS, Nomination, Review, ReviewAssignment, ReviewScore  # noqa: F401, E402

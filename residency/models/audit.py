@@ -22,7 +22,10 @@ class StatusChange(db.Model):
     action: Mapped[str] = mapped_column(String(32))
     # NULL actor means the scheduler acted.
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    # Why staff did it; shown to the applicant only where the transition says so.
     reason: Mapped[str | None] = mapped_column(Text)
+    # A message for the applicant (e.g. the words of a decline), shown with the entry.
+    note: Mapped[str | None] = mapped_column(Text)
     visible_to_applicant: Mapped[bool] = mapped_column(default=True)
     forced: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

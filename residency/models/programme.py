@@ -61,6 +61,8 @@ class Call(db.Model):
     residency_starts_on: Mapped[date]
     residency_ends_on: Mapped[date]
     status: Mapped[str] = mapped_column(String(16), default="draft")
+    # Nomination and decline e-mails wait until the cluster releases the call's decisions.
+    decisions_released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     route: Mapped[Route] = relationship(back_populates="calls", lazy="joined")

@@ -291,12 +291,14 @@ def test_correction_needs_a_reason_and_is_recorded(make):
 
 def test_corrections_only_for_attached_workflows(make):
     with pytest.raises(NotFound):
-        services.workflow_record("placement", 1)
+        services.workflow_record("funding", 1)  # declared, not yet attached to a record type
+    with pytest.raises(NotFound):
+        services.workflow_record("placement", 12345)
     with pytest.raises(NotFound):
         services.workflow_record("call", 12345)
     with pytest.raises(Forbidden):
         services.correct_status(make.member("cluster"), "call", make.call().id, action="force", target="closed", reason="x")
-    assert [wf.name for wf in services.correctable_workflows()] == ["application", "call"]
+    assert [wf.name for wf in services.correctable_workflows()] == ["application", "placement", "call"]
 
 
 # ---------------------------------------------------------------------- outbox

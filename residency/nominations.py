@@ -1,0 +1,144 @@
+"""The cluster's decisions: nominate within the call's seats, decline, and
+release the decisions so that every applicant of a call learns at once."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+
+from . import workflow
+from .errors import Conflict, Invalid, NotFound
+from .extensions import db
+from .models import Application, Call, Nomination, Placement, StatusChange, User, utcnow
+from .outbox import enqueue
+
+DECIDED = ("nominated", "not_nominated")
+# Decisions the startup learns only when the cluster releases the call's decisions.
+HELD_ACTIONS = ("nominate", "decline")
+
+
+def nominate(*, application: Application, actor: User, rationale: str, rank: int | None = None,
+             now: datetime | None = None) -> Nomination:
+    """Nominate within the call's seats and before its nomination deadline; the pending
+    placement at the route's host hub is created in the same transaction."""
+    now = now or utcnow()
+    if not (rationale or "").strip():
+        raise Invalid(_l("Give the rationale for the nomination."), {"rationale": [_l("A rationale is required.")]})
+    if rank is not None and rank < 1:
+        raise Invalid(_l("The rank is a whole number from 1."), {"rank": [_l("Use 1 for the strongest candidate.")]})
+    workflow.perform(application, "nominate", actor, now=now)
+    if rank is None:
+        rank = (db.session.scalar(select(func.max(Nomination.rank)).where(Nomination.call_id == application.call_id)) or 0) + 1
+    nomination = Nomination(application_id=application.id, call_id=application.call_id, rationale=rationale.strip(),
+                            rank=rank, nominated_by_id=actor.id, created_at=now)
+    db.session.add(nomination)
+    db.session.add(Placement(application_id=application.id, hub_id=application.call.route.host_hub_id, created_at=now,
+                             updated_at=now))
+    db.session.flush()
+    _send_if_released(application)
+    db.session.commit()
+    return nomination
+
+
+def decline(*, application: Application, actor: User, reason: str, message: str, now: datetime | None = None) -> StatusChange:
+    """Decline with an internal reason (staff only) and a message for the startup."""
+    if not (message or "").strip():
+        raise Invalid(_l("Write the message the startup will receive."), {"message": [_l("A message for the startup is required.")]})
+    change = workflow.perform(application, "decline", actor, reason=reason, note=message, now=now)
+    _send_if_released(application)
+    db.session.commit()
+    return change
+
+
+@dataclass
+class ReleaseItem:
+    application: Application
+    decision: str  # nominated / not_nominated
+    recipients: list[User]
+    note: str | None
+    rationale: str | None
+
+
+def _cluster_call(call_id: int, actor: User) -> Call:
+    call = db.session.get(Call, call_id)
+    if call is None or not actor.is_member_of(call.route.cluster_id):
+        raise NotFound(_l("Not found."))
+    return call
+
+
+def release_preview(*, call_id: int, actor: User) -> tuple[Call, list[ReleaseItem], int]:
+    """What releasing would send: one e-mail per member of each decided startup,
+    and how many applications are still undecided."""
+    call = _cluster_call(call_id, actor)
+    decided = list(db.session.scalars(select(Application).where(
+        Application.call_id == call.id, Application.status.in_(DECIDED)).order_by(Application.status, Application.id)).unique())
+    items = _items(call, decided)
+    undecided = db.session.scalar(select(func.count()).select_from(Application).where(
+        Application.call_id == call.id, Application.status.in_(("submitted", "under_review", "changes_requested"))))
+    return call, items, undecided
+
+
+def _items(call: Call, decided: list[Application]) -> list[ReleaseItem]:
+    """The decision e-mails of these applications: a fixed number of queries for any number."""
+    ids = [a.id for a in decided]
+    notes, rationales = {}, {}
+    if ids:
+        for change in db.session.scalars(select(StatusChange).where(
+                StatusChange.workflow == "application", StatusChange.record_id.in_(ids),
+                StatusChange.action.in_(HELD_ACTIONS)).order_by(StatusChange.id)):
+            notes[change.record_id] = change.note
+        for nomination in db.session.scalars(select(Nomination).where(Nomination.application_id.in_(ids))):
+            rationales[nomination.application_id] = nomination.rationale
+    members = _members_by_startup({a.startup_id for a in decided})
+    return [ReleaseItem(a, a.status, members.get(a.startup_id, []), notes.get(a.id), rationales.get(a.id)) for a in decided]
+
+
+def release(*, call_id: int, actor: User, now: datetime | None = None) -> int:
+    """Send every decision of the call at once; later decisions go out as they are made."""
+    now = now or utcnow()
+    call, items, _undecided = release_preview(call_id=call_id, actor=actor)
+    # Only one release wins when two staff press the button at once.
+    result = db.session.execute(update(Call).where(Call.id == call.id, Call.decisions_released_at.is_(None))
+                                .values(decisions_released_at=now), execution_options={"synchronize_session": "fetch"})
+    if result.rowcount != 1:
+        raise Conflict(_l("The decisions of this call were already released."))
+    for item in items:
+        _send_decision(call, item)
+    db.session.commit()
+    return len(items)
+
+
+def _send_decision(call: Call, item: ReleaseItem) -> None:
+    template = "decision_nominated" if item.decision == "nominated" else "decision_not_nominated"
+    for user in item.recipients:
+        enqueue(recipient=user, template=template,
+                context={"call_title": call.title, "startup_name": item.application.startup.name,
+                         "hub_name": call.route.host_hub.name, "note": item.note, "application_id": item.application.id},
+                dedup_key=f"decision:{item.application.id}:{item.decision}:user-{user.id}")
+
+
+def _send_if_released(application: Application) -> None:
+    """After the release, a decision goes out as soon as it is made."""
+    call = application.call
+    if call.decisions_released_at is None or application.status not in DECIDED:
+        return
+    for item in _items(call, [application]):
+        _send_decision(call, item)
+
+
+def _members_by_startup(startup_ids: set[int]) -> dict[int, list[User]]:
+    from .models import Membership
+
+    result: dict[int, list[User]] = {}
+    if not startup_ids:
+        return result
+    for user, org_id in db.session.execute(select(User, Membership.organisation_id).join(Membership).where(
+            Membership.organisation_id.in_(startup_ids)).order_by(User.id)):
+        result.setdefault(org_id, []).append(user)
+    return result
+
+
+def decision_visible_to_applicant(application: Application) -> bool:
+    return application.status not in DECIDED or application.call.decisions_released_at is not None
