@@ -27,6 +27,7 @@ DASHBOARDS = [
 def init_app(app) -> None:
     from .admin.views import bp as admin_bp
     from .applicant import application_views  # noqa: F401 - registers the application routes
+    from .cluster import queue_views, review_views  # noqa: F401 - register the review desk's routes
     from .applicant.views import bp as applicant_bp
     from .auth.views import bp as auth_bp
     from .cluster.views import bp as cluster_bp

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from residency import applications, nominations, workflow
 from residency.errors import Conflict, Invalid, NotFound
 from residency.extensions import db
-from residency.models import Application, Nomination, OutboxMessage, Placement, utcnow
+from residency.models import Application, Nomination, OutboxMessage, Placement
 
 
 def under_review(make, call, n=1):

@@ -166,8 +166,6 @@ def test_staff_of_another_cluster_get_404_on_the_application_and_its_attachments
 
 
 def test_admin_grants_an_extension_in_the_calls_zone_and_only_that_startup_gets_in(client, make, login):
-    from datetime import timedelta
-
     from residency import applications as svc
     from residency.models import DeadlineExtension
 
