@@ -19,11 +19,11 @@ install: $(VENV)/.installed translations
 
 # Compiled catalogues are build output, made from the .po files on every install.
 translations: $(VENV)/.installed
-	@$(PYBABEL) compile --use-fuzzy --statistics -d $(TRANSLATIONS)
+	@$(PYBABEL) compile --statistics -d $(TRANSLATIONS)
 
 extract-messages: $(VENV)/.installed
 	$(PYBABEL) extract -F babel.cfg -k _l -k lazy_gettext -o $(TRANSLATIONS)/messages.pot --no-location --sort-output .
-	$(PYBABEL) update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-wrap --ignore-obsolete
+	$(PYBABEL) update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-wrap --ignore-obsolete --no-fuzzy-matching
 
 migrate: install
 	$(FLASK) db upgrade
