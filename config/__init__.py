@@ -50,6 +50,25 @@ class Base:
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024
     ATTACHMENT_DIR = None  # default: instance/attachments, outside the web root
 
+    # Reminder offsets (in the call's or hub's time zone, by the local clock).
+    REMINDERS = {
+        "call_closing_days": [7, 1],
+        "change_request_days": 2,
+        "reviews_due_days": 3,
+        "nomination_deadline_days": 3,
+        "hub_waiting_days": 10,
+        "offer_expiring_days": 3,
+        "residency_starting_days": 14,
+        "residency_ending_days": 30,
+        "funding_pending_days": 30,
+        "grant_offer_expiring_days": 3,
+        "report_due_days": 14,
+    }
+    REMINDER_BATCH_SIZE = 1000
+    # Seconds between runs of each periodic job, by name (see residency/jobs.py).
+    JOB_INTERVALS: dict = {}
+    SCHEDULER_LOCK_KEY = 73_650_001  # PostgreSQL advisory lock held by the active scheduler
+
     OUTBOX_MAX_ATTEMPTS = 6
     OUTBOX_BACKOFF_SECONDS = 60  # doubles after each failed attempt
     OUTBOX_BATCH_SIZE = 200

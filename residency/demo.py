@@ -15,6 +15,8 @@ from . import workflow
 from .extensions import db
 from .models import (
     Application,
+    FundingScheme,
+    Placement,
     Call,
     Criterion,
     HubCapacity,
@@ -54,6 +56,8 @@ ORGANISATIONS = [
          founded_on=date(2021, 9, 15), employees=12, track="diagnostics", trl=6),
     dict(kind="startup", name="Kattegat Medtech AB", country="SE", org_number="559300-0010", city="Malmö",
          founded_on=date(2020, 5, 4), employees=9, track="devices", trl=5),
+    dict(kind="startup", name="Polarlys Biotech AS", country="NO", org_number="923000097", city="Tromsø",
+         founded_on=date(2023, 6, 1), employees=4, track="bioindustrials", trl=3),
 ]
 
 USERS = [
@@ -67,6 +71,7 @@ USERS = [
     ("vinnova@demo.test", "Vera Vinnova", "Vinnova"),
     ("oslo-hub@demo.test", "Ola Innovation Park", "Oslo Cancer Cluster Innovation Park"),
     ("mva@demo.test", "Mette Medicon", "Medicon Valley Alliance"),
+    ("polarlys@demo.test", "Per Polarlys", "Polarlys Biotech AS"),
 ]
 
 CRITERIA = [("Scientific and technical quality", "30"), ("Team", "20"), ("Fit with the host hub", "25"),
@@ -79,6 +84,70 @@ def seeded() -> bool:
 
 def _at_noon(day: date, zone: str) -> datetime:
     return datetime.combine(day, time(12, 0), ZoneInfo(zone)).astimezone(ZoneInfo("UTC"))
+
+
+INSTALMENTS = [{"label": "Advance", "percent": "30", "after": "acceptance"},
+               {"label": "Interim", "percent": "50", "after": "progress_report"},
+               {"label": "Final", "percent": "20", "after": "final_report"}]
+
+PDF = b"%PDF-1.4\n% demo pitch deck\n" + b"0" * 64
+
+
+def _earlier_round(call, orgs, users, now) -> None:
+    """A past round, walked through the services at the times it happened, so that the
+    hub, the funder and the applicant each find work waiting today."""
+    from . import applications, funding, nominations, placements
+
+    day = timedelta(days=1)
+    call_opens = call.opens_at
+    lead = users["cluster@demo.test"]
+    hub_admin = users["hub@demo.test"]
+    submitted = {}
+    for email, startup in (("nordlys@demo.test", "Nordlys Diagnostics AS"), ("startup@demo.test", "Fjordbio Therapeutics AS"),
+                           ("polarlys@demo.test", "Polarlys Biotech AS")):
+        when = call_opens + 5 * day
+        app_ = applications.start(call=call, startup=orgs[startup], actor=users[email], now=when)
+        applications.add_attachment(application=app_, actor=users[email], filename="pitch-deck.pdf", data=PDF, now=when)
+        applications.submit(application=app_, actor=users[email], loaded_edit_id=None, now=when, values={
+            "summary": f"{startup} builds tools for earlier cancer diagnosis and treatment.",
+            "team": "Founders from Norwegian universities and hospitals.", "technology": "Validated in preclinical studies.",
+            "expertise": "Translational science and regulatory strategy.", "lab_needs": "One bench, BSL-1.",
+            "funding_status": "Pre-seed round closed.", "funding_plans": "Apply to Innovation Norway during the residency.",
+            "track": orgs[startup].track, "trl": str(orgs[startup].trl), "desired_start": call.residency_starts_on.isoformat(),
+            "months": "9", "desks": "2", "benches": "1"})
+        submitted[startup] = app_
+    workflow.perform(call, "close", None, now=call.closes_at)
+    for app_ in submitted.values():
+        applications.start_review(application=app_, actor=lead, now=call.closes_at + day)
+    for rank, startup in enumerate(("Nordlys Diagnostics AS", "Fjordbio Therapeutics AS", "Polarlys Biotech AS"), start=1):
+        nominations.nominate(application=submitted[startup], actor=lead, rank=rank, rationale="Strong fit with the hub's oncology focus.",
+                             now=call.closes_at + 2 * day)
+    nominations.release(call_id=call.id, actor=lead, now=call.closes_at + 3 * day)
+    placement = {name: db.session.scalar(select(Placement).where(Placement.application_id == app_.id))
+                 for name, app_ in submitted.items()}
+    # Nordlys has been in residence for months and applies to Innovation Norway.
+    nordlys = placement["Nordlys Diagnostics AS"]
+    offered_at = call.closes_at + 4 * day
+    placements.offer(placement=nordlys, actor=hub_admin, starts_on=call.residency_starts_on,
+                     ends_on=call.residency_starts_on + timedelta(days=270), desks=2, benches=1,
+                     offer_expires_on=(offered_at + 10 * day).date(), conditions="Rental agreement with a confidentiality clause.",
+                     now=offered_at)
+    placements.answer_offer(placement=nordlys, actor=users["nordlys@demo.test"], accept=True, now=offered_at + day)
+    placements.start_due_residencies(now=datetime.combine(call.residency_starts_on, time(12), ZoneInfo("UTC")))
+    scheme = db.session.scalar(select(FundingScheme).where(FundingScheme.funder_id == orgs["Innovation Norway"].id))
+    fa = funding.start(scheme=scheme, startup=orgs["Nordlys Diagnostics AS"], actor=users["nordlys@demo.test"], now=now - 6 * day)
+    quarter = (now.month - 1) // 3 + 1
+    funding.save_draft(fa=fa, actor=users["nordlys@demo.test"], values={
+        "title": "Clinical validation of the pancreatic cancer test", "description": "A 300-patient validation study.",
+        "period_start": now.date().isoformat(), "period_end": (now + timedelta(days=240)).date().isoformat(),
+        "own_financing": "250000.00", "amount_requested": "250000.00"}, budget=[
+        {"category": "personnel", "year": now.year, "quarter": quarter, "amount": "300000.00"},
+        {"category": "services", "year": now.year, "quarter": quarter, "amount": "200000.00"}])
+    funding.submit(fa=fa, actor=users["nordlys@demo.test"], now=now - 5 * day)
+    # Fjordbio has an offer to answer; Polarlys waits for the hub's decision.
+    placements.offer(placement=placement["Fjordbio Therapeutics AS"], actor=hub_admin, starts_on=now.date() + 30 * day,
+                     ends_on=now.date() + 210 * day, desks=2, benches=1, offer_expires_on=now.date() + 10 * day,
+                     conditions="Rental agreement with a confidentiality clause.", now=now - 2 * day)
 
 
 def seed(now: datetime | None = None) -> None:
@@ -101,7 +170,7 @@ def seed(now: datetime | None = None) -> None:
         db.session.add(Membership(user=user, organisation=orgs[org_name]))
 
     bvh, ocip = orgs["AstraZeneca BioVentureHub"], orgs["Oslo Cancer Cluster Innovation Park"]
-    year_start = date(today.year, 1, 1)
+    year_start = date(today.year - 1, 1, 1)
     db.session.add_all([
         HubCapacity(hub=bvh, starts_on=year_start, ends_on=date(today.year + 2, 12, 31), desks=12, benches=6),
         HubCapacity(hub=ocip, starts_on=year_start, ends_on=date(today.year + 2, 12, 31), desks=8, benches=4),
@@ -111,6 +180,8 @@ def seed(now: datetime | None = None) -> None:
     se_route = Route(home_country="SE", host_hub=ocip, cluster=orgs["Medicon Valley Alliance"], funders=[orgs["Vinnova"]])
     db.session.add_all([no_route, se_route])
 
+    admin = users["admin@demo.test"]
+
     def make_call(route, title, zone, opens, closes, status, seats, description):
         residency_start = closes + timedelta(days=90)
         call = Call(
@@ -119,10 +190,15 @@ def seed(now: datetime | None = None) -> None:
             nomination_deadline=_at_noon(closes + timedelta(days=30), zone),
             decision_deadline=_at_noon(closes + timedelta(days=45), zone),
             seats=seats, residency_starts_on=residency_start.replace(day=1),
-            residency_ends_on=(residency_start + timedelta(days=365)).replace(day=1), status=status,
+            residency_ends_on=(residency_start + timedelta(days=365)).replace(day=1),
             criteria=[Criterion(name=n, weight=Decimal(w), position=i) for i, (n, w) in enumerate(CRITERIA)],
         )
         db.session.add(call)
+        db.session.flush()
+        # Published (and closed) through the workflow, at the times it happened.
+        workflow.perform(call, "publish", admin, now=call.opens_at)
+        if status == "closed":
+            workflow.perform(call, "close", None, now=call.closes_at)
         return call
 
     open_call = make_call(
@@ -140,6 +216,24 @@ def seed(now: datetime | None = None) -> None:
     db.session.flush()
 
     # Work waiting in the cluster's queue: one submitted application.
+    db.session.add_all([
+        FundingScheme(funder=orgs["Innovation Norway"], name="Innovation Norway residency support", currency="NOK",
+                      max_amount=Decimal("500000.00"), max_share_percent=Decimal("50"), home_countries=["NO"],
+                      max_company_age_years=8, report_kinds=["progress", "final"], instalments=INSTALMENTS),
+        FundingScheme(funder=orgs["Vinnova"], name="Vinnova residency grant", currency="SEK",
+                      max_amount=Decimal("600000.00"), max_share_percent=Decimal("50"), home_countries=["SE"],
+                      max_company_age_years=8, report_kinds=["progress", "final"], instalments=INSTALMENTS),
+    ])
+    db.session.flush()
+    earlier = make_call(
+        no_route, "BioVentureHub residency for Norwegian startups, spring round", "Europe/Stockholm",
+        today - timedelta(days=200), today - timedelta(days=150), "published", 4,
+        "The previous round of the Norwegian residency at BioVentureHub.",
+    )
+    earlier.residency_starts_on, earlier.residency_ends_on = today - timedelta(days=100), today + timedelta(days=300)
+    db.session.flush()
+    _earlier_round(earlier, orgs, users, now)
+
     # Statuses move only through the workflow engine, in the demo too.
     submitted = Application(call=open_call, startup=orgs["Nordlys Diagnostics AS"], created_by=users["nordlys@demo.test"],
                             answers={"summary": "Point-of-care test for early detection of pancreatic cancer."})

@@ -52,6 +52,8 @@ def init_app(app) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.filters["in_zone"] = format_in_zone
+    app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["iso_in_zone"] = lambda value, zone: format_in_zone(datetime.fromisoformat(value), zone) if value else ""
     app.jinja_env.filters["day"] = format_day
     app.jinja_env.filters["time_left"] = time_left
     app.jinja_env.filters["number"] = format_decimal
@@ -66,6 +68,12 @@ def init_app(app) -> None:
     from .workflow import public_reason
 
     app.jinja_env.globals["public_reason"] = public_reason
+    from .funding_labels import report_kind_label
+    from .outbox import subject_of
+
+    app.jinja_env.filters["report_kind_label"] = report_kind_label
+
+    app.jinja_env.globals["subject_of"] = subject_of
 
 
 def is_timezone(name: str) -> bool:
@@ -118,3 +126,14 @@ def workflow_label(workflow_name: str, state: str, for_applicant: bool) -> str:
     from .workflow import WORKFLOWS
 
     return WORKFLOWS[workflow_name].label(state, for_applicant)
+
+
+def format_money(value, currency: str) -> str:
+    """An exact amount in its currency, formatted for the reader's language (150 000,00 kr / NOK 150,000.00)."""
+    from decimal import Decimal
+
+    from babel.numbers import format_currency
+
+    if value is None or value == "":
+        return ""
+    return format_currency(Decimal(str(value)), currency, locale=str(get_locale() or "en"))

@@ -25,7 +25,49 @@ def _close_calls():
     return close_due_calls()
 
 
+def _lapse_offers():
+    from .placements import lapse_expired_offers
+
+    return lapse_expired_offers()
+
+
+def _start_residencies():
+    from .placements import start_due_residencies
+
+    return start_due_residencies()
+
+
+def _complete_residencies():
+    from .placements import complete_finished_residencies
+
+    return complete_finished_residencies()
+
+
+def _reminders():
+    from .reminders import sweep
+
+    return sweep()
+
+
+def _lapse_grant_offers():
+    from .funding import lapse_expired_grant_offers
+
+    return lapse_expired_grant_offers()
+
+
+def _digests():
+    from .outbox import send_digests
+
+    return send_digests()
+
+
 JOBS = [
     PeriodicJob("deliver-outbox", 30, _deliver_outbox),
     PeriodicJob("close-calls", 300, _close_calls),
+    PeriodicJob("lapse-offers", 60, _lapse_offers),
+    PeriodicJob("start-residencies", 600, _start_residencies),
+    PeriodicJob("complete-residencies", 600, _complete_residencies),
+    PeriodicJob("lapse-grant-offers", 60, _lapse_grant_offers),
+    PeriodicJob("reminders", 300, _reminders),
+    PeriodicJob("digests", 3600, _digests),
 ]

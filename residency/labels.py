@@ -33,3 +33,13 @@ def track_choices() -> list[tuple[str, object]]:
 def register_filters(state) -> None:
     """Blueprint ``record_once`` hook: the template filters the actor areas share."""
     state.app.jinja_env.filters.setdefault("track_label", track_label)
+
+
+DELIVERY_LABELS = {
+    "queued": _l("Queued"),
+    "sent": _l("Sent"),
+    "failed": _l("Failed"),
+    "held": _l("Held for the daily digest"),
+    "digested": _l("Sent in a daily digest"),
+    "muted": _l("Not e-mailed (reminders off)"),
+}

@@ -3,13 +3,22 @@
 Jobs live in code, not in a shared job store (APScheduler 3 cannot share one
 between processes); each derives what is due from the database. Every job also
 runs once at start so that a scheduler that was down catches up at once.
+
+On PostgreSQL the active scheduler holds an advisory lock on a connection of
+its own: other scheduler processes wait for it, and take over when the active
+one dies (its connection closes and the lock is released). Nothing depends on
+the lock for correctness — reminders are unique rows and delivery takes rows
+with SKIP LOCKED — it only keeps the work in one place.
 """
 from __future__ import annotations
 
 import logging
+import os
+import time
 from datetime import datetime, timezone
 
 from apscheduler.schedulers.blocking import BlockingScheduler
+from sqlalchemy import text
 
 from .extensions import db
 from .jobs import JOBS
@@ -34,14 +43,66 @@ def _wrap(app, job):
 
 def build_scheduler(app) -> BlockingScheduler:
     sched = BlockingScheduler(timezone=timezone.utc, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60})
+    intervals = app.config.get("JOB_INTERVALS") or {}
     now = datetime.now(timezone.utc)
     for job in JOBS:
-        sched.add_job(_wrap(app, job), "interval", seconds=job.seconds, id=job.name, name=job.name, next_run_time=now)
+        sched.add_job(_wrap(app, job), "interval", seconds=int(intervals.get(job.name, job.seconds)), id=job.name,
+                      name=job.name, next_run_time=now)
     return sched
 
 
+class LeaderLock:
+    """The PostgreSQL advisory lock that makes one scheduler process the active one."""
+
+    def __init__(self, app):
+        self.app = app
+        self.key = app.config["SCHEDULER_LOCK_KEY"]
+        self.connection = None
+
+    def wait(self, poll_seconds: float = 2.0) -> None:
+        """Block until this process holds the lock."""
+        with self.app.app_context():
+            engine = db.engine
+        announced = False
+        while True:
+            connection = engine.connect()
+            got = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key}).scalar()
+            connection.commit()
+            if got:
+                self.connection = connection
+                log.info("scheduler active", extra={"pid": os.getpid()})
+                print(f"[scheduler] pid {os.getpid()} is the active scheduler", flush=True)
+                return
+            connection.close()
+            if not announced:
+                print(f"[scheduler] pid {os.getpid()} stands by: another scheduler is active", flush=True)
+                announced = True
+            time.sleep(poll_seconds)
+
+    def still_held(self) -> bool:
+        try:
+            self.connection.execute(text("SELECT 1")).scalar()
+            self.connection.commit()
+            return True
+        except Exception:  # noqa: BLE001 - a lost connection means a lost lock
+            return False
+
+
 def run_scheduler(app) -> None:
+    with app.app_context():
+        on_postgres = db.engine.dialect.name == "postgresql"
+    lock = None
+    if on_postgres:
+        lock = LeaderLock(app)
+        lock.wait()
     sched = build_scheduler(app)
+    if lock is not None:
+        def check_lock():
+            if not lock.still_held():
+                log.error("scheduler lock lost; stopping")
+                sched.shutdown(wait=False)
+
+        sched.add_job(check_lock, "interval", seconds=15, id="leader-lock", name="leader-lock")
     log.info("scheduler starting", extra={"jobs": [j.name for j in JOBS]})
     print(f"[scheduler] running {len(JOBS)} jobs: {', '.join(j.name for j in JOBS)}", flush=True)
     try:

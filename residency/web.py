@@ -25,13 +25,17 @@ DASHBOARDS = [
 
 
 def init_app(app) -> None:
+    # Modules that add routes to an area's blueprint must be imported before it is registered.
+    from .admin import scheme_views  # noqa: F401
     from .admin.views import bp as admin_bp
-    from .applicant import application_views  # noqa: F401 - registers the application routes
-    from .cluster import queue_views, review_views  # noqa: F401 - register the review desk's routes
+    from .applicant import application_views, funding_views, placement_views, survey_views  # noqa: F401
     from .applicant.views import bp as applicant_bp
     from .auth.views import bp as auth_bp
     from .cluster.views import bp as cluster_bp
+    from .cluster import queue_views, review_views  # noqa: F401
+    from .funder import funding_views as funder_funding_views  # noqa: F401
     from .funder.views import bp as funder_bp
+    from .hub import placement_views as hub_placement_views  # noqa: F401
     from .hub.views import bp as hub_bp
     from .public.views import bp as public_bp
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import lazyload
 
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .extensions import db
-from .models import Application, Call, Placement, StatusChange, User, utcnow
+from .models import Application, Call, FundingApplication, FundingReport, Placement, StatusChange, User, utcnow
 
 SYSTEM = "system"
 ADMIN = "programme_admin"
@@ -133,6 +133,12 @@ def seat_left(app, actor, now, data):
     return None
 
 
+def capacity_available(placement, actor, now, data):
+    from .placements import capacity_guard
+
+    return capacity_guard(placement, actor, now, data)
+
+
 def call_ready_to_publish(call, actor, now, data):
     if not call.criteria:
         return _l("Add at least one scoring criterion before publishing the call.")
@@ -188,18 +194,18 @@ PLACEMENT = Workflow(
         "terminated": State(_l("Terminated"), _l("Ended early")),
     },
     transitions=(
-        T("pending", "offer", "offered", roles(HUB)),
-        T("pending", "waitlist", "waitlisted", roles(HUB)),
-        T("pending", "reject", "rejected", roles(HUB), reason_required=True),
-        T("waitlisted", "offer", "offered", roles(HUB)),
-        T("waitlisted", "reject", "rejected", roles(HUB), reason_required=True),
-        T("offered", "accept", "accepted", roles(APPLICANT)),
-        T("offered", "decline", "declined", roles(APPLICANT)),
-        T("offered", "lapse", "lapsed", roles(SYSTEM)),
+        T("pending", "offer", "offered", roles(HUB), guards=(capacity_available,), notify=(Notify("placement_offered", "applicant"),)),
+        T("pending", "waitlist", "waitlisted", roles(HUB), notify=(Notify("placement_waitlisted", "applicant"),)),
+        T("pending", "reject", "rejected", roles(HUB), reason_required=True, notify=(Notify("placement_rejected", "applicant"),)),
+        T("waitlisted", "offer", "offered", roles(HUB), guards=(capacity_available,), notify=(Notify("placement_offered", "applicant"),)),
+        T("waitlisted", "reject", "rejected", roles(HUB), reason_required=True, notify=(Notify("placement_rejected", "applicant"),)),
+        T("offered", "accept", "accepted", roles(APPLICANT), notify=(Notify("placement_accepted", "hub"),)),
+        T("offered", "decline", "declined", roles(APPLICANT), notify=(Notify("placement_declined", "hub"),)),
+        T("offered", "lapse", "lapsed", roles(SYSTEM), notify=(Notify("placement_lapsed", "applicant"), Notify("placement_lapsed", "hub"))),
         T("accepted", "start", "active", roles(SYSTEM)),
         T("active", "complete", "completed", roles(HUB, SYSTEM)),
-        T("active", "terminate", "terminated", roles(HUB), reason_required=True),
-        T("active", "extend", "active", roles(HUB)),
+        T("active", "terminate", "terminated", roles(HUB), reason_required=True, notify=(Notify("placement_terminated", "applicant"),)),
+        T("active", "extend", "active", roles(HUB), guards=(capacity_available,)),
     ),
 )
 
@@ -219,14 +225,16 @@ FUNDING = Workflow(
         "cancelled": State(_l("Cancelled"), _l("Cancelled")),
     },
     transitions=(
-        T("draft", "submit", "submitted", roles(APPLICANT)),
+        T("draft", "submit", "submitted", roles(APPLICANT), notify=(Notify("funding_submitted", "applicant"),)),
         T("submitted", "start_assessment", "under_assessment", roles(FUNDER)),
-        T("under_assessment", "grant", "granted", roles(FUNDER)),
-        T("under_assessment", "reject", "rejected", roles(FUNDER), reason_required=True),
-        T("under_assessment", "request_changes", "changes_requested", roles(FUNDER), reason_required=True),
-        T("changes_requested", "resubmit", "submitted", roles(APPLICANT)),
-        T("granted", "accept_offer", "in_progress", roles(APPLICANT)),
-        T("granted", "lapse", "lapsed", roles(SYSTEM)),
+        T("under_assessment", "grant", "granted", roles(FUNDER), notify=(Notify("funding_granted", "applicant"),)),
+        T("under_assessment", "reject", "rejected", roles(FUNDER), reason_required=True,
+          notify=(Notify("funding_rejected", "applicant"),)),
+        T("under_assessment", "request_changes", "changes_requested", roles(FUNDER), reason_required=True,
+          notify=(Notify("funding_changes_requested", "applicant"),)),
+        T("changes_requested", "resubmit", "submitted", roles(APPLICANT), notify=(Notify("funding_submitted", "applicant"),)),
+        T("granted", "accept_offer", "in_progress", roles(APPLICANT), notify=(Notify("funding_offer_accepted", "funder"),)),
+        T("granted", "lapse", "lapsed", roles(SYSTEM), notify=(Notify("funding_offer_lapsed", "applicant"),)),
         T("in_progress", "close", "closed", roles(FUNDER)),
         T("in_progress", "cancel", "cancelled", roles(FUNDER), reason_required=True),
     ),
@@ -244,7 +252,7 @@ REPORT = Workflow(
     transitions=(
         T("due", "submit", "submitted", roles(APPLICANT)),
         T("submitted", "approve", "approved", roles(FUNDER)),
-        T("submitted", "return", "returned", roles(FUNDER), reason_required=True),
+        T("submitted", "return", "returned", roles(FUNDER), reason_required=True, notify=(Notify("report_returned", "applicant"),)),
         T("returned", "submit", "submitted", roles(APPLICANT)),
     ),
 )
@@ -343,6 +351,52 @@ def _placement_context(placement) -> dict:
     }
 
 
+def _funding_relation(fa, user: User | None) -> set[str]:
+    if user is None:
+        return {SYSTEM}
+    held = set()
+    if _admin(user):
+        held.add(ADMIN)
+    if user.is_member_of(fa.startup_id):
+        held.add(APPLICANT)
+    # Funder officers see applications once submitted, never drafts.
+    if fa.status != "draft" and user.is_member_of(fa.scheme.funder_id):
+        held.add(FUNDER)
+    return held
+
+
+def _funding_recipients(fa, audience: str) -> list[User]:
+    return _members({"applicant": fa.startup_id, "funder": fa.scheme.funder_id}[audience])
+
+
+def _funding_context(fa) -> dict:
+    return {
+        "title": fa.title,
+        "startup_name": fa.startup.name,
+        "scheme_name": fa.scheme.name,
+        "funder_name": fa.scheme.funder.name,
+        "currency": fa.scheme.currency,
+        "amount_requested": str(fa.amount_requested),
+        "granted_amount": str(fa.granted_amount) if fa.granted_amount is not None else None,
+        "offer_expires_at": fa.offer_expires_at.isoformat() if fa.offer_expires_at else None,
+        "timezone": fa.scheme.funder.timezone or "Europe/Oslo",
+        "funding_id": fa.id,
+    }
+
+
+def _report_relation(report, user: User | None) -> set[str]:
+    return _funding_relation(report.funding_application, user)
+
+
+def _report_recipients(report, audience: str) -> list[User]:
+    return _funding_recipients(report.funding_application, audience)
+
+
+def _report_context(report) -> dict:
+    return _funding_context(report.funding_application) | {"report_kind": report.kind, "due_on": report.due_on.isoformat(),
+                                                          "report_id": report.id}
+
+
 def _call_relation(call: Call, user: User | None) -> set[str]:
     if user is None:
         return {SYSTEM}
@@ -368,6 +422,10 @@ APPLICATION.model, APPLICATION.relation, APPLICATION.recipients = Application, _
 APPLICATION.context = _application_context
 PLACEMENT.model, PLACEMENT.relation, PLACEMENT.recipients = Placement, _placement_relation, _placement_recipients
 PLACEMENT.context = _placement_context
+FUNDING.model, FUNDING.relation, FUNDING.recipients, FUNDING.context = (
+    FundingApplication, _funding_relation, _funding_recipients, _funding_context)
+REPORT.model, REPORT.relation, REPORT.recipients, REPORT.context = (
+    FundingReport, _report_relation, _report_recipients, _report_context)
 CALL.model, CALL.relation, CALL.recipients = Call, _call_relation, _call_recipients
 
 

@@ -75,7 +75,11 @@ class IsolatedClient(FlaskClient):
 def app():
     url = database_url()
     reset_schema(url)
-    app = create_app("testing", overrides={"SQLALCHEMY_DATABASE_URI": url, "SERVER_NAME": None})
+    overrides = {"SQLALCHEMY_DATABASE_URI": url, "SERVER_NAME": None}
+    if url.startswith("postgresql"):
+        # Concurrency tests hold up to 20 connections at once, one per simulated user.
+        overrides["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_size": 25, "max_overflow": 5}
+    app = create_app("testing", overrides=overrides)
     app.test_client_class = IsolatedClient
     with app.app_context():
         from flask_migrate import upgrade

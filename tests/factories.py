@@ -144,3 +144,23 @@ class Factories:
         db.session.add(message)
         db.session.commit()
         return message
+
+
+def _scheme_defaults():
+    return dict(instalments=[{"label": "Advance", "percent": "30", "after": "acceptance"},
+                             {"label": "Interim", "percent": "50", "after": "progress_report"},
+                             {"label": "Final", "percent": "20", "after": "final_report"}],
+                report_kinds=["progress", "final"])
+
+
+def make_scheme(funder, currency="NOK", max_amount="500000.00", max_share="50", countries=("NO",), max_age=5):
+    from decimal import Decimal
+
+    from residency.models import FundingScheme
+
+    scheme = FundingScheme(funder=funder, name=f"{funder.name} residency support", currency=currency,
+                           max_amount=Decimal(max_amount), max_share_percent=Decimal(max_share),
+                           home_countries=list(countries), max_company_age_years=max_age, **_scheme_defaults())
+    db.session.add(scheme)
+    db.session.commit()
+    return scheme

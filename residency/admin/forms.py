@@ -62,7 +62,6 @@ INVITATION_STATE_LABELS = {
     "expired": _l("Expired"),
     "revoked": _l("Withdrawn"),
 }
-DELIVERY_LABELS = {"queued": _l("Queued"), "sent": _l("Sent"), "failed": _l("Failed")}
 LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
 
 

@@ -19,12 +19,11 @@ from ..i18n import COUNTRY_NAMES, timezone_choices
 from ..models import ORGANISATION_KINDS, utcnow
 from ..models.outbox import DELIVERY_STATES
 from ..formtools import apply_field_errors
-from ..labels import TRACK_LABELS
+from ..labels import DELIVERY_LABELS, TRACK_LABELS
 from . import services
 from .forms import (
     ACTION_LABELS,
     CALL_ACTION_LABELS,
-    DELIVERY_LABELS,
     INVITATION_STATE_LABELS,
     KIND_LABELS,
     CallForm,
@@ -424,4 +423,3 @@ def outbox_resend(message_id: int):
 
 def _local_path(target: str | None) -> bool:
     return bool(target) and target.startswith("/") and not target.startswith("//") and "\\" not in target
-

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload, lazyload
 
-from .. import applications, orgnumbers
+from .. import applications, impact, orgnumbers, workflow
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..i18n import country_name
@@ -24,6 +24,7 @@ from ..models import (
     JoinRequest,
     Membership,
     Organisation,
+    Placement,
     Route,
     User,
     utcnow,
@@ -51,12 +52,15 @@ class StartupOverview:
     members: list[User] = field(default_factory=list)
     join_requests: list[JoinRequest] = field(default_factory=list)
     applications: list[applications.Overview] = field(default_factory=list)
+    # Application id -> (placement id, the status label the startup sees) of nominated applications.
+    placements: dict[int, tuple[int, str]] = field(default_factory=dict)
 
 
 @dataclass
 class Dashboard:
     startups: list[StartupOverview]
     open_calls: list[Call]
+    surveys: list = field(default_factory=list)
 
 
 # ------------------------------------------------------------------ reading
@@ -77,7 +81,7 @@ def dashboard(actor: User, now: datetime | None = None) -> Dashboard:
             .options(contains_eager(Call.route).lazyload(Route.funders), lazyload(Call.criteria))
             .order_by(Call.closes_at, Call.id)
         ))
-    return Dashboard(startups=overviews, open_calls=open_calls)
+    return Dashboard(startups=overviews, open_calls=open_calls, surveys=impact.surveys_of([o.id for o in startups]))
 
 
 def startup_overview(actor: User, organisation_id: int) -> StartupOverview:
@@ -122,8 +126,20 @@ def _overviews(startups: list[Organisation]) -> list[StartupOverview]:
         by_id[request.organisation_id].join_requests.append(request)
 
     # Label, timeline and next step of every application, in a fixed number of queries.
-    for line in applications.overview(startup_ids=ids):
+    lines = applications.overview(startup_ids=ids)
+    for line in lines:
         by_id[line.application.startup_id].applications.append(line)
+
+    # The placement of every nominated application: one more query, only when there is one.
+    nominated = {line.application.id: line.application for line in lines if line.application.status == "nominated"}
+    if nominated:
+        for placement_id, application_id, status in db.session.execute(
+                select(Placement.id, Placement.application_id, Placement.status).where(Placement.application_id.in_(list(nominated)))):
+            application = nominated[application_id]
+            # Hidden, like the nomination itself, until the cluster releases the call's decisions.
+            if status != "pending" or application.call.decisions_released_at is not None:
+                by_id[application.startup_id].placements[application_id] = (
+                    placement_id, workflow.PLACEMENT.label(status, for_applicant=True))
     return [by_id[i] for i in ids]
 
 

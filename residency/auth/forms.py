@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, RadioField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from ..validators import EmailAddress
@@ -39,3 +39,11 @@ class AcceptInvitationForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Choose a password.")), PASSWORD_RULE])
     confirm = PasswordField(_l("Repeat the password"), validators=[
         DataRequired(_l("Repeat the password.")), EqualTo("password", _l("The two passwords differ."))])
+
+
+class ReminderPreferenceForm(FlaskForm):
+    reminder_delivery = RadioField(_l("Optional reminders"), choices=[
+        ("immediate", _l("E-mail each reminder at once")),
+        ("digest", _l("One e-mail a day with all my reminders (daily digest)")),
+        ("off", _l("No reminder e-mails; I check this page")),
+    ], validators=[DataRequired(_l("Choose one of the options."))])

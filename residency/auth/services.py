@@ -157,3 +157,26 @@ def set_language(user: User | None, language: str) -> None:
 
 def account_exists(email: str) -> bool:
     return db.session.scalar(select(User.id).where(User.email == normalise_email(email))) is not None
+
+
+def set_reminder_delivery(user: User, choice: str) -> None:
+    """At once, a daily digest, or off, for optional reminders (mandatory e-mails always go at once)."""
+    from ..models import REMINDER_DELIVERY
+
+    if choice not in REMINDER_DELIVERY:
+        raise Invalid(_l("Choose how you receive reminders."), {"reminder_delivery": [_l("Choose one of the options.")]})
+    user.reminder_delivery = choice
+    db.session.commit()
+
+
+def notifications(user: User, page: int = 1, per_page: int = 20):
+    """The user's messages, newest first, one page (two queries whatever the number)."""
+    from ..models import OutboxMessage
+
+    total = db.session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.user_id == user.id))
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    rows = list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.user_id == user.id)
+                                   .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+                                   .offset((page - 1) * per_page).limit(per_page)))
+    return rows, page, pages, total

@@ -5,12 +5,12 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 
 from ..errors import Conflict, Invalid
 from ..web import DASHBOARDS
 from . import services
-from .forms import AcceptInvitationForm, ForgotForm, LoginForm, RegisterForm, ResetForm
+from .forms import AcceptInvitationForm, ForgotForm, LoginForm, RegisterForm, ReminderPreferenceForm, ResetForm
 
 bp = Blueprint("auth", __name__, url_prefix="/account")
 
@@ -131,3 +131,23 @@ def invitation(token: str):
         flash(_("You are now a member of %(organisation)s.", organisation=invitation.organisation.name), "success")
         return redirect(landing_for(user))
     return render_template("auth/invitation.html", form=form, invitation=invitation, has_account=has_account), 422 if form.errors else 200
+
+
+@bp.route("/notifications", methods=["GET", "POST"])
+@login_required
+def notifications():
+    """The user's e-mails and reminders, and how optional reminders reach them."""
+    form = ReminderPreferenceForm(data={"reminder_delivery": current_user.reminder_delivery})
+    if request.method == "POST":
+        form = ReminderPreferenceForm()
+        if form.validate_on_submit():
+            services.set_reminder_delivery(current_user._get_current_object(), form.reminder_delivery.data)
+            flash(_("Your reminder choice is saved."), "success")
+            return redirect(url_for("auth.notifications"))
+    rows, page, pages, total = services.notifications(current_user, request.args.get("page", 1, type=int))
+    from ..labels import DELIVERY_LABELS
+
+    # Times in the zone of the reader's own organisation (a startup without one reads UTC).
+    zone = next((o.timezone for o in current_user.organisations() if o.timezone), "UTC")
+    return render_template("auth/notifications.html", form=form, rows=rows, page=page, pages=pages, total=total,
+                           delivery_labels=DELIVERY_LABELS, zone=zone), 422 if form.errors else 200

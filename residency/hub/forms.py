@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField
-from wtforms.validators import InputRequired, NumberRange, ValidationError
+from wtforms import DateField, IntegerField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 COUNT_RANGE = NumberRange(min=0, max=10000, message=_l("Enter a whole number of 0 or more."))
 
@@ -22,3 +22,43 @@ class CapacityForm(FlaskForm):
     def validate_ends_on(self, field):
         if self.starts_on.data and field.data and field.data < self.starts_on.data:
             raise ValidationError(_l("The last day cannot be before the first day."))
+
+
+# ------------------------------------------------------------------ placements
+
+
+class OfferForm(FlaskForm):
+    """Dates, desks and benches offered to a nominee, the day by which they must answer and the conditions."""
+
+    starts_on = DateField(_l("First day of the residency"), validators=[InputRequired(_l("Enter the first day of the residency."))])
+    ends_on = DateField(_l("Last day of the residency"), validators=[InputRequired(_l("Enter the last day of the residency."))])
+    desks = IntegerField(_l("Office desks"), validators=[InputRequired(_l("Enter the number of office desks (0 if none).")),
+                                                        COUNT_RANGE])
+    benches = IntegerField(_l("Lab benches"), validators=[InputRequired(_l("Enter the number of lab benches (0 if none).")),
+                                                         COUNT_RANGE])
+    offer_expires_on = DateField(_l("Answer by (the offer lapses at 23:59 in the hub's time zone)"),
+                                 validators=[InputRequired(_l("Enter the date by which the startup must answer."))])
+    conditions = TextAreaField(_l("Conditions"), validators=[Optional(), Length(max=4000)], render_kw={"rows": 3})
+
+
+class ReasonForm(FlaskForm):
+    """Waitlist (reason optional) or reject (reason required by the workflow)."""
+
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=4000)], render_kw={"rows": 3})
+
+
+class ExtendForm(FlaskForm):
+    ends_on = DateField(_l("New last day"), validators=[InputRequired(_l("Enter the new last day of the residency."))])
+
+
+class TerminateForm(FlaskForm):
+    reason = TextAreaField(_l("Why does the residency end early?"), validators=[Optional(), Length(max=4000)], render_kw={"rows": 3})
+    checked_out_on = DateField(_l("Last day at the hub"), validators=[Optional()])
+
+
+class CompleteForm(FlaskForm):
+    checked_out_on = DateField(_l("Last day at the hub"), validators=[Optional()])
+
+
+class CheckInForm(FlaskForm):
+    checked_in_on = DateField(_l("Day the startup moved in"), validators=[InputRequired(_l("Enter the day the startup moved in."))])

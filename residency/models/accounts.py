@@ -15,6 +15,8 @@ ORGANISATION_KINDS = ("startup", "cluster", "hub", "funder", "operator")
 COUNTRIES = ("NO", "SE", "DK", "FI", "IS")
 TRACKS = ("drugs", "devices", "diagnostics", "digital_health", "bioindustrials", "other")
 LANGUAGES = ("en", "nb", "sv")
+# How a user receives optional reminders; mandatory e-mails always go at once.
+REMINDER_DELIVERY = ("immediate", "digest", "off")
 
 # The programme role a membership gives follows from the organisation's kind.
 ROLE_BY_KIND = {
@@ -38,6 +40,9 @@ class User(UserMixin, db.Model):
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(256))
     language: Mapped[str | None] = mapped_column(String(5))
+    # The secret part of the user's private calendar feed address; a new one revokes the old.
+    calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    reminder_delivery: Mapped[str] = mapped_column(String(10), default="immediate", server_default="immediate")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     memberships: Mapped[list["Membership"]] = relationship(
@@ -47,6 +52,7 @@ class User(UserMixin, db.Model):
     __table_args__ = (
         CheckConstraint("email = lower(email)", name="email_lowercase"),
         CheckConstraint(f"language IS NULL OR {_in('language', LANGUAGES)}", name="language"),
+        CheckConstraint(_in("reminder_delivery", REMINDER_DELIVERY), name="reminder_delivery"),
     )
 
     def set_password(self, password: str) -> None:

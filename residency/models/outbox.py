@@ -3,14 +3,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .accounts import User, _in
 from .base import UTCDateTime, utcnow
 
-DELIVERY_STATES = ("queued", "sent", "failed")
+# queued → sent | failed; optional reminders of a digest reader wait as "held" until the
+# daily digest carries them ("digested"); those of a reader who switched them off are "muted".
+DELIVERY_STATES = ("queued", "sent", "failed", "held", "digested", "muted")
 
 
 class OutboxMessage(db.Model):
@@ -24,7 +26,9 @@ class OutboxMessage(db.Model):
     template: Mapped[str] = mapped_column(String(64))
     context: Mapped[dict] = mapped_column(JSON, default=dict)
     language: Mapped[str] = mapped_column(String(5), default="en")
-    delivery: Mapped[str] = mapped_column(String(8), default="queued")
+    delivery: Mapped[str] = mapped_column(String(10), default="queued")
+    # Optional reminders follow the reader's choice (at once, daily digest, or not by e-mail).
+    optional: Mapped[bool] = mapped_column(default=False, server_default=false())
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -36,4 +40,5 @@ class OutboxMessage(db.Model):
     __table_args__ = (
         CheckConstraint(_in("delivery", DELIVERY_STATES), name="delivery"),
         Index("ix_outbox_message_due", "delivery", "next_attempt_at"),
+        Index("ix_outbox_message_user_created", "user_id", "created_at"),
     )

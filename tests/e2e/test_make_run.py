@@ -54,11 +54,15 @@ def running_service(tmp_path):
         except OSError:  # refused, reset or timed out while gunicorn boots
             time.sleep(0.3)
     yield base, tmp_path, log
-    os.killpg(proc.pid, signal.SIGINT)
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C, as a person would
     try:
         proc.wait(timeout=15)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+        pass
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)  # nothing of the group may outlive the test
+    except ProcessLookupError:
+        pass
     log.close()
 
 

@@ -291,14 +291,14 @@ def test_correction_needs_a_reason_and_is_recorded(make):
 
 def test_corrections_only_for_attached_workflows(make):
     with pytest.raises(NotFound):
-        services.workflow_record("funding", 1)  # declared, not yet attached to a record type
+        services.workflow_record("no-such-workflow", 1)
     with pytest.raises(NotFound):
         services.workflow_record("placement", 12345)
     with pytest.raises(NotFound):
         services.workflow_record("call", 12345)
     with pytest.raises(Forbidden):
         services.correct_status(make.member("cluster"), "call", make.call().id, action="force", target="closed", reason="x")
-    assert [wf.name for wf in services.correctable_workflows()] == ["application", "placement", "call"]
+    assert [wf.name for wf in services.correctable_workflows()] == ["application", "placement", "funding", "report", "call"]
 
 
 # ---------------------------------------------------------------------- outbox
@@ -330,4 +330,5 @@ def test_overview_counts(make):
     make.outbox_message(delivery="failed")
     overview = services.overview()
     assert overview.open_calls == 1 and overview.calls["published"] == 1
-    assert overview.organisations["hub"] == 1 and overview.outbox == {"queued": 0, "sent": 0, "failed": 1}
+    assert overview.organisations["hub"] == 1
+    assert overview.outbox == {"queued": 0, "sent": 0, "failed": 1, "held": 0, "digested": 0, "muted": 0}

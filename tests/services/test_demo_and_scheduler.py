@@ -50,3 +50,22 @@ def test_every_job_is_scheduled_and_runs_at_start(app):
     for job in jobs.JOBS:
         assert scheduled[job.name].trigger.interval.total_seconds() == job.seconds
         assert scheduled[job.name].next_run_time is not None  # runs once at start
+
+
+def test_every_demo_role_finds_work_waiting(app):
+    from residency.models import FundingApplication, FundingScheme, Placement, StatusChange
+
+    seed()
+    by_name = {o.name: o for o in db.session.scalars(select(Organisation))}
+    placements = {p.application.startup.name: p.status for p in db.session.scalars(select(Placement))}
+    assert placements == {"Nordlys Diagnostics AS": "active", "Fjordbio Therapeutics AS": "offered",
+                          "Polarlys Biotech AS": "pending"}  # the applicant answers an offer; the hub decides on Polarlys
+    assert {s.currency for s in db.session.scalars(select(FundingScheme))} == {"NOK", "SEK"}
+    [fa] = db.session.scalars(select(FundingApplication)).all()
+    assert fa.status == "submitted" and fa.scheme.funder_id == by_name["Innovation Norway"].id  # the funder's queue
+    drafts = db.session.scalars(select(Application).where(Application.status == "draft")).all()
+    assert [a.startup.name for a in drafts] == ["Fjordbio Therapeutics AS"]
+    # Every call reached its status through the workflow engine.
+    for call in db.session.scalars(select(Call)):
+        changes = db.session.scalars(select(StatusChange).where(StatusChange.workflow == "call", StatusChange.record_id == call.id))
+        assert [c.to_state for c in changes][-1] == call.status

@@ -103,7 +103,7 @@ def test_two_staff_nominating_for_the_last_seat_at_once_exactly_one_wins(app, ma
     staff, apps = under_review(make, call, 2)
     second = make.user(org=call.route.cluster)
     actors = [staff.id, second.id]
-    barrier = threading.Barrier(2)
+    barrier = threading.Barrier(2, timeout=30)
     results = {}
 
     def act(i):

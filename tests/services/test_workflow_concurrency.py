@@ -14,7 +14,7 @@ pytestmark = pytest.mark.postgres
 
 
 def _race(app, application_id, actor_ids, action, hold=0.3):
-    barrier = threading.Barrier(len(actor_ids))
+    barrier = threading.Barrier(len(actor_ids), timeout=30)
     results = {}
 
     def act(actor_id):

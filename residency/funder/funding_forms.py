@@ -1,0 +1,55 @@
+"""Forms of the funder's funding desk. Amounts are typed as text and parsed exactly
+(Decimal) by the service; each form has a prefix so one page can hold them all. The workflow asks for a
+``reason`` when changes are requested, a report is returned or a grant refused,
+so those fields are called ``reason`` and its refusal lands under them."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, StringField, TextAreaField
+from wtforms.validators import Length, Optional
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""
+
+
+class NotesForm(FlaskForm):
+    notes = TextAreaField(_l("Assessment notes (staff only: never shown to the startup)"),
+                          validators=[Optional(), Length(max=20000)], render_kw={"rows": 5})
+
+
+class ChangesForm(FlaskForm):
+    reason = TextAreaField(_l("What should the startup change?"), validators=[Optional(), Length(max=4000)],
+                            render_kw={"rows": 4})
+
+
+class RejectForm(FlaskForm):
+    reason = TextAreaField(_l("Why is the application not granted? The startup reads this."),
+                           validators=[Optional(), Length(max=4000)], render_kw={"rows": 4})
+
+
+class GrantForm(FlaskForm):
+    amount = StringField(_l("Amount granted"), validators=[Optional()],
+                         render_kw={"inputmode": "decimal", "autocomplete": "off"})
+    share_percent = StringField(_l("Share of eligible costs (%)"), validators=[Optional()],
+                                render_kw={"inputmode": "decimal", "autocomplete": "off"})
+    conditions = TextAreaField(_l("Conditions"), validators=[Optional(), Length(max=4000)], render_kw={"rows": 3})
+    offer_deadline = DateField(_l("Accept by (the offer lapses at 23:59 in the funder's time zone)"), validators=[Optional()])
+    report_progress = DateField(_l("Progress report due"), validators=[Optional()])
+    report_final = DateField(_l("Final report due"), validators=[Optional()])
+
+    def for_scheme(self, scheme) -> "GrantForm":
+        """Only the reports the scheme asks for."""
+        for kind in ("progress", "final"):
+            if kind not in (scheme.report_kinds or []):
+                delattr(self, f"report_{kind}")
+        return self
+
+    def report_due(self) -> dict:
+        return {kind: self[f"report_{kind}"].data for kind in ("progress", "final") if f"report_{kind}" in self}
+
+
+class ReturnReportForm(FlaskForm):
+    reason = TextAreaField(_l("What should the startup add or change?"), validators=[Optional(), Length(max=4000)],
+                             render_kw={"rows": 3})

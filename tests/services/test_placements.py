@@ -1,0 +1,163 @@
+"""Placements: offers within capacity (day by day), answers, lapse, the residency, reminders."""
+import threading
+from datetime import date, datetime, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from residency import nominations, placements, workflow
+from residency.errors import Conflict, Invalid
+from residency.extensions import db
+from residency.models import OutboxMessage, Placement
+
+
+def nominated_placements(make, n=1, desks=2, benches=1, window=(date(2030, 1, 1), date(2031, 12, 31))):
+    """n pending placements at one hub with capacity ``desks``/``benches`` over the window."""
+    hub = make.organisation("hub", country="SE", timezone="Europe/Stockholm")
+    route = make.route(hub=hub)
+    call = make.call(route=route, seats=max(n, 1))
+    call.residency_starts_on, call.residency_ends_on = window
+    db.session.commit()
+    make.capacity(hub, window[0], window[1], desks=desks, benches=benches)
+    staff = make.user(org=route.cluster)
+    hub_admin = make.user(org=hub)
+    result = []
+    for _ in range(n):
+        app_ = make.application(call=call, status="submitted")
+        workflow.perform(app_, "start_review", staff)
+        db.session.commit()
+        nominations.nominate(application=app_, actor=staff, rationale="fit")
+        result.append(db.session.scalar(select(Placement).where(Placement.application_id == app_.id)))
+    return hub_admin, result
+
+
+def offer(placement, hub_admin, start=date(2030, 3, 1), end=date(2030, 8, 31), desks=1, benches=0, now=None,
+          expires=date(2030, 2, 1)):
+    return placements.offer(placement=placement, actor=hub_admin, starts_on=start, ends_on=end, desks=desks, benches=benches,
+                            offer_expires_on=expires, conditions="Rental agreement with confidentiality clause",
+                            now=now or datetime(2030, 1, 10, tzinfo=timezone.utc))
+
+
+def test_offer_within_capacity_and_refusal_names_the_full_dates(make, app):
+    hub_admin, (a, b, c) = nominated_placements(make, 3, desks=2)
+    offer(a, hub_admin)
+    offer(b, hub_admin, start=date(2030, 6, 1), end=date(2030, 12, 31))
+    with app.test_request_context(), pytest.raises(Conflict) as err:
+        offer(c, hub_admin, start=date(2030, 5, 1), end=date(2030, 7, 31))
+    message = str(err.value.message)
+    assert "office desks from 1 June 2030 to 31 July 2030 (2 of 2 already booked or offered)" in message
+    db.session.rollback()
+    assert db.session.get(Placement, c.id).status == "pending"
+
+
+def test_offer_needs_dates_inside_the_window_and_some_space(make):
+    hub_admin, [p] = nominated_placements(make)
+    with pytest.raises(Invalid) as err:
+        offer(p, hub_admin, start=date(2029, 12, 1), desks=0, benches=0)
+    assert {"starts_on"} <= set(err.value.field_errors)
+    assert db.session.get(Placement, p.id).status == "pending"
+
+
+def test_database_refuses_an_offered_placement_without_dates(make):
+    from sqlalchemy.exc import IntegrityError
+
+    hub_admin, [p] = nominated_placements(make)
+    with pytest.raises(IntegrityError):
+        db.session.execute(Placement.__table__.update().where(Placement.id == p.id).values(status="offered"))
+        db.session.flush()
+    db.session.rollback()
+
+
+def test_accept_decline_and_expiry(make, app):
+    hub_admin, (a, b) = nominated_placements(make, 2)
+    offer(a, hub_admin)
+    offer(b, hub_admin)
+    founder_a = make.user(org=a.application.startup)
+    placements.answer_offer(placement=a, actor=founder_a, accept=True, now=datetime(2030, 1, 20, tzinfo=timezone.utc))
+    assert a.status == "accepted"
+    founder_b = make.user(org=b.application.startup)
+    with app.test_request_context(), pytest.raises(Conflict, match="expired"):
+        placements.answer_offer(placement=b, actor=founder_b, accept=True, now=datetime(2030, 2, 2, tzinfo=timezone.utc))
+
+
+def test_a_lapsed_offer_frees_its_space(make, app):
+    hub_admin, (a, b) = nominated_placements(make, 2, desks=1)
+    offer(a, hub_admin)
+    with app.test_request_context(), pytest.raises(Conflict, match="Not enough space"):
+        offer(b, hub_admin)
+    db.session.rollback()
+    # 2030-02-01 23:59 in Stockholm has passed.
+    assert placements.lapse_expired_offers(now=datetime(2030, 2, 2, tzinfo=timezone.utc)) == 1
+    db.session.expire_all()
+    assert db.session.get(Placement, a.id).status == "lapsed"
+    mails = db.session.scalars(select(OutboxMessage).where(OutboxMessage.template == "placement_lapsed")).all()
+    assert {m.recipient for m in mails} >= {hub_admin.email}
+    offer(db.session.get(Placement, b.id), hub_admin, now=datetime(2030, 2, 2, tzinfo=timezone.utc), expires=date(2030, 2, 20))
+    assert db.session.get(Placement, b.id).status == "offered"
+
+
+def test_residency_started_by_the_scheduler_on_the_hubs_date_then_completed(make):
+    hub_admin, [p] = nominated_placements(make)
+    offer(p, hub_admin)
+    placements.answer_offer(placement=p, actor=make.user(org=p.application.startup), accept=True,
+                            now=datetime(2030, 1, 20, tzinfo=timezone.utc))
+    # 28 Feb 23:30 UTC is already 1 March 00:30 in Stockholm.
+    assert placements.start_due_residencies(now=datetime(2030, 2, 28, 22, 0, tzinfo=timezone.utc)) == 0
+    assert placements.start_due_residencies(now=datetime(2030, 2, 28, 23, 30, tzinfo=timezone.utc)) == 1
+    assert db.session.get(Placement, p.id).status == "active"
+    change = workflow.history(p, for_applicant=False)[-1]
+    assert (change.action, change.actor_id) == ("start", None)
+    assert placements.complete_finished_residencies(now=datetime(2030, 8, 31, 12, tzinfo=timezone.utc)) == 0
+    assert placements.complete_finished_residencies(now=datetime(2030, 9, 1, 12, tzinfo=timezone.utc)) == 1
+    p = db.session.get(Placement, p.id)
+    assert p.status == "completed" and p.checked_out_on == date(2030, 8, 31)
+
+
+def test_extension_beyond_capacity_is_refused_with_the_full_dates(make, app):
+    hub_admin, (a, b) = nominated_placements(make, 2, desks=1)
+    offer(a, hub_admin, end=date(2030, 6, 30))
+    offer(b, hub_admin, start=date(2030, 8, 1), end=date(2030, 12, 31))
+    for p in (a, b):
+        placements.answer_offer(placement=p, actor=make.user(org=p.application.startup), accept=True,
+                                now=datetime(2030, 1, 20, tzinfo=timezone.utc))
+    placements.start_due_residencies(now=datetime(2030, 3, 2, tzinfo=timezone.utc))
+    assert db.session.get(Placement, a.id).status == "active"
+    with app.test_request_context(), pytest.raises(Conflict) as err:
+        placements.extend(placement=a, actor=hub_admin, ends_on=date(2030, 9, 15))
+    assert "from 1 August 2030 to 15 September 2030" in str(err.value.message)
+    db.session.rollback()
+    assert db.session.get(Placement, a.id).ends_on == date(2030, 6, 30)
+    placements.extend(placement=db.session.get(Placement, a.id), actor=hub_admin, ends_on=date(2030, 7, 31))
+    assert db.session.get(Placement, a.id).ends_on == date(2030, 7, 31)
+
+
+@pytest.mark.postgres
+def test_twenty_concurrent_offers_for_the_last_desk_exactly_one_succeeds(app, make):
+    hub_admin, pending = nominated_placements(make, 20, desks=1)
+    ids = [p.id for p in pending]
+    barrier = threading.Barrier(len(ids), timeout=30)
+    results = {}
+
+    def act(placement_id):
+        with app.app_context():
+            from residency.models import User
+
+            placement = db.session.get(Placement, placement_id)
+            actor = db.session.get(User, hub_admin.id)
+            barrier.wait()
+            try:
+                offer(placement, actor)
+                results[placement_id] = "won"
+            except Conflict as refusal:
+                db.session.rollback()
+                results[placement_id] = str(refusal.message)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=act, args=(i,)) for i in ids]
+    [t.start() for t in threads]
+    [t.join(timeout=60) for t in threads]
+    assert len(results) == 20
+    assert list(results.values()).count("won") == 1
+    assert all("Not enough space" in v for v in results.values() if v != "won")
+    assert db.session.scalar(select(func.count()).select_from(Placement).where(Placement.status == "offered")) == 1
