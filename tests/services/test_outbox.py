@@ -56,3 +56,19 @@ def test_smtp_down_retries_with_backoff_then_fails_visibly_and_resend_delivers(a
     outbox.resend(row.id)
     assert outbox.deliver_due()["sent"] == 1
     assert len(smtp_server.messages) == 1
+
+
+def test_smtp_outage_then_recovery_delivers_everything_once_without_resend(app, smtp_server):
+    """Messages queued while SMTP is down go out when it returns: none lost, none doubled."""
+    smtp_server.stop()
+    for n in range(5):
+        _enqueue(f"outage:{n}", recipient=f"person{n}@example.test")
+    now = utcnow()
+    assert outbox.deliver_due(now=now)["retried"] == 5
+    assert outbox.deliver_due(now=now + timedelta(seconds=app.config["OUTBOX_BACKOFF_SECONDS"]))["retried"] == 5
+    smtp_server.start()
+    later = now + timedelta(seconds=app.config["OUTBOX_BACKOFF_SECONDS"] * 3)
+    assert outbox.deliver_due(now=later)["sent"] == 5
+    assert outbox.deliver_due(now=later + timedelta(hours=1)) == {"sent": 0, "retried": 0, "failed": 0}
+    keys = sorted(m["X-Residency-Dedup"] for m in smtp_server.messages)
+    assert keys == [f"outage:{n}" for n in range(5)]

@@ -144,7 +144,7 @@ def test_hub_waiting_over_ten_days(make):
     assert db.session.scalar(select(OutboxMessage.user_id).where(OutboxMessage.template == "hub_waiting")) == hub_admin.id
 
 
-def test_placement_and_funding_reminders(make):
+def test_placement_and_funding_reminders(make, smtp_server):
     from tests.services.test_funding import BUDGET, resident
 
     scheme, startup, founder, officer = resident(make)
@@ -186,6 +186,16 @@ def test_placement_and_funding_reminders(make):
     reminders.reports_due(datetime(2030, 9, 2, 12, tzinfo=UTC))
     reminders.reports_due(datetime(2030, 9, 9, 12, tzinfo=UTC))
     assert count("report_overdue") == 1
+    # Over real SMTP every reminder arrives exactly once (mandatory and optional alike).
+    written = db.session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.delivery == "queued"))
+    outbox.deliver_due(now=datetime(2031, 1, 1, tzinfo=UTC))  # after the last reminder was written
+    outbox.deliver_due(now=datetime(2031, 1, 2, tzinfo=UTC))
+    delivered = [m["X-Residency-Dedup"] for m in smtp_server.messages]
+    leftover = [(m.template, m.delivery, m.last_error, m.next_attempt_at) for m in db.session.scalars(select(OutboxMessage)) if m.delivery != "sent"]
+    assert len(delivered) == written == len(set(delivered)), leftover
+    templates = {key.split(":")[0] for key in delivered}
+    assert {"residency-starting", "residency-ending", "funding-pending", "grant-offer-expiring", "report-due",
+            "report-overdue"} <= templates
 
 
 def test_preferences_digest_and_off_but_mandatory_always_goes(make, smtp_server):
