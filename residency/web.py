@@ -37,10 +37,16 @@ def init_app(app) -> None:
     from .funder.views import bp as funder_bp
     from .hub import placement_views as hub_placement_views  # noqa: F401
     from .hub.views import bp as hub_bp
+    from .insight.views import bp as insight_bp
     from .public.views import bp as public_bp
+    from . import api
+    from .exports_views import bp as exports_bp
 
-    for bp in (public_bp, auth_bp, applicant_bp, cluster_bp, hub_bp, funder_bp, admin_bp):
+    for bp in (public_bp, auth_bp, applicant_bp, cluster_bp, hub_bp, funder_bp, admin_bp, insight_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(exports_bp)
+
+    api.init_app(app)
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please log in to see this page.")

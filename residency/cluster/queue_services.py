@@ -8,12 +8,11 @@ rows: the cluster's calls, one grouped count per status, and the page itself.
 """
 from __future__ import annotations
 
-import csv
 import io
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
@@ -22,6 +21,7 @@ from sqlalchemy import Numeric, and_, case, exists, func, literal_column, not_, 
 from sqlalchemy.orm import contains_eager, lazyload
 
 from .. import workflow
+from ..csvtools import csv_stream, iso_utc, safe_text
 from ..errors import NotFound
 from ..extensions import db
 from ..i18n import country_name
@@ -35,8 +35,6 @@ DIRECTIONS = ("asc", "desc")
 DEFAULT_SORT, DEFAULT_DIRECTION = "submitted", "asc"  # first come, first reviewed
 TRLS = tuple(range(1, 10))
 MIN_SCORE, MAX_SCORE = Decimal(1), Decimal(5)
-# Spreadsheet programs run a cell that starts with one of these as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -302,42 +300,9 @@ def export_values(row: QueueRow, defuse: bool = True) -> list:
     ]
 
 
-def safe_text(value: str | None) -> str:
-    """Prefix a quote to text a spreadsheet would take for a formula (CSV/formula injection)."""
-    value = "" if value is None else str(value)
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
-
-
-def iso_utc(value: datetime | None) -> str:
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if value else ""
-
-
 def csv_lines(rows: Iterator[QueueRow]) -> Iterator[str]:
     """The export as CSV text, one line at a time, starting with a byte order mark so Excel reads UTF-8."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-
-    def flush() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate(0)
-        return text
-
-    writer.writerow(export_columns())
-    yield "\ufeff" + flush()
-    for row in rows:
-        writer.writerow([_csv_cell(v) for v in export_values(row)])
-        yield flush()
-
-
-def _csv_cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, Decimal):
-        return f"{value:.2f}"
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
+    return csv_stream(export_columns(), (export_values(row) for row in rows))
 
 
 def xlsx_bytes(rows: Iterator[QueueRow]) -> bytes:

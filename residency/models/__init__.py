@@ -33,3 +33,4 @@ from .funding import (  # noqa: F401, E402
     FundingScheme,
 )
 from .impact import SURVEY_MONTHS, ImpactSurvey  # noqa: F401, E402
+from .api import ApiToken  # noqa: F401, E402

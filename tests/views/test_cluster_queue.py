@@ -11,7 +11,8 @@ from decimal import Decimal
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from residency.cluster.queue_services import QueueFilters, safe_text
+from residency.cluster.queue_services import QueueFilters
+from residency.csvtools import safe_text
 from residency.extensions import db
 from residency.models import Application, Organisation, Review, ReviewAssignment, StatusChange
 

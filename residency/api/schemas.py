@@ -1,0 +1,121 @@
+"""What the JSON API answers with: marshmallow schemas, documented in the OpenAPI file.
+
+Computed fields (the status as the caller may know it, its label, the actions
+the caller may take) are filled by the views, which know the caller; the
+schemas only declare and serialise.
+"""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+
+def money(**kw) -> fields.Decimal:
+    """An amount as a decimal string ("99999.99"): exact, never a float, and documented as such."""
+    return fields.Decimal(as_string=True, metadata={"type": "string", "format": "decimal",
+                                                    "pattern": r"^-?\d+(\.\d+)?$"}, **kw)
+
+
+class ErrorSchema(Schema):
+    error = fields.String(required=True)
+    message = fields.String(required=True)
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+
+
+class RouteSchema(Schema):
+    home_country = fields.String(required=True)
+    host_hub_id = fields.Integer(required=True)
+    cluster_id = fields.Integer(required=True)
+
+
+class CallSchema(Schema):
+    id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    description = fields.String(required=True)
+    status = fields.String(required=True)
+    timezone = fields.String(required=True)
+    opens_at = fields.AwareDateTime(required=True)
+    closes_at = fields.AwareDateTime(required=True)
+    nomination_deadline = fields.AwareDateTime(required=True)
+    decision_deadline = fields.AwareDateTime(required=True)
+    seats = fields.Integer(required=True)
+    residency_starts_on = fields.Date(required=True)
+    residency_ends_on = fields.Date(required=True)
+    route = fields.Nested(RouteSchema, required=True)
+
+
+class _Record(Schema):
+    """A record with a workflow status: the views fill ``status`` (as the caller may know it),
+    ``status_label`` and ``actions`` (what the caller may do through the API now)."""
+
+    id = fields.Integer(required=True)
+    status = fields.String(required=True)
+    status_label = fields.String(required=True)
+    actions = fields.List(fields.String(), required=True)
+
+
+class ApplicationSchema(_Record):
+    call_id = fields.Integer(required=True)
+    startup_id = fields.Integer(required=True)
+    startup_name = fields.String(required=True)
+    track = fields.String(allow_none=True, required=True)
+    trl = fields.Integer(allow_none=True, required=True)
+    desired_start = fields.Date(allow_none=True, required=True)
+    months = fields.Integer(allow_none=True, required=True)
+    desks = fields.Integer(allow_none=True, required=True)
+    benches = fields.Integer(allow_none=True, required=True)
+    created_at = fields.AwareDateTime(required=True)
+    updated_at = fields.AwareDateTime(required=True)
+
+
+class ApplicationDetailSchema(ApplicationSchema):
+    answers = fields.Dict(keys=fields.String(), values=fields.String(allow_none=True), required=True)
+
+
+class PlacementSchema(_Record):
+    application_id = fields.Integer(required=True)
+    hub_id = fields.Integer(required=True)
+    hub_name = fields.String(required=True)
+    starts_on = fields.Date(allow_none=True, required=True)
+    ends_on = fields.Date(allow_none=True, required=True)
+    desks = fields.Integer(allow_none=True, required=True)
+    benches = fields.Integer(allow_none=True, required=True)
+    offer_expires_at = fields.AwareDateTime(allow_none=True, required=True)
+    checked_in_on = fields.Date(allow_none=True, required=True)
+    checked_out_on = fields.Date(allow_none=True, required=True)
+
+
+class FundingApplicationSchema(_Record):
+    scheme_id = fields.Integer(required=True)
+    scheme_name = fields.String(required=True)
+    currency = fields.String(required=True)
+    startup_id = fields.Integer(required=True)
+    placement_id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    period_start = fields.Date(allow_none=True, required=True)
+    period_end = fields.Date(allow_none=True, required=True)
+    # Money as decimal strings, never floats.
+    amount_requested = money(required=True)
+    granted_amount = money(allow_none=True, required=True)
+    offer_expires_at = fields.AwareDateTime(allow_none=True, required=True)
+    created_at = fields.AwareDateTime(required=True)
+
+
+class ReportSchema(_Record):
+    funding_application_id = fields.Integer(required=True)
+    kind = fields.String(required=True)
+    due_on = fields.Date(required=True)
+    text = fields.String(required=True)
+
+
+class TransitionSchema(Schema):
+    action = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=4000))
+
+
+class TransitionResultSchema(Schema):
+    id = fields.Integer(required=True)
+    action = fields.String(required=True)
+    from_status = fields.String(required=True)
+    status = fields.String(required=True)
+    status_label = fields.String(required=True)
+    change_id = fields.Integer(required=True)

@@ -1,0 +1,1 @@
+"""Programme insight: dashboards scoped to the viewer (services, charts and views)."""
