@@ -108,8 +108,32 @@ class ReportSchema(_Record):
 
 
 class TransitionSchema(Schema):
+    """An action and the details it needs (the same the web form asks for); unused details are ignored."""
+
     action = fields.String(required=True, validate=validate.Length(min=1, max=32))
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=4000))
+    message = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=4000),
+                            metadata={"description": "decline: the message for the startup; request_changes: the request"})
+    rationale = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=4000),
+                              metadata={"description": "nominate"})
+    rank = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1, max=1000),
+                          metadata={"description": "nominate"})
+    respond_by = fields.Date(load_default=None, allow_none=True, metadata={"description": "application request_changes"})
+    starts_on = fields.Date(load_default=None, allow_none=True, metadata={"description": "placement offer"})
+    ends_on = fields.Date(load_default=None, allow_none=True, metadata={"description": "placement offer, extend"})
+    desks = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0, max=50))
+    benches = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0, max=50))
+    offer_expires_on = fields.Date(load_default=None, allow_none=True, metadata={"description": "placement offer"})
+    conditions = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=4000))
+    amount = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20),
+                           metadata={"description": "grant: exact decimal amount, e.g. 150000.00"})
+    share_percent = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=10),
+                                  metadata={"description": "grant: share of eligible costs in %"})
+    offer_deadline = fields.Date(load_default=None, allow_none=True, metadata={"description": "grant"})
+    progress_report_due = fields.Date(load_default=None, allow_none=True, metadata={"description": "grant"})
+    final_report_due = fields.Date(load_default=None, allow_none=True, metadata={"description": "grant"})
+    text = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20000),
+                         metadata={"description": "report submit"})
 
 
 class TransitionResultSchema(Schema):

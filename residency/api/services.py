@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, false, func, or_, select
 
-from .. import applications, funding, placements, workflow
+from .. import applications, funding, nominations, placements, workflow
 from ..applicant.placement_services import visible_to_startup
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
@@ -27,6 +27,7 @@ from ..models import (
     FundingScheme,
     Placement,
     Route,
+    StatusChange,
     User,
     utcnow,
 )
@@ -216,39 +217,61 @@ def actions_for(record, user: User) -> list[str]:
 
 # ------------------------------------------------------------------ transitions
 
-# The actions the API performs, each through the same service the web page uses
-# (so its extra checks hold). Actions that need details a page collects (dates
-# of an offer, a grant's amount, a report's text) stay on the web pages.
+# The actions the API performs, each through the same service the web page uses (so
+# its extra checks hold), with the same details the page's form collects.
 API_ACTIONS = {
     "application": {
-        "start_review": lambda r, actor, reason: applications.start_review(application=r, actor=actor),
-        "withdraw": lambda r, actor, reason: applications.withdraw(application=r, actor=actor, reason=reason),
+        "submit": lambda r, actor, reason, d: applications.submit(application=r, actor=actor, values={}, loaded_edit_id=None),
+        "resubmit": lambda r, actor, reason, d: applications.submit(application=r, actor=actor, values={}, loaded_edit_id=None),
+        "start_review": lambda r, actor, reason, d: applications.start_review(application=r, actor=actor),
+        "request_changes": lambda r, actor, reason, d: _request_changes(r, actor, d.get("message") or reason, d.get("respond_by")),
+        "nominate": lambda r, actor, reason, d: nominations.nominate(application=r, actor=actor, rationale=d.get("rationale") or "",
+                                                                       rank=d.get("rank")),
+        "decline": lambda r, actor, reason, d: nominations.decline(application=r, actor=actor, reason=reason,
+                                                                     message=d.get("message") or ""),
+        "withdraw": lambda r, actor, reason, d: applications.withdraw(application=r, actor=actor, reason=reason),
     },
     "placement": {
-        "waitlist": lambda r, actor, reason: placements.waitlist(placement=r, actor=actor, reason=reason or ""),
-        "reject": lambda r, actor, reason: placements.reject(placement=r, actor=actor, reason=reason),
-        "accept": lambda r, actor, reason: placements.answer_offer(placement=r, actor=actor, accept=True),
-        "decline": lambda r, actor, reason: placements.answer_offer(placement=r, actor=actor, accept=False),
-        "complete": lambda r, actor, reason: placements.complete(placement=r, actor=actor),
-        "terminate": lambda r, actor, reason: placements.terminate(placement=r, actor=actor, reason=reason),
+        "offer": lambda r, actor, reason, d: placements.offer(
+            placement=r, actor=actor, starts_on=d.get("starts_on"), ends_on=d.get("ends_on"), desks=d.get("desks"),
+            benches=d.get("benches"), offer_expires_on=d.get("offer_expires_on"), conditions=d.get("conditions") or ""),
+        "waitlist": lambda r, actor, reason, d: placements.waitlist(placement=r, actor=actor, reason=reason or ""),
+        "reject": lambda r, actor, reason, d: placements.reject(placement=r, actor=actor, reason=reason),
+        "accept": lambda r, actor, reason, d: placements.answer_offer(placement=r, actor=actor, accept=True),
+        "decline": lambda r, actor, reason, d: placements.answer_offer(placement=r, actor=actor, accept=False),
+        "extend": lambda r, actor, reason, d: placements.extend(placement=r, actor=actor, ends_on=d.get("ends_on")),
+        "complete": lambda r, actor, reason, d: placements.complete(placement=r, actor=actor),
+        "terminate": lambda r, actor, reason, d: placements.terminate(placement=r, actor=actor, reason=reason),
     },
     "funding": {
-        "submit": lambda r, actor, reason: funding.submit(fa=r, actor=actor),
-        "resubmit": lambda r, actor, reason: funding.submit(fa=r, actor=actor),
-        "start_assessment": lambda r, actor, reason: funding.start_assessment(fa=r, actor=actor),
-        "request_changes": lambda r, actor, reason: funding.request_changes(fa=r, actor=actor, message=reason),
-        "reject": lambda r, actor, reason: funding.reject(fa=r, actor=actor, reason=reason),
-        "accept_offer": lambda r, actor, reason: funding.accept_offer(fa=r, actor=actor),
-        "close": lambda r, actor, reason: funding.close(fa=r, actor=actor),
+        "submit": lambda r, actor, reason, d: funding.submit(fa=r, actor=actor),
+        "resubmit": lambda r, actor, reason, d: funding.submit(fa=r, actor=actor),
+        "start_assessment": lambda r, actor, reason, d: funding.start_assessment(fa=r, actor=actor),
+        "request_changes": lambda r, actor, reason, d: funding.request_changes(fa=r, actor=actor, message=d.get("message") or reason),
+        "grant": lambda r, actor, reason, d: funding.grant(
+            fa=r, actor=actor, amount=d.get("amount"), share_percent=d.get("share_percent"), conditions=d.get("conditions") or "",
+            offer_deadline=d.get("offer_deadline"),
+            report_due={k: v for k, v in (("progress", d.get("progress_report_due")), ("final", d.get("final_report_due"))) if v}),
+        "reject": lambda r, actor, reason, d: funding.reject(fa=r, actor=actor, reason=reason),
+        "accept_offer": lambda r, actor, reason, d: funding.accept_offer(fa=r, actor=actor),
+        "close": lambda r, actor, reason, d: funding.close(fa=r, actor=actor),
     },
     "report": {
-        "approve": lambda r, actor, reason: funding.approve_report(report=r, actor=actor),
-        "return": lambda r, actor, reason: funding.return_report(report=r, actor=actor, comments=reason),
+        "submit": lambda r, actor, reason, d: funding.submit_report(report=r, actor=actor, text=d.get("text") or ""),
+        "approve": lambda r, actor, reason, d: funding.approve_report(report=r, actor=actor),
+        "return": lambda r, actor, reason, d: funding.return_report(report=r, actor=actor, comments=reason),
     },
 }
 
 
-def transition(record, *, action: str, actor: User, reason: str | None):
+def _request_changes(application, actor, message, respond_by):
+    if respond_by is None:
+        raise Invalid(_l("Choose the date by which the startup should answer."),
+                      {"respond_by": [_l("Choose the date by which the startup should answer.")]})
+    return applications.request_changes(application=application, actor=actor, message=message or "", respond_by=respond_by)
+
+
+def transition(record, *, action: str, actor: User, reason: str | None, details: dict | None = None):
     """Perform ``action`` through its service (which calls ``workflow.perform`` and commits)."""
     wf = workflow.workflow_for(record)
     if wf.name == "application" and application_visible_status(record, actor) != record.status:
@@ -259,4 +282,7 @@ def transition(record, *, action: str, actor: User, reason: str | None):
     if perform is None:
         known = sorted(API_ACTIONS[wf.name])
         raise Invalid(_l("Please check your input"), {"action": [f"Use one of: {', '.join(known)}; other actions are on the web pages."]})
-    return perform(record, actor, (reason or "").strip() or None)
+    perform(record, actor, (reason or "").strip() or None, details or {})
+    # Some services return what they created (a nomination); the answer is the audit row either way.
+    return db.session.scalar(select(StatusChange).where(
+        StatusChange.workflow == wf.name, StatusChange.record_id == record.id).order_by(StatusChange.id.desc()).limit(1))

@@ -137,7 +137,7 @@ def _report(r) -> dict:
 
 def _transition(record, body: dict) -> dict:
     user = _viewer()
-    change = services.transition(record, action=body["action"], actor=user, reason=body.get("reason"))
+    change = services.transition(record, action=body["action"], actor=user, reason=body.get("reason"), details=body)
     fresh = db.session.get(type(record), record.id)
     return {"id": record.id, "action": change.action, "from_status": change.from_state, "status": fresh.status,
             "status_label": services.status_label(fresh, user), "change_id": change.id}

@@ -127,7 +127,7 @@ def test_cluster_staff_see_submitted_applications_of_their_route_but_no_drafts(m
     staff = make.user(org=call.route.cluster)
     listing = client.get("/api/v1/applications", headers=bearer(token_for(staff))).get_json()
     assert [a["id"] for a in listing] == [submitted.id]
-    assert listing[0]["status_label"] == "Submitted, awaiting review" and listing[0]["actions"] == ["start_review"]
+    assert listing[0]["status_label"] == "Submitted, awaiting review" and listing[0]["actions"] == ["request_changes", "start_review"]
     assert client.get(f"/api/v1/applications/{elsewhere.id}", headers=bearer(token_for(staff))).status_code == 404
 
 
@@ -249,8 +249,9 @@ def test_transition_refusals_have_the_right_codes(make, client):
     # A withdrawal needs a reason.
     missing = client.post(url, json={"action": "withdraw"}, headers=bearer(token_for(founder)))
     assert missing.status_code == 422 and "reason" in missing.get_json()["errors"]
-    # No action, or one the API does not perform.
+    # No action, an unknown one, or one without the details it needs.
     assert client.post(url, json={}, headers=bearer(token_for(staff))).status_code == 422
+    assert client.post(url, json={"action": "fly"}, headers=bearer(token_for(staff))).status_code == 422
     assert client.post(url, json={"action": "nominate"}, headers=bearer(token_for(staff))).status_code == 422
     assert client.post(url, data="not json", headers=bearer(token_for(staff)) | {"Content-Type": "application/json"}
                        ).status_code in (400, 422)
@@ -281,3 +282,35 @@ def test_ids_beyond_the_database_range_are_not_found(make, client):
                  "/api/v1/applications/0"):
         response = client.get(path, headers=bearer(secret))
         assert response.status_code == 404 and response.is_json, path
+
+
+def test_actions_that_need_details_take_them_in_the_body(make, client):
+    """Nominate, offer and grant through the API go through the same services as the pages."""
+    from datetime import date, timedelta
+
+    from residency.models import Nomination, Placement
+
+    call = make.call(seats=1)
+    application = make.application(call=call, status="submitted")
+    staff = make.user(org=call.route.cluster)
+    headers = bearer(token_for(staff))
+    url = f"/api/v1/applications/{application.id}/transitions"
+    assert client.post(url, json={"action": "start_review"}, headers=headers).status_code == 200
+    refused = client.post(url, json={"action": "nominate", "rationale": " "}, headers=headers)
+    assert refused.status_code == 422 and "rationale" in refused.get_json()["errors"]
+    done = client.post(url, json={"action": "nominate", "rationale": "Best fit", "rank": 1}, headers=headers)
+    assert done.status_code == 200 and done.get_json()["status"] == "nominated"
+    assert db.session.scalar(select(Nomination.rationale).where(Nomination.application_id == application.id)) == "Best fit"
+
+    placement = db.session.scalar(select(Placement).where(Placement.application_id == application.id))
+    hub_admin = make.user(org=call.route.host_hub)
+    start = call.residency_starts_on
+    offer_url = f"/api/v1/placements/{placement.id}/transitions"
+    missing = client.post(offer_url, json={"action": "offer"}, headers=bearer(token_for(hub_admin)))
+    assert missing.status_code == 422 and "starts_on" in missing.get_json()["errors"]
+    make.capacity(call.route.host_hub, start, start + timedelta(days=400), desks=4, benches=2)
+    offered = client.post(offer_url, headers=bearer(token_for(hub_admin)), json={
+        "action": "offer", "starts_on": start.isoformat(), "ends_on": (start + timedelta(days=90)).isoformat(),
+        "desks": 1, "benches": 1, "offer_expires_on": (date.today() + timedelta(days=10)).isoformat()})
+    assert offered.status_code == 200, offered.get_json()
+    assert db.session.get(Placement, placement.id).status == "offered"
