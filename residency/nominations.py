@@ -105,7 +105,7 @@ def _items(call: Call, decided: list[Application]) -> list[ReleaseItem]:
             notes[change.record_id] = change.note
         for nomination in db.session.scalars(select(Nomination).where(Nomination.application_id.in_(ids))):
             nominated[nomination.application_id] = nomination
-    members = _members_by_startup({a.startup_id for a in decided})
+    members = workflow.members_of(a.startup_id for a in decided)
     return [ReleaseItem(a, a.status, members.get(a.startup_id, []), notes.get(a.id),
                         getattr(nominated.get(a.id), "rationale", None), getattr(nominated.get(a.id), "rank", None))
             for a in decided]
@@ -174,18 +174,6 @@ def _send_if_released(application: Application) -> None:
         return
     for item in _items(call, [application]):
         _send_decision(call, item)
-
-
-def _members_by_startup(startup_ids: set[int]) -> dict[int, list[User]]:
-    from .models import Membership
-
-    result: dict[int, list[User]] = {}
-    if not startup_ids:
-        return result
-    for user, org_id in db.session.execute(select(User, Membership.organisation_id).join(Membership).where(
-            Membership.organisation_id.in_(startup_ids)).order_by(User.id)):
-        result.setdefault(org_id, []).append(user)
-    return result
 
 
 def decision_visible_to_applicant(application: Application) -> bool:

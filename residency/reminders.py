@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import func, select
-from sqlalchemy.orm import lazyload
 
 from . import workflow
+from .workflow import members_of
 from .extensions import db
 from .i18n import format_in_zone
 from .models import (
@@ -27,7 +27,6 @@ from .models import (
     FundingApplication,
     FundingReport,
     FundingScheme,
-    Membership,
     Placement,
     Review,
     ReviewAssignment,
@@ -56,19 +55,6 @@ def _offsets() -> dict:
 
 def _batch() -> int:
     return current_app.config["REMINDER_BATCH_SIZE"]
-
-
-def members_of(org_ids) -> dict[int, list[User]]:
-    """The members of these organisations, in one query."""
-    result: dict[int, list[User]] = {}
-    ids = list(set(org_ids))
-    if not ids:
-        return result
-    for user, org_id in db.session.execute(
-            select(User, Membership.organisation_id).join(Membership, Membership.user_id == User.id)
-            .where(Membership.organisation_id.in_(ids)).options(lazyload(User.memberships)).order_by(User.id)):
-        result.setdefault(org_id, []).append(user)
-    return result
 
 
 def _emit(items: list[dict], now: datetime) -> int:
