@@ -8,7 +8,7 @@ Create Date: ${create_date}
 from alembic import op
 import sqlalchemy as sa
 
-import residency.models.base
+import residency.core.db
 ${imports if imports else ""}
 
 # revision identifiers, used by Alembic.

@@ -15,8 +15,9 @@ TEMPLATES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file_
 def create_app(config_name: str | None = None, overrides: dict | None = None) -> Flask:
     import config as settings
 
-    from . import cli, i18n, logs, web
-    from .extensions import csrf, db, login_manager, mail, migrate
+    from residency import cli, web
+    from residency.core import i18n, logs
+    from residency.core.extensions import csrf, db, login_manager, mail, migrate
 
     app = Flask(__name__, template_folder=TEMPLATES, instance_relative_config=True)
     settings.load(app, config_name)

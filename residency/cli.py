@@ -19,7 +19,7 @@ def init_app(app) -> None:
 @click.option("--if-empty", is_flag=True, help="Seed only when the database has no organisations.")
 def seed_demo(if_empty: bool) -> None:
     """Seed the demo programme: real clusters, hubs and funders, fictional startups, demo logins."""
-    from .demo import seed, seeded
+    from residency.demo import seed, seeded
 
     if if_empty and seeded():
         click.echo("Demo programme already present; nothing to do.")
@@ -31,7 +31,7 @@ def seed_demo(if_empty: bool) -> None:
 @click.command("scheduler")
 def scheduler() -> None:
     """Run the periodic jobs (APScheduler BlockingScheduler) in this process."""
-    from .scheduling import run_scheduler
+    from residency.scheduling import run_scheduler
 
     run_scheduler(current_app._get_current_object())
 
@@ -39,7 +39,7 @@ def scheduler() -> None:
 @click.command("deliver-outbox")
 def deliver_outbox() -> None:
     """Send queued e-mails that are due, once."""
-    from .outbox import deliver_due
+    from residency.core.outbox import deliver_due
 
     click.echo(deliver_due())
 
@@ -49,7 +49,7 @@ def deliver_outbox() -> None:
 @click.option("--port", default=None, type=int)
 def mail_sink(host: str, port: int | None) -> None:
     """A development SMTP server that files what it receives in instance/mail/."""
-    from .mailsink import serve
+    from residency.mailsink import serve
 
     logging.getLogger("mail.log").setLevel(logging.WARNING)
     serve(host, port or current_app.config["MAIL_PORT"], os.path.join(current_app.instance_path, current_app.config["MAIL_SINK_DIR"]))

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-from .demo import DEMO_LOGINS, PASSWORD
+from residency.demo import DEMO_LOGINS, PASSWORD
 
 
 def main() -> int:

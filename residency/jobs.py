@@ -14,49 +14,49 @@ class PeriodicJob:
 
 
 def _deliver_outbox():
-    from .outbox import deliver_due
+    from residency.core.outbox import deliver_due
 
     return deliver_due()
 
 
 def _close_calls():
-    from .programme import close_due_calls
+    from residency.domain.programme.calls import close_due_calls
 
     return close_due_calls()
 
 
 def _lapse_offers():
-    from .placements import lapse_expired_offers
+    from residency.domain.placements.services import lapse_expired_offers
 
     return lapse_expired_offers()
 
 
 def _start_residencies():
-    from .placements import start_due_residencies
+    from residency.domain.placements.services import start_due_residencies
 
     return start_due_residencies()
 
 
 def _complete_residencies():
-    from .placements import complete_finished_residencies
+    from residency.domain.placements.services import complete_finished_residencies
 
     return complete_finished_residencies()
 
 
 def _reminders():
-    from .reminders import sweep
+    from residency.domain.reminders.services import sweep
 
     return sweep()
 
 
 def _lapse_grant_offers():
-    from .funding import lapse_expired_grant_offers
+    from residency.domain.funding.services import lapse_expired_grant_offers
 
     return lapse_expired_grant_offers()
 
 
 def _digests():
-    from .outbox import send_digests
+    from residency.core.outbox import send_digests
 
     return send_digests()
 

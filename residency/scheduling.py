@@ -20,8 +20,8 @@ from datetime import datetime, timezone
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import text
 
-from .extensions import db
-from .jobs import JOBS
+from residency.core.extensions import db
+from residency.jobs import JOBS
 
 log = logging.getLogger("residency.scheduler")
 

@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import event, text
 
 from residency import create_app
-from residency.extensions import db
+from residency.core.extensions import db
 
 from . import factories
 

@@ -5,9 +5,12 @@ import itertools
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
-from residency import workflow
-from residency.extensions import db
-from residency.models import Application, Call, Criterion, HubCapacity, Membership, Organisation, OutboxMessage, Route, User
+from residency.core import workflow
+from residency.core.extensions import db
+from residency.domain.applications.models import Application
+from residency.domain.programme.models import Call, Criterion, HubCapacity, Route
+from residency.domain.accounts.models import Membership, Organisation, User
+from residency.core.outbox_models import OutboxMessage
 
 PASSWORD = "correct horse battery"
 _seq = itertools.count(1)
@@ -156,7 +159,7 @@ def _scheme_defaults():
 def make_scheme(funder, currency="NOK", max_amount="500000.00", max_share="50", countries=("NO",), max_age=5):
     from decimal import Decimal
 
-    from residency.models import FundingScheme
+    from residency.domain.funding.models import FundingScheme
 
     scheme = FundingScheme(funder=funder, name=f"{funder.name} residency support", currency=currency,
                            max_amount=Decimal(max_amount), max_share_percent=Decimal(max_share),

@@ -8,7 +8,7 @@ Create Date: 2026-11-22 18:31:58.573872
 from alembic import op
 import sqlalchemy as sa
 
-import residency.models.base
+import residency.core.db
 
 
 # revision identifiers, used by Alembic.

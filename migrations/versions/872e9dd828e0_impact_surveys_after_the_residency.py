@@ -8,7 +8,7 @@ Create Date: 2026-11-22 18:52:01.400964
 from alembic import op
 import sqlalchemy as sa
 
-import residency.models.base
+import residency.core.db
 
 
 # revision identifiers, used by Alembic.
@@ -34,9 +34,9 @@ def upgrade():
     sa.Column('patents_filed', sa.Integer(), nullable=True),
     sa.Column('products_launched', sa.Integer(), nullable=True),
     sa.Column('partnerships_with_host', sa.Integer(), nullable=True),
-    sa.Column('submitted_at', residency.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('submitted_at', residency.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('submitted_by_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', residency.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', residency.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("currency IN ('NOK', 'SEK', 'DKK', 'EUR')", name=op.f('ck_impact_survey_currency')),
     sa.CheckConstraint('(employees IS NULL OR employees >= 0) AND (patents_filed IS NULL OR patents_filed >= 0) AND (products_launched IS NULL OR products_launched >= 0) AND (partnerships_with_host IS NULL OR partnerships_with_host >= 0)', name=op.f('ck_impact_survey_counts_non_negative')),
     sa.CheckConstraint('(revenue IS NULL OR revenue >= 0) AND (capital_raised IS NULL OR capital_raised >= 0) AND (export_revenue IS NULL OR export_revenue >= 0)', name=op.f('ck_impact_survey_money_non_negative')),

@@ -8,7 +8,7 @@ Create Date: 2026-11-22 19:23:47.872979
 from alembic import op
 import sqlalchemy as sa
 
-import residency.models.base
+import residency.core.db
 
 
 # revision identifiers, used by Alembic.
@@ -26,10 +26,10 @@ def upgrade():
     sa.Column('name', sa.String(length=100), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('prefix', sa.String(length=12), nullable=False),
-    sa.Column('created_at', residency.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', residency.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('revoked_at', residency.models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('last_used_at', residency.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', residency.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', residency.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', residency.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_used_at', residency.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_api_token_user_id_user_account'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_token')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_api_token_token_hash'))

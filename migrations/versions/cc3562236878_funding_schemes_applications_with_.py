@@ -8,7 +8,7 @@ Create Date: 2026-11-22 18:21:11.858909
 from alembic import op
 import sqlalchemy as sa
 
-import residency.models.base
+import residency.core.db
 
 
 # revision identifiers, used by Alembic.
@@ -32,7 +32,7 @@ def upgrade():
     sa.Column('max_company_age_years', sa.Integer(), nullable=True),
     sa.Column('report_kinds', sa.JSON(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', residency.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', residency.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("currency IN ('NOK', 'SEK', 'DKK', 'EUR')", name=op.f('ck_funding_scheme_currency')),
     sa.CheckConstraint('max_amount > 0', name=op.f('ck_funding_scheme_max_amount_positive')),
     sa.CheckConstraint('max_company_age_years IS NULL OR max_company_age_years > 0', name=op.f('ck_funding_scheme_company_age')),
@@ -58,11 +58,11 @@ def upgrade():
     sa.Column('granted_amount', sa.Numeric(precision=14, scale=2), nullable=True),
     sa.Column('granted_share_percent', sa.Numeric(precision=5, scale=2), nullable=True),
     sa.Column('conditions', sa.Text(), nullable=True),
-    sa.Column('offer_expires_at', residency.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('offer_expires_at', residency.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('assessment_notes', sa.Text(), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', residency.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', residency.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', residency.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', residency.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("status != 'granted' OR offer_expires_at IS NOT NULL", name=op.f('ck_funding_application_grant_offer_has_deadline')),
     sa.CheckConstraint("status IN ('draft', 'submitted', 'under_assessment', 'changes_requested', 'granted', 'rejected', 'in_progress', 'lapsed', 'closed', 'cancelled')", name=op.f('ck_funding_application_status')),
     sa.CheckConstraint("status NOT IN ('granted', 'in_progress', 'lapsed', 'closed', 'cancelled') OR (granted_amount IS NOT NULL AND granted_amount > 0)", name=op.f('ck_funding_application_granted_has_amount')),
@@ -102,9 +102,9 @@ def upgrade():
     sa.Column('funding_application_id', sa.Integer(), nullable=False),
     sa.Column('instalment', sa.Integer(), nullable=False),
     sa.Column('amount', sa.Numeric(precision=14, scale=2), nullable=False),
-    sa.Column('requested_at', residency.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('requested_at', residency.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('requested_by_id', sa.Integer(), nullable=True),
-    sa.Column('paid_at', residency.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('paid_at', residency.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('paid_by_id', sa.Integer(), nullable=True),
     sa.CheckConstraint('amount > 0', name=op.f('ck_disbursement_amount_positive')),
     sa.ForeignKeyConstraint(['funding_application_id'], ['funding_application.id'], name=op.f('fk_disbursement_funding_application_id_funding_application'), ondelete='CASCADE'),
@@ -124,7 +124,7 @@ def upgrade():
     sa.Column('status', sa.String(length=10), nullable=False),
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('submitted_by_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', residency.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', residency.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("kind IN ('progress', 'final')", name=op.f('ck_funding_report_kind')),
     sa.CheckConstraint("status IN ('due', 'submitted', 'approved', 'returned')", name=op.f('ck_funding_report_status')),
     sa.ForeignKeyConstraint(['funding_application_id'], ['funding_application.id'], name=op.f('fk_funding_report_funding_application_id_funding_application'), ondelete='CASCADE'),

@@ -8,7 +8,7 @@ Create Date: 2026-11-22 18:08:22.712875
 from alembic import op
 import sqlalchemy as sa
 
-import residency.models.base
+import residency.core.db
 
 
 # revision identifiers, used by Alembic.
@@ -27,7 +27,7 @@ def upgrade():
     sa.Column('rationale', sa.Text(), nullable=False),
     sa.Column('rank', sa.Integer(), nullable=False),
     sa.Column('nominated_by_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', residency.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', residency.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('rank >= 1', name=op.f('ck_nomination_rank_positive')),
     sa.ForeignKeyConstraint(['application_id'], ['application.id'], name=op.f('fk_nomination_application_id_application'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['call_id'], ['call.id'], name=op.f('fk_nomination_call_id_call'), ondelete='CASCADE'),
@@ -47,12 +47,12 @@ def upgrade():
     sa.Column('ends_on', sa.Date(), nullable=True),
     sa.Column('desks', sa.Integer(), nullable=True),
     sa.Column('benches', sa.Integer(), nullable=True),
-    sa.Column('offer_expires_at', residency.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('offer_expires_at', residency.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('conditions', sa.Text(), nullable=True),
     sa.Column('checked_in_on', sa.Date(), nullable=True),
     sa.Column('checked_out_on', sa.Date(), nullable=True),
-    sa.Column('created_at', residency.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', residency.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', residency.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', residency.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("status != 'offered' OR offer_expires_at IS NOT NULL", name=op.f('ck_placement_offer_has_expiry')),
     sa.CheckConstraint("status IN ('pending', 'offered', 'waitlisted', 'rejected', 'accepted', 'declined', 'lapsed', 'active', 'completed', 'terminated')", name=op.f('ck_placement_status')),
     sa.CheckConstraint("status NOT IN ('offered', 'accepted', 'active', 'completed', 'terminated') OR (starts_on IS NOT NULL AND ends_on IS NOT NULL AND desks IS NOT NULL AND benches IS NOT NULL)", name=op.f('ck_placement_offered_has_dates')),
@@ -74,9 +74,9 @@ def upgrade():
     sa.Column('recommendation', sa.String(length=16), nullable=True),
     sa.Column('comment', sa.Text(), nullable=False),
     sa.Column('weighted_score', sa.Numeric(precision=4, scale=2), nullable=True),
-    sa.Column('submitted_at', residency.models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', residency.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', residency.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('submitted_at', residency.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', residency.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', residency.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("recommendation IS NULL OR recommendation IN ('nominate', 'maybe', 'no')", name=op.f('ck_review_recommendation')),
     sa.CheckConstraint('submitted_at IS NULL OR (recommendation IS NOT NULL AND weighted_score IS NOT NULL)', name=op.f('ck_review_submitted_complete')),
     sa.CheckConstraint('weighted_score IS NULL OR (weighted_score BETWEEN 1 AND 5)', name=op.f('ck_review_weighted_score')),
@@ -94,8 +94,8 @@ def upgrade():
     sa.Column('application_id', sa.Integer(), nullable=False),
     sa.Column('reviewer_id', sa.Integer(), nullable=False),
     sa.Column('assigned_by_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', residency.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('conflict_declared_at', residency.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', residency.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('conflict_declared_at', residency.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('conflict_reason', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['application_id'], ['application.id'], name=op.f('fk_review_assignment_application_id_application'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['assigned_by_id'], ['user_account.id'], name=op.f('fk_review_assignment_assigned_by_id_user_account'), ondelete='SET NULL'),
@@ -117,7 +117,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('review_id', 'criterion_id', name=op.f('pk_review_score'))
     )
     with op.batch_alter_table('call', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('decisions_released_at', residency.models.base.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('decisions_released_at', residency.core.db.UTCDateTime(timezone=True), nullable=True))
 
     with op.batch_alter_table('status_change', schema=None) as batch_op:
         batch_op.add_column(sa.Column('note', sa.Text(), nullable=True))

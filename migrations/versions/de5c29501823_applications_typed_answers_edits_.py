@@ -8,7 +8,7 @@ Create Date: 2026-11-22 17:51:14.194025
 from alembic import op
 import sqlalchemy as sa
 
-import residency.models.base
+import residency.core.db
 
 
 # revision identifiers, used by Alembic.
@@ -24,10 +24,10 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('call_id', sa.Integer(), nullable=False),
     sa.Column('startup_id', sa.Integer(), nullable=False),
-    sa.Column('closes_at', residency.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('closes_at', residency.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('granted_by_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', residency.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', residency.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['call_id'], ['call.id'], name=op.f('fk_deadline_extension_call_id_call'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['granted_by_id'], ['user_account.id'], name=op.f('fk_deadline_extension_granted_by_id_user_account'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['startup_id'], ['organisation.id'], name=op.f('fk_deadline_extension_startup_id_organisation'), ondelete='CASCADE'),
@@ -40,7 +40,7 @@ def upgrade():
     sa.Column('application_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=True),
     sa.Column('fields', sa.JSON(), nullable=False),
-    sa.Column('created_at', residency.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', residency.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['application_id'], ['application.id'], name=op.f('fk_application_edit_application_id_application'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_application_edit_user_id_user_account'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_application_edit'))
@@ -57,7 +57,7 @@ def upgrade():
     sa.Column('content_type', sa.String(length=64), nullable=False),
     sa.Column('size_bytes', sa.Integer(), nullable=False),
     sa.Column('sha256', sa.String(length=64), nullable=False),
-    sa.Column('created_at', residency.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', residency.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('size_bytes > 0', name=op.f('ck_attachment_size_positive')),
     sa.ForeignKeyConstraint(['application_id'], ['application.id'], name=op.f('fk_attachment_application_id_application'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['uploaded_by_id'], ['user_account.id'], name=op.f('fk_attachment_uploaded_by_id_user_account'), ondelete='SET NULL'),
@@ -74,7 +74,7 @@ def upgrade():
         batch_op.add_column(sa.Column('months', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('desks', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('benches', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('response_due_at', residency.models.base.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('response_due_at', residency.core.db.UTCDateTime(timezone=True), nullable=True))
         batch_op.create_index('uq_application_active', ['call_id', 'startup_id'], unique=True, sqlite_where=sa.text("status != 'withdrawn'"), postgresql_where=sa.text("status != 'withdrawn'"))
         # Autogenerate does not see new check constraints; written by hand.
         batch_op.create_check_constraint(op.f('ck_application_track'), "track IS NULL OR track IN ('drugs', 'devices', 'diagnostics', 'digital_health', 'bioindustrials', 'other')")

@@ -43,8 +43,10 @@ def recreate(url: str) -> None:
 
 def seed(now: datetime) -> tuple[str, list[int]]:
     """The applications, and a programme administrator to download them; returns the admin's e-mail and the call ids."""
-    from residency.extensions import db
-    from residency.models import Application, Call, Criterion, Membership, Organisation, Route, User
+    from residency.core.extensions import db
+    from residency.domain.applications.models import Application
+    from residency.domain.programme.models import Call, Criterion, Route
+    from residency.domain.accounts.models import Membership, Organisation, User
 
     conn = db.session.connection()
     hub = Organisation(kind="hub", name="Bench hub", country="SE", org_number="556011-7482", timezone="Europe/Stockholm")
@@ -120,9 +122,9 @@ def download(client, engine, path: str, trace: bool = True) -> dict:
 
 def materialised_peak(app, email: str) -> float:
     """For contrast: the tracemalloc peak of reading every row at once (what a non-streamed export would hold)."""
-    from residency import exports
-    from residency.extensions import db
-    from residency.models import User
+    from residency.domain.insight import exports
+    from residency.core.extensions import db
+    from residency.domain.accounts.models import User
 
     with app.test_request_context():
         user = db.session.scalar(db.select(User).where(User.email == email))
@@ -148,8 +150,8 @@ def main() -> None:
     from flask_migrate import upgrade
 
     from residency import create_app
-    from residency.exports import BATCH
-    from residency.extensions import db
+    from residency.domain.insight.exports import BATCH
+    from residency.core.extensions import db
 
     app = create_app("testing", overrides={"SQLALCHEMY_DATABASE_URI": args.url, "LOG_JSON": False})
     now = datetime.now(timezone.utc)

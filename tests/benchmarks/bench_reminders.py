@@ -34,8 +34,10 @@ def recreate(url: str) -> None:
 
 
 def seed(now: datetime) -> None:
-    from residency.extensions import db
-    from residency.models import Application, Call, Criterion, Membership, Organisation, Route, User
+    from residency.core.extensions import db
+    from residency.domain.applications.models import Application
+    from residency.domain.programme.models import Call, Criterion, Route
+    from residency.domain.accounts.models import Membership, Organisation, User
 
     conn = db.session.connection()
     hub = Organisation(kind="hub", name="Bench hub", country="SE", org_number="556011-7482", timezone="Europe/Stockholm")
@@ -85,8 +87,9 @@ def main() -> None:
 
     from flask_migrate import upgrade
 
-    from residency import create_app, reminders
-    from residency.extensions import db
+    from residency import create_app
+    from residency.domain.reminders import services as reminders
+    from residency.core.extensions import db
 
     app = create_app("testing", overrides={"SQLALCHEMY_DATABASE_URI": args.url, "LOG_JSON": False})
     now = datetime.now(timezone.utc)

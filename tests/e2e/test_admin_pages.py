@@ -3,8 +3,8 @@ import pytest
 from sqlalchemy import select
 
 from residency.demo import PASSWORD, seed
-from residency.extensions import db
-from residency.models import Call
+from residency.core.extensions import db
+from residency.domain.programme.models import Call
 
 pytestmark = pytest.mark.e2e
 

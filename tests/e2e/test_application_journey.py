@@ -6,9 +6,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from residency import outbox
-from residency.extensions import db
-from residency.models import Application
+from residency.core import outbox
+from residency.core.extensions import db
+from residency.domain.applications.models import Application
 
 from ..services.test_applications import PDF
 

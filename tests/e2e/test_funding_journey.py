@@ -11,8 +11,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from residency.extensions import db
-from residency.models import Disbursement, FundingApplication
+from residency.core.extensions import db
+from residency.domain.funding.models import Disbursement, FundingApplication
 from tests.factories import PASSWORD
 
 from ..services.test_funding import resident

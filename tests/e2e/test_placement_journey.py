@@ -5,9 +5,11 @@ from datetime import datetime, time, timezone
 
 import pytest
 
-from residency import nominations, placements, workflow
-from residency.extensions import db
-from residency.models import Placement
+from residency.domain.review import nominations
+from residency.domain.placements import services as placements
+from residency.core import workflow
+from residency.core.extensions import db
+from residency.domain.placements.models import Placement
 from tests.factories import PASSWORD
 
 from .test_application_journey import _login

@@ -8,9 +8,11 @@ import re
 import pytest
 from sqlalchemy import select
 
-from residency import outbox, reviews, workflow
-from residency.extensions import db
-from residency.models import Application, Review
+from residency.core import outbox, workflow
+from residency.domain.review import services as reviews
+from residency.core.extensions import db
+from residency.domain.applications.models import Application
+from residency.domain.review.models import Review
 
 from ..factories import PASSWORD
 

@@ -4,11 +4,13 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from residency.applicant import services as applicant
-from residency.errors import Conflict, Invalid, NotFound
-from residency.extensions import db
-from residency.hub import services as hub_services
-from residency.models import HubCapacity, JoinRequest, Membership, OutboxMessage
+from residency.domain.accounts import startups as applicant
+from residency.core.errors import Conflict, Invalid, NotFound
+from residency.core.extensions import db
+from residency.domain.placements import hubs as hub_services
+from residency.domain.programme.models import HubCapacity
+from residency.domain.accounts.models import JoinRequest, Membership
+from residency.core.outbox_models import OutboxMessage
 
 from ..factories import valid_org_number
 

@@ -7,10 +7,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from residency.admin import services
-from residency.errors import Conflict, Forbidden, Invalid, NotFound
-from residency.extensions import db
-from residency.models import Call, Invitation, Organisation, OutboxMessage, Route, StatusChange
+from residency.domain.programme import services
+from residency.core.errors import Conflict, Forbidden, Invalid, NotFound
+from residency.core.extensions import db
+from residency.domain.programme.models import Call, Route
+from residency.domain.accounts.models import Invitation, Organisation
+from residency.core.outbox_models import OutboxMessage
+from residency.core.models import StatusChange
 
 UTC = timezone.utc
 

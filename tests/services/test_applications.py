@@ -4,10 +4,11 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from residency import applications as svc
-from residency.errors import Conflict, Forbidden, Invalid, NotFound
-from residency.extensions import db
-from residency.models import Application, OutboxMessage
+from residency.domain.applications import services as svc
+from residency.core.errors import Conflict, Forbidden, Invalid, NotFound
+from residency.core.extensions import db
+from residency.domain.applications.models import Application
+from residency.core.outbox_models import OutboxMessage
 
 PDF = b"%PDF-1.7\n% a tiny but real-looking pdf\n" + b"0" * 200
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100

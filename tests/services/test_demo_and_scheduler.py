@@ -1,11 +1,15 @@
 """The demo seed and the scheduler's job list."""
 from sqlalchemy import func, select
 
-from residency import jobs, programme
+from residency import jobs
+from residency.domain.programme import calls as programme
 from residency.demo import DEMO_LOGINS, PASSWORD, seed, seeded
-from residency.extensions import db
-from residency.models import Application, Call, Organisation, Route, User, utcnow
-from residency.orgnumbers import check
+from residency.core.extensions import db
+from residency.domain.applications.models import Application
+from residency.domain.programme.models import Call, Route
+from residency.domain.accounts.models import Organisation, User
+from residency.core.db import utcnow
+from residency.core.orgnumbers import check
 from residency.scheduling import build_scheduler
 
 
@@ -53,7 +57,9 @@ def test_every_job_is_scheduled_and_runs_at_start(app):
 
 
 def test_every_demo_role_finds_work_waiting(app):
-    from residency.models import FundingApplication, FundingScheme, Placement, StatusChange
+    from residency.domain.funding.models import FundingApplication, FundingScheme
+    from residency.domain.placements.models import Placement
+    from residency.core.models import StatusChange
 
     seed()
     by_name = {o.name: o for o in db.session.scalars(select(Organisation))}

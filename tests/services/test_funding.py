@@ -5,10 +5,15 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from residency import funding, nominations, placements, workflow
-from residency.errors import Conflict, Forbidden, Invalid, NotFound
-from residency.extensions import db
-from residency.models import FundingReport, OutboxMessage, Placement
+from residency.domain.funding import services as funding
+from residency.domain.review import nominations
+from residency.domain.placements import services as placements
+from residency.core import workflow
+from residency.core.errors import Conflict, Forbidden, Invalid, NotFound
+from residency.core.extensions import db
+from residency.domain.funding.models import FundingReport
+from residency.core.outbox_models import OutboxMessage
+from residency.domain.placements.models import Placement
 
 from ..factories import make_scheme
 

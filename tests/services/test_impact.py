@@ -5,10 +5,14 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from residency import impact, placements, reminders
-from residency.errors import Conflict, Invalid, NotFound
-from residency.extensions import db
-from residency.models import ImpactSurvey, OutboxMessage, Placement
+from residency.domain.impact import services as impact
+from residency.domain.placements import services as placements
+from residency.domain.reminders import services as reminders
+from residency.core.errors import Conflict, Invalid, NotFound
+from residency.core.extensions import db
+from residency.domain.impact.models import ImpactSurvey
+from residency.core.outbox_models import OutboxMessage
+from residency.domain.placements.models import Placement
 
 from .test_placements import nominated_placements, offer
 

@@ -8,11 +8,17 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from residency import nominations, placements, workflow
-from residency.errors import Forbidden, NotFound
-from residency.extensions import db
-from residency.insight import services as insight
-from residency.models import Application, Disbursement, FundingApplication, ImpactSurvey, Placement, StatusChange
+from residency.domain.review import nominations
+from residency.domain.placements import services as placements
+from residency.core import workflow
+from residency.core.errors import Forbidden, NotFound
+from residency.core.extensions import db
+from residency.domain.insight import services as insight
+from residency.domain.applications.models import Application
+from residency.domain.funding.models import Disbursement, FundingApplication
+from residency.domain.impact.models import ImpactSurvey
+from residency.domain.placements.models import Placement
+from residency.core.models import StatusChange
 
 
 def programme(make, n_apps=4, track="drugs"):

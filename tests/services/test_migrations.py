@@ -8,7 +8,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from residency import create_app
-from residency.extensions import db
+from residency.core.extensions import db
 
 
 @pytest.fixture

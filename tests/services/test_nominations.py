@@ -4,10 +4,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from residency import applications, nominations, workflow
-from residency.errors import Conflict, Invalid, NotFound
-from residency.extensions import db
-from residency.models import Application, Nomination, OutboxMessage, Placement
+from residency.domain.applications import services as applications
+from residency.domain.review import nominations
+from residency.core import workflow
+from residency.core.errors import Conflict, Invalid, NotFound
+from residency.core.extensions import db
+from residency.domain.applications.models import Application
+from residency.domain.review.models import Nomination
+from residency.core.outbox_models import OutboxMessage
+from residency.domain.placements.models import Placement
 
 
 def under_review(make, call, n=1):
@@ -108,7 +113,7 @@ def test_two_staff_nominating_for_the_last_seat_at_once_exactly_one_wins(app, ma
 
     def act(i):
         with app.app_context():
-            from residency.models import User
+            from residency.domain.accounts.models import User
 
             application = db.session.get(Application, apps[i].id)
             actor = db.session.get(User, actors[i])

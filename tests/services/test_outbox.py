@@ -3,9 +3,10 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from residency import outbox
-from residency.extensions import db
-from residency.models import OutboxMessage, utcnow
+from residency.core import outbox
+from residency.core.extensions import db
+from residency.core.outbox_models import OutboxMessage
+from residency.core.db import utcnow
 
 
 def _enqueue(key="k1", recipient="someone@example.test", language="en"):

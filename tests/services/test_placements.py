@@ -5,10 +5,13 @@ from datetime import date, datetime, timezone
 import pytest
 from sqlalchemy import func, select
 
-from residency import nominations, placements, workflow
-from residency.errors import Conflict, Invalid
-from residency.extensions import db
-from residency.models import OutboxMessage, Placement
+from residency.domain.review import nominations
+from residency.domain.placements import services as placements
+from residency.core import workflow
+from residency.core.errors import Conflict, Invalid
+from residency.core.extensions import db
+from residency.core.outbox_models import OutboxMessage
+from residency.domain.placements.models import Placement
 
 
 def nominated_placements(make, n=1, desks=2, benches=1, window=(date(2030, 1, 1), date(2031, 12, 31))):
@@ -140,7 +143,7 @@ def test_twenty_concurrent_offers_for_the_last_desk_exactly_one_succeeds(app, ma
 
     def act(placement_id):
         with app.app_context():
-            from residency.models import User
+            from residency.domain.accounts.models import User
 
             placement = db.session.get(Placement, placement_id)
             actor = db.session.get(User, hub_admin.id)

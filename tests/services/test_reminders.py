@@ -5,9 +5,14 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from residency import funding, nominations, outbox, placements, reminders, reviews, workflow
-from residency.extensions import db
-from residency.models import OutboxMessage, Placement
+from residency.domain.funding import services as funding
+from residency.domain.review import nominations, services as reviews
+from residency.core import outbox, workflow
+from residency.domain.placements import services as placements
+from residency.domain.reminders import services as reminders
+from residency.core.extensions import db
+from residency.core.outbox_models import OutboxMessage
+from residency.domain.placements.models import Placement
 
 UTC = timezone.utc
 
@@ -56,7 +61,7 @@ def test_submitted_applications_get_no_closing_reminder_and_extensions_move_it(m
     call, app_, users = draft_in_call(make, closes_at, members=1)
     done = make.application(call=call, status="submitted")
     admin = make.admin()
-    from residency import applications
+    from residency.domain.applications import services as applications
 
     applications.grant_extension(call=call, startup=app_.startup, closes_at=closes_at + timedelta(days=5), reason="ill",
                                  actor=admin)
@@ -81,7 +86,7 @@ def test_change_request_reminder_two_days_before(make):
     call = make.call(timezone_name="Europe/Stockholm")
     app_ = make.application(call=call, status="submitted")
     staff = make.user(org=call.route.cluster)
-    from residency import applications
+    from residency.domain.applications import services as applications
 
     respond_by = (datetime.now(UTC) + timedelta(days=10)).date()
     applications.request_changes(application=app_, actor=staff, message="More detail", respond_by=respond_by)

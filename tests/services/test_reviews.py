@@ -6,10 +6,14 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from residency import nominations, reviews, workflow
-from residency.errors import Conflict, Forbidden, Invalid, NotFound
-from residency.extensions import db
-from residency.models import Application, OutboxMessage, Review, ReviewAssignment, ReviewScore, StatusChange
+from residency.domain.review import nominations, services as reviews
+from residency.core import workflow
+from residency.core.errors import Conflict, Forbidden, Invalid, NotFound
+from residency.core.extensions import db
+from residency.domain.applications.models import Application
+from residency.core.outbox_models import OutboxMessage
+from residency.domain.review.models import Review, ReviewAssignment, ReviewScore
+from residency.core.models import StatusChange
 
 
 def desk(make, n_staff=2, n_apps=1, status="under_review", **call_kw):
@@ -50,7 +54,7 @@ def test_weighted_score_is_a_decimal_rounded_half_up(make):
 
 
 def test_weighted_score_uses_the_weights():
-    from residency.models import Criterion
+    from residency.domain.programme.models import Criterion
 
     criteria = [Criterion(id=1, name="a", weight=Decimal("60")), Criterion(id=2, name="b", weight=Decimal("40"))]
     assert reviews.weighted_score({1: 5, 2: 1}, criteria) == Decimal("3.40")
@@ -351,7 +355,7 @@ def test_release_mails_render_the_exact_text_and_write_nothing(make, app):
     nominations.release(call_id=call.id, actor=a)
     queued = db.session.scalar(select(OutboxMessage).where(OutboxMessage.user_id == no.created_by_id,
                                                            OutboxMessage.template == "decision_not_nominated"))
-    from residency.outbox import render
+    from residency.core.outbox import render
 
     with app.test_request_context():
         assert render(queued).body == english.body

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from residency.extensions import db
+from residency.core.extensions import db
 
 pytestmark = pytest.mark.postgres
 

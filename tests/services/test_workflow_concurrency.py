@@ -5,10 +5,11 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from residency import workflow
-from residency.errors import Conflict
-from residency.extensions import db
-from residency.models import Application, StatusChange
+from residency.core import workflow
+from residency.core.errors import Conflict
+from residency.core.extensions import db
+from residency.domain.applications.models import Application
+from residency.core.models import StatusChange
 
 pytestmark = pytest.mark.postgres
 
@@ -19,7 +20,7 @@ def _race(app, application_id, actor_ids, action, hold=0.3):
 
     def act(actor_id):
         with app.app_context():
-            from residency.models import User
+            from residency.domain.accounts.models import User
 
             try:
                 record = db.session.get(Application, application_id)

@@ -2,10 +2,11 @@
 import pytest
 from sqlalchemy import select
 
-from residency import workflow
-from residency.errors import Conflict, Forbidden, Invalid, NotFound
-from residency.extensions import db
-from residency.models import OutboxMessage, StatusChange
+from residency.core import workflow
+from residency.core.errors import Conflict, Forbidden, Invalid, NotFound
+from residency.core.extensions import db
+from residency.core.outbox_models import OutboxMessage
+from residency.core.models import StatusChange
 
 
 def test_applicant_submits_and_the_audit_row_and_receipt_are_written(make):

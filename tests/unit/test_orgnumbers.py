@@ -1,6 +1,6 @@
 import pytest
 
-from residency.orgnumbers import InvalidOrgNumber, check
+from residency.core.orgnumbers import InvalidOrgNumber, check
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,8 @@ from collections import deque
 
 import pytest
 
-from residency import workflow
-from residency.workflow import WORKFLOWS
+from residency.core import workflow
+from residency.core.workflow import WORKFLOWS
 
 DESIGN = {
     "application": {

@@ -7,8 +7,11 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from residency.extensions import db
-from residency.models import Call, Invitation, Organisation, OutboxMessage, Route, StatusChange
+from residency.core.extensions import db
+from residency.domain.programme.models import Call, Route
+from residency.domain.accounts.models import Invitation, Organisation
+from residency.core.outbox_models import OutboxMessage
+from residency.core.models import StatusChange
 
 from ..factories import valid_org_number
 

@@ -7,9 +7,12 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from residency.api import services as api
-from residency.extensions import db
-from residency.models import ApiToken, Application, StatusChange, utcnow
+from residency.domain.insight import api
+from residency.core.extensions import db
+from residency.domain.accounts.token_models import ApiToken
+from residency.domain.applications.models import Application
+from residency.core.models import StatusChange
+from residency.core.db import utcnow
 
 from ..services.test_funding import resident
 
@@ -142,7 +145,7 @@ def test_calls_are_public_and_drafts_are_not_listed(make, client):
 
 def test_placements_funding_and_reports_follow_the_web_pages_rules(make, client):
     scheme, startup, founder, officer = resident(make)
-    from residency import funding
+    from residency.domain.funding import services as funding
 
     fa = funding.start(scheme=scheme, startup=startup, actor=founder)
     stranger = make.member("startup")
@@ -161,7 +164,8 @@ def test_placements_funding_and_reports_follow_the_web_pages_rules(make, client)
 
 
 def test_an_unreleased_decision_stays_under_review_for_the_startup(make, client):
-    from residency import nominations, workflow
+    from residency.domain.review import nominations
+    from residency.core import workflow
 
     call = make.call()
     application = make.application(call=call, status="submitted")
@@ -288,7 +292,8 @@ def test_actions_that_need_details_take_them_in_the_body(make, client):
     """Nominate, offer and grant through the API go through the same services as the pages."""
     from datetime import date, timedelta
 
-    from residency.models import Nomination, Placement
+    from residency.domain.review.models import Nomination
+    from residency.domain.placements.models import Placement
 
     call = make.call(seats=1)
     application = make.application(call=call, status="submitted")

@@ -17,7 +17,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from residency.api import services as api
+from residency.domain.insight import api
 
 GET_PATHS = [
     "/api/v1/calls",

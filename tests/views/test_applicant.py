@@ -3,8 +3,9 @@ import re
 
 from sqlalchemy import func, select
 
-from residency.extensions import db
-from residency.models import JoinRequest, Membership, Organisation, OutboxMessage
+from residency.core.extensions import db
+from residency.domain.accounts.models import JoinRequest, Membership, Organisation
+from residency.core.outbox_models import OutboxMessage
 
 from ..factories import valid_org_number
 

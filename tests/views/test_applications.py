@@ -5,8 +5,9 @@ import re
 import pytest
 from sqlalchemy import select
 
-from residency.extensions import db
-from residency.models import Application, Attachment, OutboxMessage
+from residency.core.extensions import db
+from residency.domain.applications.models import Application, Attachment
+from residency.core.outbox_models import OutboxMessage
 
 from ..services.test_applications import EXE, PDF, complete_values
 
@@ -122,7 +123,7 @@ def test_dashboard_query_count_is_the_same_for_1_and_50_applications(client, mak
 
 
 def submitted_application(make):
-    from residency import applications as svc
+    from residency.domain.applications import services as svc
 
     call = make.call()
     startup = make.organisation("startup", country="NO")
@@ -166,8 +167,8 @@ def test_staff_of_another_cluster_get_404_on_the_application_and_its_attachments
 
 
 def test_admin_grants_an_extension_in_the_calls_zone_and_only_that_startup_gets_in(client, make, login):
-    from residency import applications as svc
-    from residency.models import DeadlineExtension
+    from residency.domain.applications import services as svc
+    from residency.domain.applications.models import DeadlineExtension
 
     call = make.call()
     startup = make.organisation("startup", country="NO", name="Late But Good AS")

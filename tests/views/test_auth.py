@@ -5,8 +5,9 @@ from datetime import datetime, timedelta, timezone
 import time_machine
 from sqlalchemy import func, select
 
-from residency.extensions import db
-from residency.models import LoginFailure, Membership, OutboxMessage, User
+from residency.core.extensions import db
+from residency.domain.accounts.models import LoginFailure, Membership, User
+from residency.core.outbox_models import OutboxMessage
 
 from ..factories import PASSWORD
 
@@ -132,7 +133,7 @@ def test_forgot_for_unknown_email_says_the_same_and_sends_nothing(client):
 
 
 def test_invitation_creates_the_staff_account_and_expires_after_seven_days(client, make):
-    from residency.auth.services import invite
+    from residency.domain.accounts.services import invite
 
     admin = make.admin()
     hub = make.organisation("hub", country="SE")
@@ -152,7 +153,7 @@ def test_invitation_creates_the_staff_account_and_expires_after_seven_days(clien
 
 
 def test_invitation_for_an_existing_account_requires_logging_in_as_it(client, make):
-    from residency.auth.services import invite
+    from residency.domain.accounts.services import invite
 
     admin = make.admin()
     existing = make.member("startup")

@@ -4,9 +4,9 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
 
-from residency import placements
-from residency.extensions import db
-from residency.models import User
+from residency.domain.placements import services as placements
+from residency.core.extensions import db
+from residency.domain.accounts.models import User
 
 from ..services.test_placements import nominated_placements
 from .test_placements import offer_now

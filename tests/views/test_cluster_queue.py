@@ -11,10 +11,13 @@ from decimal import Decimal
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from residency.cluster.queue_services import QueueFilters
-from residency.csvtools import safe_text
-from residency.extensions import db
-from residency.models import Application, Organisation, Review, ReviewAssignment, StatusChange
+from residency.domain.review.queue import QueueFilters
+from residency.core.csvtools import safe_text
+from residency.core.extensions import db
+from residency.domain.applications.models import Application
+from residency.domain.accounts.models import Organisation
+from residency.domain.review.models import Review, ReviewAssignment
+from residency.core.models import StatusChange
 
 from ..factories import valid_org_number
 
@@ -188,7 +191,7 @@ def test_sorting_by_status_follows_the_workflow_order(client, make, login, desk)
     route, call, staff, colleague = desk
     waiting = make.application(call=call, status="submitted")
     reviewing = make.application(call=call, status="submitted")
-    from residency import applications
+    from residency.domain.applications import services as applications
 
     applications.start_review(application=reviewing, actor=staff)
     login(staff)
@@ -216,7 +219,7 @@ def test_pages_of_25_with_positions_and_links(client, make, login, desk):
 
 def test_counts_per_status_follow_every_filter_but_the_status(client, make, login, desk):
     route, call, staff, colleague = desk
-    from residency import applications
+    from residency.domain.applications import services as applications
 
     for i in range(3):
         make.application(call=call, startup=make.organisation("startup", name=f"Match {i}"), status="submitted")
@@ -416,8 +419,9 @@ def test_filters_round_trip_through_the_query_string():
 
 def test_queue_hides_others_scores_until_the_reader_has_submitted_a_review(client, make, login):
     """The same rule as the application page: no anchoring on a colleague's numbers, not even through the score filter."""
-    from residency import reviews, workflow
-    from residency.extensions import db
+    from residency.domain.review import services as reviews
+    from residency.core import workflow
+    from residency.core.extensions import db
 
     call = make.call()
     app_ = make.application(call=call, status="submitted")

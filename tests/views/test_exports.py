@@ -9,11 +9,13 @@ from decimal import Decimal
 
 import pytest
 
-from residency import exports
-from residency.extensions import db
-from residency.models import (
-    Application, Disbursement, FundingApplication, ImpactSurvey, Membership, Organisation, Placement,
-)
+from residency.domain.insight import exports
+from residency.core.extensions import db
+from residency.domain.applications.models import Application
+from residency.domain.funding.models import Disbursement, FundingApplication
+from residency.domain.impact.models import ImpactSurvey
+from residency.domain.accounts.models import Membership, Organisation
+from residency.domain.placements.models import Placement
 
 from ..factories import make_scheme, valid_org_number
 

@@ -12,9 +12,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from residency import funding
-from residency.extensions import db
-from residency.models import Disbursement, FundingApplication, FundingReport, FundingScheme
+from residency.domain.funding import services as funding
+from residency.core.extensions import db
+from residency.domain.funding.models import Disbursement, FundingApplication, FundingReport, FundingScheme
 
 from ..factories import make_scheme
 from ..services.test_funding import resident
@@ -541,7 +541,7 @@ def test_queue_uses_the_same_number_of_queries_for_1_and_12_rows(make, login, co
                                    title=f"Row {n}", status="draft")
         db.session.add(extra)
         db.session.commit()
-        from residency import workflow
+        from residency.core import workflow
 
         workflow.perform(extra, "submit", member)
         db.session.commit()

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 
-from residency.extensions import db
-from residency.models import Application
+from residency.core.extensions import db
+from residency.domain.applications.models import Application
 
 from ..services.test_insight import expected_funnel, programme
 

@@ -1,7 +1,7 @@
 """The notifications page: the user's own messages, and the reminder preference."""
-from residency import outbox
-from residency.extensions import db
-from residency.models import User
+from residency.core import outbox
+from residency.core.extensions import db
+from residency.domain.accounts.models import User
 
 
 def _message(user, n, optional=True):

@@ -5,9 +5,11 @@ from datetime import date, datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from residency import placements, workflow
-from residency.extensions import db
-from residency.models import Nomination, Placement, Review
+from residency.domain.placements import services as placements
+from residency.core import workflow
+from residency.core.extensions import db
+from residency.domain.review.models import Nomination, Review
+from residency.domain.placements.models import Placement
 
 from ..services.test_placements import nominated_placements
 
@@ -74,7 +76,7 @@ def test_inbox_query_count_does_not_grow_with_rows(client, make, login, count_qu
     call.seats = 30
     db.session.commit()
     staff = make.user(org=call.route.cluster)
-    from residency import nominations
+    from residency.domain.review import nominations
 
     for i in range(12):
         app_ = make.application(call=call, status="submitted")
@@ -326,7 +328,7 @@ def test_unknown_placements_are_404(client, make, login, path):
 
 
 def test_startup_dashboard_links_placements_in_a_fixed_number_of_queries(client, make, login, count_queries):
-    from residency import nominations
+    from residency.domain.review import nominations
 
     startup = make.organisation("startup", country="NO")
     founder = make.user(org=startup)

@@ -1,8 +1,8 @@
 """The public calls pages: deadlines in the call's zone with the zone named; closed calls visible, not appliable."""
 from datetime import datetime, timedelta, timezone
 
-from residency.extensions import db
-from residency.models import Application
+from residency.core.extensions import db
+from residency.domain.applications.models import Application
 
 
 def test_calls_page_shows_deadlines_in_the_calls_zone_and_time_left(client, make):

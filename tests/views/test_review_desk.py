@@ -5,9 +5,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from residency import nominations, reviews, workflow
-from residency.extensions import db
-from residency.models import Application, Nomination, OutboxMessage, Review, ReviewAssignment, StatusChange
+from residency.domain.review import nominations, services as reviews
+from residency.core import workflow
+from residency.core.extensions import db
+from residency.domain.applications.models import Application
+from residency.domain.review.models import Nomination, Review, ReviewAssignment
+from residency.core.outbox_models import OutboxMessage
+from residency.core.models import StatusChange
 
 
 def desk(make, n_staff=2, n_apps=1, status="under_review", **call_kw):

@@ -3,8 +3,8 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from residency.extensions import db
-from residency.models import HubCapacity
+from residency.core.extensions import db
+from residency.domain.programme.models import HubCapacity
 
 
 def count(model, *where):

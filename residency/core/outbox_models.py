@@ -1,0 +1,44 @@
+"""Outgoing e-mail, written in the same transaction as what caused it."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, false
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from residency.core.extensions import db
+from residency.domain.accounts.models import User, _in
+from residency.core.db import UTCDateTime, utcnow
+
+# queued → sent | failed; optional reminders of a digest reader wait as "held" until the
+# daily digest carries them ("digested"); those of a reader who switched them off are "muted".
+DELIVERY_STATES = ("queued", "sent", "failed", "held", "digested", "muted")
+
+
+class OutboxMessage(db.Model):
+    __tablename__ = "outbox_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # A unique key per message makes enqueueing idempotent: a rerun writes nothing new.
+    dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
+    recipient: Mapped[str] = mapped_column(String(254))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
+    template: Mapped[str] = mapped_column(String(64))
+    context: Mapped[dict] = mapped_column(JSON, default=dict)
+    language: Mapped[str] = mapped_column(String(5), default="en")
+    delivery: Mapped[str] = mapped_column(String(10), default="queued")
+    # Optional reminders follow the reader's choice (at once, daily digest, or not by e-mail).
+    optional: Mapped[bool] = mapped_column(default=False, server_default=false())
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User | None] = relationship()
+
+    __table_args__ = (
+        CheckConstraint(_in("delivery", DELIVERY_STATES), name="delivery"),
+        Index("ix_outbox_message_due", "delivery", "next_attempt_at"),
+        Index("ix_outbox_message_user_created", "user_id", "created_at"),
+    )

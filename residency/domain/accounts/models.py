@@ -1,0 +1,211 @@
+"""People, organisations and who belongs where."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from residency.core.extensions import db
+from residency.core.db import UTCDateTime, utcnow
+
+ORGANISATION_KINDS = ("startup", "cluster", "hub", "funder", "operator")
+COUNTRIES = ("NO", "SE", "DK", "FI", "IS")
+TRACKS = ("drugs", "devices", "diagnostics", "digital_health", "bioindustrials", "other")
+LANGUAGES = ("en", "nb", "sv")
+# How a user receives optional reminders; mandatory e-mails always go at once.
+REMINDER_DELIVERY = ("immediate", "digest", "off")
+
+# The programme role a membership gives follows from the organisation's kind.
+ROLE_BY_KIND = {
+    "startup": "applicant",
+    "cluster": "cluster_staff",
+    "hub": "hub_admin",
+    "funder": "funder_officer",
+    "operator": "programme_admin",
+}
+
+
+def _in(column: str, values) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    language: Mapped[str | None] = mapped_column(String(5))
+    # The secret part of the user's private calendar feed address; a new one revokes the old.
+    calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    reminder_delivery: Mapped[str] = mapped_column(String(10), default="immediate", server_default="immediate")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    memberships: Mapped[list["Membership"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    __table_args__ = (
+        CheckConstraint("email = lower(email)", name="email_lowercase"),
+        CheckConstraint(f"language IS NULL OR {_in('language', LANGUAGES)}", name="language"),
+        CheckConstraint(_in("reminder_delivery", REMINDER_DELIVERY), name="reminder_delivery"),
+    )
+
+    def set_password(self, password: str) -> None:
+        from flask import current_app
+
+        self.password_hash = generate_password_hash(password, method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt"))
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def organisations(self, kind: str | None = None) -> list["Organisation"]:
+        return [m.organisation for m in self.memberships if kind is None or m.organisation.kind == kind]
+
+    def roles(self) -> set[str]:
+        return {m.role for m in self.memberships}
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles()
+
+    def is_member_of(self, organisation_id: int | None) -> bool:
+        return any(m.organisation_id == organisation_id for m in self.memberships)
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"
+
+
+class Organisation(db.Model):
+    __tablename__ = "organisation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(2))
+    org_number: Mapped[str] = mapped_column(String(16))
+    city: Mapped[str | None] = mapped_column(String(100))
+    # Hubs show their deadlines and residency dates in their own zone.
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    website: Mapped[str | None] = mapped_column(String(300))
+    # Startup profile.
+    founded_on: Mapped[date | None]
+    employees: Mapped[int | None]
+    track: Mapped[str | None] = mapped_column(String(20))
+    trl: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    memberships: Mapped[list["Membership"]] = relationship(
+        back_populates="organisation", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        UniqueConstraint("country", "org_number"),
+        CheckConstraint(_in("kind", ORGANISATION_KINDS), name="kind"),
+        CheckConstraint(_in("country", COUNTRIES), name="country"),
+        CheckConstraint(f"track IS NULL OR {_in('track', TRACKS)}", name="track"),
+        CheckConstraint("trl IS NULL OR (trl BETWEEN 1 AND 9)", name="trl"),
+        CheckConstraint("employees IS NULL OR employees >= 0", name="employees"),
+        Index("ix_organisation_kind_name", "kind", "name"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Organisation {self.kind} {self.name}>"
+
+
+class Membership(db.Model):
+    __tablename__ = "membership"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    organisation: Mapped[Organisation] = relationship(back_populates="memberships", lazy="joined")
+
+    __table_args__ = (UniqueConstraint("user_id", "organisation_id"),)
+
+    @property
+    def role(self) -> str:
+        return ROLE_BY_KIND[self.organisation.kind]
+
+
+class JoinRequest(db.Model):
+    """A registered user asks to join an existing startup; a member decides."""
+
+    __tablename__ = "join_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
+    message: Mapped[str | None] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    approved: Mapped[bool | None]
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    organisation: Mapped[Organisation] = relationship()
+
+    __table_args__ = (
+        # One open request per person and startup.
+        Index(
+            "uq_join_request_open",
+            "user_id",
+            "organisation_id",
+            unique=True,
+            sqlite_where=db.text("decided_at IS NULL"),
+            postgresql_where=db.text("decided_at IS NULL"),
+        ),
+    )
+
+
+class Invitation(db.Model):
+    """A programme administrator invites a staff member by e-mailed link."""
+
+    __tablename__ = "invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    organisation: Mapped[Organisation] = relationship()
+    invited_by: Mapped[User | None] = relationship()
+
+
+class PasswordReset(db.Model):
+    """A single-use password reset token, stored hashed."""
+
+    __tablename__ = "password_reset"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class LoginFailure(db.Model):
+    """One failed login; recent ones throttle further attempts for that e-mail."""
+
+    __tablename__ = "login_failure"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    remote_addr: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_login_failure_email_created_at", "email", "created_at"),)

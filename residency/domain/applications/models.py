@@ -1,0 +1,128 @@
+"""A startup's application to a residency call, its edits and attachments."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from residency.core.extensions import db
+from residency.domain.accounts.models import TRACKS, Organisation, User, _in
+from residency.core.db import UTCDateTime, utcnow
+from residency.domain.programme.models import Call
+
+APPLICATION_STATES = (
+    "draft",
+    "submitted",
+    "under_review",
+    "changes_requested",
+    "nominated",
+    "not_nominated",
+    "withdrawn",
+)
+
+
+class Application(db.Model):
+    __tablename__ = "application"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("call.id"), index=True)
+    startup_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    status: Mapped[str] = mapped_column(String(32), default="draft")
+    # Free-text answers by section (team, technology, expertise, lab needs, funding).
+    answers: Mapped[dict] = mapped_column(JSON, default=dict)
+    # What placement and review work with is typed, so the database can check it.
+    track: Mapped[str | None] = mapped_column(String(20))
+    trl: Mapped[int | None]
+    desired_start: Mapped[date | None]
+    months: Mapped[int | None]
+    desks: Mapped[int | None]
+    benches: Mapped[int | None]
+    # Set when cluster staff request changes: the applicant should answer by then.
+    response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    call: Mapped[Call] = relationship(lazy="joined")
+    startup: Mapped[Organisation] = relationship(lazy="joined")
+    created_by: Mapped[User | None] = relationship()
+    attachments: Mapped[list["Attachment"]] = relationship(
+        back_populates="application", cascade="all, delete-orphan", order_by="Attachment.id"
+    )
+
+    __table_args__ = (
+        CheckConstraint(_in("status", APPLICATION_STATES), name="status"),
+        CheckConstraint(f"track IS NULL OR {_in('track', TRACKS)}", name="track"),
+        CheckConstraint("trl IS NULL OR (trl BETWEEN 1 AND 9)", name="trl"),
+        CheckConstraint("months IS NULL OR (months BETWEEN 1 AND 24)", name="months"),
+        CheckConstraint("desks IS NULL OR desks >= 0", name="desks"),
+        CheckConstraint("benches IS NULL OR benches >= 0", name="benches"),
+        # A startup has at most one application to a call that is not withdrawn.
+        Index(
+            "uq_application_active",
+            "call_id",
+            "startup_id",
+            unique=True,
+            sqlite_where=text("status != 'withdrawn'"),
+            postgresql_where=text("status != 'withdrawn'"),
+        ),
+    )
+
+
+class ApplicationEdit(db.Model):
+    """Who changed which answers of an application, and when."""
+
+    __tablename__ = "application_edit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    fields: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User | None] = relationship(lazy="joined")
+
+
+class Attachment(db.Model):
+    """A file attached to an application, stored outside the web root under a random name."""
+
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), index=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    filename: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    application: Mapped[Application] = relationship(back_populates="attachments")
+    uploaded_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (CheckConstraint("size_bytes > 0", name="size_positive"),)
+
+
+class DeadlineExtension(db.Model):
+    """A later closing time for one startup in one call, granted by a programme administrator.
+
+    Rows are never updated: each grant is a new row, so the table is the audit
+    trail of extensions and the newest row is the one in force."""
+
+    __tablename__ = "deadline_extension"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("call.id", ondelete="CASCADE"))
+    startup_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(Text)
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    call: Mapped[Call] = relationship()
+    startup: Mapped[Organisation] = relationship()
+    granted_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (Index("ix_deadline_extension_call_startup", "call_id", "startup_id", "id"),)

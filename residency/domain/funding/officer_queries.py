@@ -1,0 +1,160 @@
+"""What a funder officer reads: the queue of funding applications to the officer's
+funders' schemes and one application with everything needed to decide, pay and
+approve. Every change goes through ``residency.funding``."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from residency.domain.funding import services as funding
+from residency.core import workflow
+from residency.core.errors import NotFound
+from residency.core.extensions import db
+from residency.domain.funding.models import Disbursement, FundingApplication, FundingReport, FundingScheme
+from residency.domain.accounts.models import Organisation, User
+from residency.core.models import StatusChange
+from residency.core.db import utcnow
+from residency.domain.funding.models import FUNDING_STATES
+
+QUEUE_STATES = tuple(s for s in FUNDING_STATES if s != "draft")  # officers never see drafts
+
+
+@dataclass
+class QueueRow:
+    fa: FundingApplication
+    label: str
+    instalments_to_pay: int
+    reports_to_review: int
+
+
+@dataclass
+class Queue:
+    schemes: list[FundingScheme]
+    rows: list[QueueRow]
+    scheme_id: int | None
+    status: str | None
+    search: str
+
+
+def _funder_ids(actor: User) -> list[int]:
+    return [o.id for o in actor.organisations("funder")]
+
+
+def queue(actor: User, scheme_id: int | None = None, status: str | None = None, search: str = "") -> Queue:
+    """Submitted and later applications to the actor's funders' schemes, newest change first.
+
+    Four queries whatever the number of rows: schemes, applications (scheme, funder and
+    startup joined), and the instalments and reports waiting for the officer, grouped."""
+    funder_ids = _funder_ids(actor)
+    search = (search or "").strip()
+    if not funder_ids:
+        return Queue([], [], None, None, search)
+    schemes = list(db.session.scalars(select(FundingScheme).where(FundingScheme.funder_id.in_(funder_ids))
+                                      .order_by(FundingScheme.name, FundingScheme.id)))
+    scheme_ids = [s.id for s in schemes]
+    scheme_id = scheme_id if scheme_id in scheme_ids else None
+    status = status if status in QUEUE_STATES else None
+    rows: list[QueueRow] = []
+    if scheme_ids:
+        stmt = select(FundingApplication).where(FundingApplication.scheme_id.in_([scheme_id] if scheme_id else scheme_ids),
+                                                FundingApplication.status != "draft")
+        if status:
+            stmt = stmt.where(FundingApplication.status == status)
+        if search:
+            pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            stmt = stmt.where(FundingApplication.startup.has(Organisation.name.ilike(pattern, escape="\\")))
+        applications = list(db.session.scalars(stmt.order_by(FundingApplication.updated_at.desc(), FundingApplication.id.desc())))
+        ids = [fa.id for fa in applications]
+        to_pay, to_review = {}, {}
+        if ids:
+            to_pay = dict(db.session.execute(
+                select(Disbursement.funding_application_id, func.count()).where(
+                    Disbursement.funding_application_id.in_(ids), Disbursement.paid_at.is_(None))
+                .group_by(Disbursement.funding_application_id)).all())
+            to_review = dict(db.session.execute(
+                select(FundingReport.funding_application_id, func.count()).where(
+                    FundingReport.funding_application_id.in_(ids), FundingReport.status == "submitted")
+                .group_by(FundingReport.funding_application_id)).all())
+        rows = [QueueRow(fa, workflow.FUNDING.label(fa.status, False), to_pay.get(fa.id, 0), to_review.get(fa.id, 0))
+                for fa in applications]
+    return Queue(schemes, rows, scheme_id, status, search)
+
+
+def application_of(actor: User, funding_id: int) -> FundingApplication:
+    """An application to one of the actor's funders' schemes, once submitted; 404 for anything else."""
+    fa = funding.funding_for(actor, funding_id)
+    if workflow.FUNDER not in workflow.roles_on(fa, actor):
+        raise NotFound(_l("Not found."))
+    return fa
+
+
+def report_of(actor: User, fa: FundingApplication, report_id: int) -> FundingReport:
+    report = funding.report_for(actor, report_id)
+    if report.funding_application_id != fa.id:
+        raise NotFound(_l("Not found."))
+    return report
+
+
+@dataclass
+class ReportLine:
+    report: FundingReport
+    label: str
+    actions: set
+
+
+@dataclass
+class OfficerPage:
+    fa: FundingApplication
+    label: str
+    currency: str
+    zone: str
+    totals: funding.Totals
+    rule_errors: dict
+    actions: set
+    plan: list = field(default_factory=list)
+    paid_total: object = None
+    reports: list[ReportLine] = field(default_factory=list)
+    history: list[StatusChange] = field(default_factory=list)
+    can_close: bool = False
+    today: date | None = None
+
+
+def page(actor: User, funding_id: int, now: datetime | None = None) -> OfficerPage:
+    now = now or utcnow()
+    fa = application_of(actor, funding_id)
+    granted = fa.granted_amount is not None and fa.status in ("granted", "in_progress", "closed", "cancelled", "lapsed")
+    reports = []
+    if granted:
+        for report in db.session.scalars(select(FundingReport).where(FundingReport.funding_application_id == fa.id)
+                                         .order_by(FundingReport.due_on, FundingReport.id)):
+            reports.append(ReportLine(report, workflow.REPORT.label(report.status, False),
+                                      {t.action for t in workflow.allowed_actions(report, actor)}))
+    paid = funding.paid_total(fa) if granted else None
+    actions = {t.action for t in workflow.allowed_actions(fa, actor)}
+    return OfficerPage(
+        fa=fa, label=workflow.FUNDING.label(fa.status, False), currency=fa.scheme.currency, zone=funding.funder_zone(fa.scheme),
+        totals=funding.totals(fa), rule_errors=funding.rule_errors(fa, now) if fa.status in ("submitted", "under_assessment") else {},
+        actions=actions, plan=funding.plan(fa) if granted else [], paid_total=paid, reports=reports,
+        history=workflow.history(fa, for_applicant=False),
+        can_close="close" in actions and paid == fa.granted_amount and all(r.report.status == "approved" for r in reports),
+        today=now.date(),
+    )
+
+
+def grant_defaults(fa: FundingApplication, today: date) -> dict:
+    """A proposal for the grant form: what was asked within the scheme's limits, two weeks to accept,
+    the progress report half-way and the final report a month after the project ends."""
+    scheme, t = fa.scheme, funding.totals(fa)
+    share = t.requested_share_percent if t.requested_share_percent is not None else scheme.max_share_percent
+    start = fa.period_start or today
+    end = fa.period_end or start + timedelta(days=180)
+    return {
+        "amount": f"{min(fa.amount_requested, scheme.max_amount):f}",
+        "share_percent": f"{min(share, scheme.max_share_percent):f}",
+        "offer_deadline": today + timedelta(days=14),
+        "report_progress": start + (end - start) / 2,
+        "report_final": end + timedelta(days=30),
+    }

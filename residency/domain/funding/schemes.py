@@ -1,0 +1,223 @@
+"""Funding schemes, set up by programme administrators: the funder, currency and
+limits, the instalment plan, eligibility and the report schedule.
+
+Plain values in; ``Invalid`` with field errors keyed by form field out, before
+anything changes; one commit. ``funding.py`` applies the schemes' rules.
+"""
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from residency.core.errors import Invalid, NotFound
+from residency.core.extensions import db
+from residency.domain.funding.services import money
+from residency.core.i18n import country_name
+from residency.domain.accounts.models import COUNTRIES, Organisation, User
+from residency.domain.funding.models import CURRENCIES, REPORT_KINDS, FundingApplication, FundingScheme
+from residency.domain.funding.models import GRANTED_STATES
+from residency.domain.programme.services import _require_admin
+
+# What must be approved before an instalment is paid, in the order a grant runs.
+MILESTONES = ("acceptance", "progress_report", "final_report")
+# An instalment after a report needs the scheme to ask for that report.
+MILESTONE_REPORT = {"progress_report": "progress", "final_report": "final"}
+MAX_AMOUNT = Decimal("999999999999.99")  # Numeric(14, 2)
+HUNDRED = Decimal("100")
+CENT = Decimal("0.01")
+
+
+def list_schemes() -> list[FundingScheme]:
+    """Every scheme with its funder (joined), by funder and name: one query."""
+    return list(db.session.scalars(
+        select(FundingScheme).join(Organisation, Organisation.id == FundingScheme.funder_id)
+        .order_by(Organisation.name, FundingScheme.name, FundingScheme.id)
+    ))
+
+
+def get_scheme(scheme_id: int) -> FundingScheme:
+    scheme = db.session.get(FundingScheme, scheme_id)
+    if scheme is None:
+        raise NotFound(_l("There is no such funding scheme."))
+    return scheme
+
+
+def funders() -> list[Organisation]:
+    return list(db.session.scalars(select(Organisation).where(Organisation.kind == "funder").order_by(Organisation.name)))
+
+
+# ------------------------------------------------------------------ the instalment plan
+
+
+def _percent_text(value: Decimal) -> str:
+    """'30' or '12.5': how the plan stores a percentage (``funding.plan`` reads it back exactly)."""
+    return f"{value.normalize():f}"
+
+
+def parse_instalments(text: str | None) -> tuple[list[dict], list]:
+    """Instalments typed one per line as ``label | percent | after``; returns (steps, problems)."""
+    steps, problems = [], []
+    last_milestone = 0
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.split("|")]
+        if len(parts) != 3 or not parts[0]:
+            problems.append(_l("Line %(line)d: write the label, a |, the percentage, a | and what it follows, "
+                               "like “Advance | 30 | acceptance”.", line=number))
+            continue
+        label, percent_text, after = parts
+        after = after.lower().replace(" ", "_").replace("-", "_")
+        try:
+            percent = Decimal(percent_text.replace(",", ".").rstrip("%").strip())
+            if not percent.is_finite():
+                raise InvalidOperation
+        except InvalidOperation:
+            problems.append(_l("Line %(line)d: the percentage must be a number, like 30 or 12.5.", line=number))
+            continue
+        if not 0 < percent <= HUNDRED or percent != percent.quantize(CENT):
+            problems.append(_l("Line %(line)d: the percentage must be more than 0 and at most 100, with at most two decimals.",
+                               line=number))
+            continue
+        if after not in MILESTONES:
+            problems.append(_l("Line %(line)d: “%(after)s” is not a milestone; write acceptance, progress_report or final_report.",
+                               line=number, after=parts[2]))
+            continue
+        if len(label) > 100:
+            problems.append(_l("Line %(line)d: the label is longer than 100 characters.", line=number))
+            continue
+        if MILESTONES.index(after) < last_milestone:
+            problems.append(_l("Line %(line)d: list the instalments in the order they are paid: "
+                               "acceptance first, then progress_report, then final_report.", line=number))
+            continue
+        last_milestone = MILESTONES.index(after)
+        steps.append({"label": label, "percent": _percent_text(percent), "after": after})
+    if not problems:
+        if not steps:
+            problems.append(_l("Add at least one instalment."))
+        else:
+            total = sum((Decimal(s["percent"]) for s in steps), Decimal("0"))
+            if total != HUNDRED:
+                problems.append(_l("The percentages add up to %(total)s; they must add up to 100.", total=_percent_text(total)))
+    return steps, problems
+
+
+def format_instalments(steps: list[dict]) -> str:
+    """The plan as the administrator types it, for the edit form."""
+    return "\n".join(f"{s.get('label', '')} | {s['percent']} | {s.get('after', 'acceptance')}" for s in steps or [])
+
+
+# ------------------------------------------------------------------ saving
+
+
+def _values(*, scheme: FundingScheme | None, funder_id, name, currency, max_amount, max_share_percent, instalments_text,
+            home_countries, max_company_age_years, report_kinds, active) -> dict:
+    errors: dict[str, list] = {}
+    name = (name or "").strip()
+    funder = db.session.get(Organisation, funder_id) if funder_id else None
+    if funder is None or funder.kind != "funder":
+        errors["funder_id"] = [_l("Choose the funder.")]
+    if not name:
+        errors["name"] = [_l("Enter the scheme's name.")]
+    elif len(name) > 200:
+        errors["name"] = [_l("Use at most 200 characters.")]
+    elif funder is not None:
+        same = select(FundingScheme.id).where(FundingScheme.funder_id == funder.id,
+                                              func.lower(FundingScheme.name) == name.lower())
+        if scheme is not None:
+            same = same.where(FundingScheme.id != scheme.id)
+        if db.session.scalar(same):
+            errors["name"] = [_l("%(funder)s already has a scheme called “%(name)s”.", funder=funder.name, name=name)]
+    if currency not in CURRENCIES:
+        errors["currency"] = [_l("Choose NOK, SEK, DKK or EUR.")]
+    amount = None
+    try:
+        amount = money(max_amount)
+        if amount <= 0 or amount > MAX_AMOUNT:
+            errors["max_amount"] = [_l("Enter an amount above 0, like 500000 or 500 000,00.")]
+    except (InvalidOperation, ValueError):
+        errors["max_amount"] = [_l("Enter an amount like 500000 or 500 000,00.")]
+    share = None
+    try:
+        share = Decimal(str(max_share_percent or "").replace(",", ".").rstrip("%").strip())
+        if not share.is_finite() or not 0 < share <= HUNDRED or share != share.quantize(CENT):
+            raise InvalidOperation
+    except InvalidOperation:
+        errors["max_share_percent"] = [_l("Enter a percentage above 0 and at most 100, like 50 or 37.5.")]
+    countries = list(dict.fromkeys(home_countries or []))
+    if not countries:
+        errors["home_countries"] = [_l("Tick the home countries whose companies may apply.")]
+    elif any(c not in COUNTRIES for c in countries):
+        errors["home_countries"] = [_l("Choose Nordic countries only.")]
+    if max_company_age_years is not None and not 1 <= max_company_age_years <= 100:
+        errors["max_company_age_years"] = [_l("Enter a number of years from 1 to 100, or leave it empty for no limit.")]
+    kinds = [k for k in REPORT_KINDS if k in (report_kinds or [])]
+    if len(kinds) != len(set(report_kinds or [])):
+        errors["report_kinds"] = [_l("Choose progress or final reports.")]
+    steps, problems = parse_instalments(instalments_text)
+    for step in steps:
+        needed = MILESTONE_REPORT.get(step["after"])
+        if needed and needed not in kinds:
+            problems.append(_l("“%(label)s” follows the %(report)s report, which the report schedule does not ask for.",
+                               label=step["label"], report=_report_word(needed)))
+    if problems:
+        errors["instalments"] = problems
+    if scheme is not None and not errors:
+        errors.update(_locked_changes(scheme, funder, currency, steps, kinds))
+    if errors:
+        raise Invalid(_l("Please correct the marked fields. Nothing was saved."), errors)
+    return dict(funder_id=funder.id, name=name, currency=currency, max_amount=amount,
+                max_share_percent=share.quantize(CENT), instalments=steps, home_countries=countries,
+                max_company_age_years=max_company_age_years, report_kinds=kinds, active=bool(active))
+
+
+def _report_word(kind: str) -> str:
+    return str({"progress": _l("progress"), "final": _l("final")}[kind])
+
+
+def _locked_changes(scheme: FundingScheme, funder: Organisation, currency: str, steps: list, kinds: list) -> dict:
+    """Applications are written in the scheme's currency to its funder, and grants are paid by its
+    plan: those stay as they are once someone has applied, or once a grant is made."""
+    errors: dict[str, list] = {}
+    applied = db.session.scalar(select(func.count()).select_from(FundingApplication).where(
+        FundingApplication.scheme_id == scheme.id)) or 0
+    if applied:
+        if funder.id != scheme.funder_id:
+            errors["funder_id"] = [_l("Startups have applied to this scheme; its funder can no longer change.")]
+        if currency != scheme.currency:
+            errors["currency"] = [_l("Startups have applied in %(currency)s; the currency can no longer change.",
+                                     currency=scheme.currency)]
+    granted = db.session.scalar(select(func.count()).select_from(FundingApplication).where(
+        FundingApplication.scheme_id == scheme.id, FundingApplication.status.in_(GRANTED_STATES))) or 0
+    if granted:
+        if [(s["label"], Decimal(s["percent"]), s["after"]) for s in steps] != [
+                (s.get("label", ""), Decimal(str(s["percent"])), s.get("after", "acceptance")) for s in scheme.instalments or []]:
+            errors["instalments"] = [_l("Grants under this scheme are paid by this plan; it can no longer change. "
+                                        "Create a new scheme for a new plan.")]
+        if kinds != list(scheme.report_kinds or []):
+            errors["report_kinds"] = [_l("Grants under this scheme collect these reports; the schedule can no longer change.")]
+    return errors
+
+
+def create_scheme(actor: User, **values) -> FundingScheme:
+    """Create a scheme; ``values`` as for ``_values`` (instalments typed as text)."""
+    _require_admin(actor)
+    scheme = FundingScheme(**_values(scheme=None, **values))
+    db.session.add(scheme)
+    db.session.commit()
+    return scheme
+
+
+def update_scheme(actor: User, scheme_id: int, **values) -> FundingScheme:
+    _require_admin(actor)
+    scheme = get_scheme(scheme_id)
+    for key, value in _values(scheme=scheme, **values).items():
+        setattr(scheme, key, value)
+    db.session.commit()
+    return scheme
+
+
+def describe_countries(scheme: FundingScheme) -> str:
+    return ", ".join(country_name(c) for c in scheme.home_countries or [])

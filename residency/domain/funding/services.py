@@ -1,0 +1,561 @@
+"""Funding applications during the residency: eligibility by the scheme's rules,
+budgets with exact totals, assessment, grant decisions, instalments and reports.
+
+Money is Decimal with two places throughout; amounts are never floats.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from residency.core import workflow
+from residency.core.errors import Conflict, Forbidden, Invalid, NotFound
+from residency.core.extensions import db
+from residency.domain.funding.models import (
+    BUDGET_CATEGORIES,
+    BudgetLine,
+    Disbursement,
+    FundingApplication,
+    FundingReport,
+    FundingScheme,
+)
+from residency.domain.accounts.models import Organisation, User
+from residency.domain.placements.models import Placement
+from residency.core.models import StatusChange
+from residency.core.db import utcnow
+
+CENT = Decimal("0.01")
+EDITABLE = ("draft", "changes_requested")
+ELIGIBLE_PLACEMENTS = ("accepted", "active")
+MAX_DESCRIPTION = 10000
+
+
+def money(value) -> Decimal:
+    """A Decimal with two places from user input ('12 500,50' and '12500.5' both work)."""
+    if isinstance(value, Decimal):
+        return value.quantize(CENT, ROUND_HALF_UP)
+    text = str(value or "").strip().replace("\u00a0", "").replace(" ", "")
+    if text.count(",") == 1 and "." not in text:
+        text = text.replace(",", ".")
+    result = Decimal(text)
+    if not result.is_finite():
+        raise InvalidOperation
+    return result.quantize(CENT, ROUND_HALF_UP)
+
+
+@dataclass
+class Totals:
+    total_costs: Decimal
+    own_financing: Decimal
+    amount_requested: Decimal
+    requested_share_percent: Decimal | None  # of total costs
+    by_category: dict
+    by_quarter: dict
+
+
+def totals(fa: FundingApplication) -> Totals:
+    by_category: dict[str, Decimal] = {}
+    by_quarter: dict[tuple, Decimal] = {}
+    for line in fa.budget_lines:
+        by_category[line.category] = by_category.get(line.category, Decimal("0.00")) + line.amount
+        by_quarter[(line.year, line.quarter)] = by_quarter.get((line.year, line.quarter), Decimal("0.00")) + line.amount
+    total = sum(by_category.values(), Decimal("0.00"))
+    share = (fa.amount_requested * 100 / total).quantize(CENT, ROUND_HALF_UP) if total else None
+    return Totals(total, fa.own_financing, fa.amount_requested, share, by_category, dict(sorted(by_quarter.items())))
+
+
+# ------------------------------------------------------------------ eligibility
+
+
+def eligible_placement(startup: Organisation) -> Placement | None:
+    return db.session.scalar(select(Placement).join(Placement.application).where(
+        Placement.status.in_(ELIGIBLE_PLACEMENTS), Placement.application.has(startup_id=startup.id)).order_by(Placement.id.desc()))
+
+
+def schemes_for(startup: Organisation) -> list[FundingScheme]:
+    """Active schemes of the funders on the routes of the startup's placements."""
+    placement = eligible_placement(startup)
+    if placement is None:
+        return []
+    funder_ids = [f.id for f in placement.application.call.route.funders]
+    if not funder_ids:
+        return []
+    return list(db.session.scalars(select(FundingScheme).where(
+        FundingScheme.funder_id.in_(funder_ids), FundingScheme.active.is_(True)).order_by(FundingScheme.name)))
+
+
+def rule_errors(fa: FundingApplication, now: datetime) -> dict:
+    """Every scheme rule the application breaks, each message naming the rule."""
+    scheme, startup = fa.scheme, fa.startup
+    errors: dict[str, list] = {}
+
+    def add(field, message):
+        errors.setdefault(field, []).append(message)
+
+    if scheme.home_countries and startup.country not in scheme.home_countries:
+        add("__all__", _l("Rule “home country”: %(scheme)s is for companies registered in %(countries)s; %(startup)s is registered in %(country)s.",
+                          scheme=scheme.name, countries=", ".join(scheme.home_countries), startup=startup.name, country=startup.country))
+    if scheme.max_company_age_years:
+        if startup.founded_on is None:
+            add("__all__", _l("Rule “company age”: add the founding date to the startup's profile."))
+        else:
+            limit = scheme.max_company_age_years
+            today = now.date()
+            try:
+                cutoff = today.replace(year=today.year - limit)
+            except ValueError:  # 29 February
+                cutoff = today.replace(year=today.year - limit, day=28)
+            if startup.founded_on < cutoff:
+                add("__all__", _l("Rule “company age”: %(scheme)s is for companies at most %(years)d years old; %(startup)s was founded on %(founded)s.",
+                                  scheme=scheme.name, years=limit, startup=startup.name, founded=startup.founded_on.isoformat()))
+    if fa.placement is None or fa.placement.status not in ELIGIBLE_PLACEMENTS or fa.placement.application.startup_id != startup.id:
+        add("__all__", _l("Rule “residency”: you can apply only with an accepted or active residency placement."))
+    t = totals(fa)
+    if fa.amount_requested > scheme.max_amount:
+        add("amount_requested", _l("Rule “maximum amount”: at most %(max)s %(currency)s can be requested; you ask for %(amount)s.",
+                                   max=_fmt(scheme.max_amount), currency=scheme.currency, amount=_fmt(fa.amount_requested)))
+    if t.total_costs and t.requested_share_percent is not None and t.requested_share_percent > scheme.max_share_percent:
+        add("amount_requested", _l("Rule “maximum share of costs”: at most %(max)s %% of the eligible costs can be funded; you ask for %(share)s %%.",
+                                   max=_fmt(scheme.max_share_percent), share=_fmt(t.requested_share_percent)))
+    if t.total_costs == 0:
+        add("budget", _l("Rule “budget”: enter the project's costs by category and quarter."))
+    elif fa.own_financing + fa.amount_requested != t.total_costs:
+        add("own_financing", _l("Rule “financing plan”: own financing (%(own)s) and the amount requested (%(asked)s) must add up to the total costs (%(total)s).",
+                                own=_fmt(fa.own_financing), asked=_fmt(fa.amount_requested), total=_fmt(t.total_costs)))
+    if fa.amount_requested <= 0:
+        add("amount_requested", _l("Enter the amount you apply for."))
+    for key, label in (("title", _l("Give the project a title.")), ("description", _l("Describe the project."))):
+        if not getattr(fa, key).strip():
+            add(key, label)
+    if fa.period_start is None or fa.period_end is None:
+        add("period_start", _l("Enter the project period."))
+    return errors
+
+
+def _fmt(amount: Decimal) -> str:
+    return f"{amount:,.2f}".replace(",", "\u00a0")
+
+
+def funder_zone(scheme: FundingScheme) -> str:
+    """The funder's time zone: grant offers lapse at the end of a day on the funder's clock."""
+    return scheme.funder.timezone or "Europe/Oslo"
+
+
+# ------------------------------------------------------------------ the startup
+
+
+def _member(fa: FundingApplication, actor: User) -> None:
+    held = workflow.roles_on(fa, actor)
+    if not held:
+        raise NotFound(_l("Not found."))
+    if workflow.APPLICANT not in held:
+        raise Forbidden(_l("Only members of the startup can change its funding application."))
+
+
+def funding_for(user: User, funding_id: int) -> FundingApplication:
+    fa = db.session.get(FundingApplication, funding_id)
+    if fa is None or not workflow.roles_on(fa, user):
+        raise NotFound(_l("Not found."))
+    return fa
+
+
+def start(*, scheme: FundingScheme, startup: Organisation, actor: User, now: datetime | None = None) -> FundingApplication:
+    """Open a draft for a scheme of a funder on the startup's route; rules are checked at submission."""
+    now = now or utcnow()
+    if startup.kind != "startup" or not actor.is_member_of(startup.id):
+        raise NotFound(_l("Not found."))
+    placement = eligible_placement(startup)
+    if placement is None:
+        raise Conflict(_l("Rule “residency”: you can apply only with an accepted or active residency placement."))
+    if scheme.funder_id not in {f.id for f in placement.application.call.route.funders} or not scheme.active:
+        raise NotFound(_l("Not found."))
+    fa = FundingApplication(scheme=scheme, startup=startup, placement=placement, created_by_id=actor.id,
+                            period_start=placement.starts_on, period_end=placement.ends_on, created_at=now, updated_at=now)
+    db.session.add(fa)
+    db.session.commit()
+    return fa
+
+
+def save_draft(*, fa: FundingApplication, actor: User, values: dict, budget: list[dict]) -> Totals:
+    """Save the answers and the budget; amounts are parsed exactly. Bad input changes nothing."""
+    _write_draft(fa, actor, values, budget)
+    db.session.commit()
+    return totals(fa)
+
+
+def _write_draft(fa: FundingApplication, actor: User, values: dict, budget: list[dict]) -> None:
+    """Check and apply the answers and the budget (flushes; the caller commits)."""
+    _member(fa, actor)
+    if fa.status not in EDITABLE:
+        raise Conflict(_l("This funding application was submitted and can no longer be edited."))
+    errors: dict[str, list] = {}
+    cleaned = {}
+    for key in ("title", "description"):
+        cleaned[key] = (values.get(key) or "").strip()
+    if len(cleaned["title"]) > 200:
+        errors["title"] = [_l("Use at most 200 characters.")]
+    if len(cleaned["description"]) > MAX_DESCRIPTION:
+        errors["description"] = [_l("The description can be at most %(max)d characters; it has %(n)d.", max=MAX_DESCRIPTION,
+                                    n=len(cleaned["description"]))]
+    for key in ("period_start", "period_end"):
+        raw = values.get(key)
+        if isinstance(raw, str):
+            try:
+                raw = date.fromisoformat(raw) if raw else None
+            except ValueError:
+                errors[key] = [_l("Enter a date like 2027-03-01.")]
+                raw = None
+        cleaned[key] = raw
+    if cleaned["period_start"] and cleaned["period_end"] and cleaned["period_end"] < cleaned["period_start"]:
+        errors["period_end"] = [_l("The project ends after it starts.")]
+    for key in ("own_financing", "amount_requested"):
+        try:
+            amount = money(values.get(key) or "0")
+            if amount < 0:
+                raise InvalidOperation
+            cleaned[key] = amount
+        except (InvalidOperation, ValueError):
+            errors[key] = [_l("Enter an amount like 150000 or 150 000,50.")]
+    lines = []
+    for n, line in enumerate(budget):
+        raw_amount = str(line.get("amount") or "").strip()
+        if not raw_amount and not line.get("category"):
+            continue
+        try:
+            amount = money(raw_amount or "0")
+            year, quarter = int(line.get("year")), int(line.get("quarter"))
+            if line.get("category") not in BUDGET_CATEGORIES or not 1 <= quarter <= 4 or not 2000 <= year <= 2100 or amount < 0:
+                raise ValueError
+        except (InvalidOperation, ValueError, TypeError):
+            errors.setdefault("budget", []).append(_l("Budget line %(n)d: choose a category and a quarter and enter an amount of 0 or more.", n=n + 1))
+            continue
+        lines.append((line["category"], year, quarter, amount))
+    keys = [(c, y, q) for c, y, q, _a in lines]
+    if len(keys) != len(set(keys)):
+        errors.setdefault("budget", []).append(_l("Each category appears once per quarter; add the amounts together."))
+    if errors:
+        raise Invalid(_l("Some answers need correcting; nothing was saved."), errors)
+    for key, value in cleaned.items():
+        setattr(fa, key, value)
+    # Keep the line of a category and quarter that stays (the unique key would refuse
+    # inserting its replacement before the old row is deleted); drop the rest.
+    existing = {(line.category, line.year, line.quarter): line for line in fa.budget_lines}
+    kept = []
+    for c, y, q, a in lines:
+        line = existing.pop((c, y, q), None) or BudgetLine(category=c, year=y, quarter=q)
+        line.amount = a
+        kept.append(line)
+    fa.budget_lines = kept
+    db.session.flush()
+
+
+class RulesRefused(Invalid):
+    """The scheme's rules refuse a submission; the draft itself is as it was saved."""
+
+
+def _refuse_by_rules(fa: FundingApplication, now: datetime) -> None:
+    errors = rule_errors(fa, now)
+    if errors:
+        first = next(iter(errors.values()))[0]
+        raise RulesRefused(first, errors)
+
+
+def save_and_submit(*, fa: FundingApplication, actor: User, values: dict, budget: list[dict],
+                    now: datetime | None = None) -> StatusChange:
+    """Save what the startup typed and submit it. When a scheme rule refuses the submission
+    the draft is still saved, so the refusal never costs the startup its work."""
+    now = now or utcnow()
+    _write_draft(fa, actor, values, budget)
+    try:
+        _refuse_by_rules(fa, now)
+    except RulesRefused:
+        db.session.commit()
+        raise
+    change = workflow.perform(fa, "resubmit" if fa.status == "changes_requested" else "submit", actor, now=now)
+    db.session.commit()
+    return change
+
+
+def submit(*, fa: FundingApplication, actor: User, now: datetime | None = None) -> StatusChange:
+    """Submit (or resubmit after a change request) when every scheme rule holds."""
+    now = now or utcnow()
+    _member(fa, actor)
+    _refuse_by_rules(fa, now)
+    change = workflow.perform(fa, "resubmit" if fa.status == "changes_requested" else "submit", actor, now=now)
+    db.session.commit()
+    return change
+
+
+def accept_offer(*, fa: FundingApplication, actor: User, now: datetime | None = None) -> StatusChange:
+    now = now or utcnow()
+    if fa.status == "granted" and fa.offer_expires_at and fa.offer_expires_at <= now:
+        raise Conflict(_l("The grant offer expired; it can no longer be accepted."))
+    change = workflow.perform(fa, "accept_offer", actor, now=now)
+    db.session.commit()
+    return change
+
+
+# ------------------------------------------------------------------ the funder officer
+
+
+def _officer(fa: FundingApplication, actor: User) -> None:
+    held = workflow.roles_on(fa, actor)
+    if not held:
+        raise NotFound(_l("Not found."))
+    if workflow.FUNDER not in held:
+        raise Forbidden(_l("Only the funder's officers can do this."))
+
+
+def start_assessment(*, fa: FundingApplication, actor: User) -> StatusChange:
+    change = workflow.perform(fa, "start_assessment", actor)
+    db.session.commit()
+    return change
+
+
+def save_notes(*, fa: FundingApplication, actor: User, notes: str) -> None:
+    """Assessment notes: staff only, never shown to the startup."""
+    _officer(fa, actor)
+    fa.assessment_notes = (notes or "").strip()
+    db.session.commit()
+
+
+def request_changes(*, fa: FundingApplication, actor: User, message: str) -> StatusChange:
+    change = workflow.perform(fa, "request_changes", actor, reason=message)
+    db.session.commit()
+    return change
+
+
+def reject(*, fa: FundingApplication, actor: User, reason: str) -> StatusChange:
+    change = workflow.perform(fa, "reject", actor, reason=reason)
+    db.session.commit()
+    return change
+
+
+def grant(*, fa: FundingApplication, actor: User, amount, share_percent, conditions: str, offer_deadline: date,
+          report_due: dict[str, date], now: datetime | None = None) -> StatusChange:
+    """Grant an amount within the scheme's limits; the startup must accept by the end of
+    ``offer_deadline`` (funder's zone); a report of each kind falls due on its date."""
+    now = now or utcnow()
+    _officer(fa, actor)
+    scheme = fa.scheme
+    errors: dict[str, list] = {}
+    try:
+        amount = money(amount)
+    except (InvalidOperation, ValueError):
+        errors["amount"] = [_l("Enter an amount like 150000 or 150 000,50.")]
+        amount = None
+    try:
+        share = money(share_percent)
+    except (InvalidOperation, ValueError):
+        errors["share_percent"] = [_l("Enter a percentage like 50.")]
+        share = None
+    if amount is not None:
+        if amount <= 0:
+            errors["amount"] = [_l("Grant an amount above zero.")]
+        elif amount > scheme.max_amount:
+            errors["amount"] = [_l("Rule “maximum amount”: at most %(max)s %(currency)s.", max=_fmt(scheme.max_amount), currency=scheme.currency)]
+    if share is not None and not 0 < share <= scheme.max_share_percent:
+        errors["share_percent"] = [_l("Rule “maximum share of costs”: at most %(max)s %%.", max=_fmt(scheme.max_share_percent))]
+    zone = funder_zone(scheme)
+    deadline = None
+    if offer_deadline is None:
+        errors["offer_deadline"] = [_l("Enter the date by which the startup must accept.")]
+    else:
+        deadline = datetime.combine(offer_deadline, time(23, 59), ZoneInfo(zone)).astimezone(ZoneInfo("UTC"))
+        if deadline <= now:
+            errors["offer_deadline"] = [_l("The acceptance date must be in the future.")]
+    for kind in scheme.report_kinds:
+        if not report_due.get(kind):
+            errors[f"report_{kind}"] = [_l("Enter the date the report is due.")]
+    if errors:
+        raise Invalid(_l("Please correct the decision; nothing was saved."), errors)
+    fa.granted_amount, fa.granted_share_percent = amount, share
+    fa.conditions, fa.offer_expires_at = (conditions or "").strip() or None, deadline
+    change = workflow.perform(fa, "grant", actor, now=now)
+    for kind in scheme.report_kinds:
+        db.session.add(FundingReport(funding_application_id=fa.id, kind=kind, due_on=report_due[kind], created_at=now))
+    db.session.commit()
+    return change
+
+
+# ------------------------------------------------------------------ instalments
+
+
+@dataclass
+class Instalment:
+    index: int
+    label: str
+    percent: Decimal
+    amount: Decimal
+    after: str
+    disbursement: Disbursement | None
+    available: bool
+    blocked_reason: object | None
+
+
+def plan(fa: FundingApplication) -> list[Instalment]:
+    """The scheme's instalments in money; the last takes the rounding so they add up to the grant exactly."""
+    if fa.granted_amount is None:
+        return []
+    steps = fa.scheme.instalments or [{"label": "Payment", "percent": "100", "after": "acceptance"}]
+    amounts, running = [], Decimal("0.00")
+    for i, step in enumerate(steps):
+        if i == len(steps) - 1:
+            amounts.append(fa.granted_amount - running)
+        else:
+            part = (fa.granted_amount * Decimal(str(step["percent"])) / 100).quantize(CENT, ROUND_HALF_UP)
+            amounts.append(part)
+            running += part
+    paid = {d.instalment: d for d in db.session.scalars(select(Disbursement).where(Disbursement.funding_application_id == fa.id))}
+    approved = _approved_kinds(fa)
+    result = []
+    for i, (step, amount) in enumerate(zip(steps, amounts)):
+        after = step.get("after", "acceptance")
+        blocked = None
+        if fa.status != "in_progress":
+            blocked = _l("Instalments can be requested once the grant offer is accepted.")
+        elif after == "progress_report" and "progress" not in approved:
+            blocked = _l("This instalment follows the approval of the progress report.")
+        elif after == "final_report" and "final" not in approved:
+            blocked = _l("This instalment follows the approval of the final report.")
+        elif i > 0 and (i - 1) not in paid:
+            blocked = _l("Request the instalments in order.")
+        result.append(Instalment(i, step.get("label", ""), Decimal(str(step["percent"])), amount, after, paid.get(i),
+                                 blocked is None and i not in paid, blocked))
+    return result
+
+
+def request_instalment(*, fa: FundingApplication, actor: User, index: int, now: datetime | None = None) -> Disbursement:
+    now = now or utcnow()
+    _member(fa, actor)
+    _lock(fa)
+    steps = plan(fa)
+    if not 0 <= index < len(steps):
+        raise NotFound(_l("Not found."))
+    step = steps[index]
+    if step.disbursement is not None:
+        raise Conflict(_l("This instalment was already requested."))
+    if step.blocked_reason is not None:
+        raise Conflict(step.blocked_reason)
+    disbursement = Disbursement(funding_application_id=fa.id, instalment=index, amount=step.amount, requested_at=now,
+                                requested_by_id=actor.id)
+    db.session.add(disbursement)
+    db.session.commit()
+    return disbursement
+
+
+def record_paid(*, fa: FundingApplication, actor: User, disbursement_id: int, now: datetime | None = None) -> Disbursement:
+    """The officer records an instalment paid; the sum paid never exceeds the grant."""
+    from residency.core.outbox import enqueue
+
+    now = now or utcnow()
+    _officer(fa, actor)
+    _lock(fa)
+    disbursement = db.session.get(Disbursement, disbursement_id)
+    if disbursement is None or disbursement.funding_application_id != fa.id:
+        raise NotFound(_l("Not found."))
+    if disbursement.paid_at is not None:
+        raise Conflict(_l("This instalment is already recorded as paid."))
+    paid = db.session.scalar(select(func.coalesce(func.sum(Disbursement.amount), 0)).where(
+        Disbursement.funding_application_id == fa.id, Disbursement.paid_at.is_not(None)))
+    if Decimal(paid) + disbursement.amount > fa.granted_amount:
+        raise Conflict(_l("Paying this would exceed the grant of %(grant)s.", grant=_fmt(fa.granted_amount)))
+    step = plan(fa)[disbursement.instalment]
+    approved = _approved_kinds(fa)
+    if step.after == "final_report" and "final" not in approved:
+        raise Conflict(_l("The final instalment is paid only after the final report is approved."))
+    if step.after == "progress_report" and "progress" not in approved:
+        raise Conflict(_l("This instalment is paid only after the progress report is approved."))
+    disbursement.paid_at, disbursement.paid_by_id = now, actor.id
+    for user in workflow._members(fa.startup_id):
+        enqueue(recipient=user, template="funding_instalment_paid",
+                context=workflow.FUNDING.context(fa) | {"amount": str(disbursement.amount), "label": step.label},
+                dedup_key=f"instalment-paid:{disbursement.id}:user-{user.id}")
+    db.session.commit()
+    return disbursement
+
+
+def _approved_kinds(fa: FundingApplication) -> set[str]:
+    return set(db.session.scalars(select(FundingReport.kind).where(
+        FundingReport.funding_application_id == fa.id, FundingReport.status == "approved")))
+
+
+def paid_total(fa: FundingApplication) -> Decimal:
+    return Decimal(db.session.scalar(select(func.coalesce(func.sum(Disbursement.amount), 0)).where(
+        Disbursement.funding_application_id == fa.id, Disbursement.paid_at.is_not(None)))).quantize(CENT)
+
+
+def _lock(fa: FundingApplication) -> None:
+    stmt = select(FundingApplication.id).where(FundingApplication.id == fa.id)
+    if db.session.get_bind().dialect.name != "sqlite":
+        stmt = stmt.with_for_update()
+    db.session.execute(stmt)
+
+
+# ------------------------------------------------------------------ reports
+
+
+def report_for(user: User, report_id: int) -> FundingReport:
+    report = db.session.get(FundingReport, report_id)
+    if report is None or not workflow.roles_on(report, user):
+        raise NotFound(_l("Not found."))
+    return report
+
+
+def submit_report(*, report: FundingReport, actor: User, text: str) -> StatusChange:
+    held = workflow.roles_on(report, actor)
+    if workflow.APPLICANT not in held:
+        raise NotFound(_l("Not found.")) if not held else Forbidden(_l("Only the startup submits its reports."))
+    if not (text or "").strip():
+        raise Invalid(_l("Write the report before submitting it."), {"text": [_l("The report is empty.")]})
+    report.text, report.submitted_by_id = text.strip(), actor.id
+    change = workflow.perform(report, "submit", actor)
+    db.session.commit()
+    return change
+
+
+def approve_report(*, report: FundingReport, actor: User) -> StatusChange:
+    change = workflow.perform(report, "approve", actor)
+    db.session.commit()
+    return change
+
+
+def return_report(*, report: FundingReport, actor: User, comments: str) -> StatusChange:
+    change = workflow.perform(report, "return", actor, reason=comments)
+    db.session.commit()
+    return change
+
+
+def close(*, fa: FundingApplication, actor: User) -> StatusChange:
+    """Close a grant when every instalment is paid and every report approved."""
+    _officer(fa, actor)
+    if paid_total(fa) != fa.granted_amount:
+        raise Conflict(_l("Close the grant after every instalment is paid."))
+    open_reports = db.session.scalar(select(func.count()).select_from(FundingReport).where(
+        FundingReport.funding_application_id == fa.id, FundingReport.status != "approved"))
+    if open_reports:
+        raise Conflict(_l("Close the grant after every report is approved."))
+    change = workflow.perform(fa, "close", actor)
+    db.session.commit()
+    return change
+
+
+# ------------------------------------------------------------------ the scheduler's work
+
+
+def lapse_expired_grant_offers(now: datetime | None = None) -> int:
+    now = now or utcnow()
+    ids = list(db.session.scalars(select(FundingApplication.id).where(
+        FundingApplication.status == "granted", FundingApplication.offer_expires_at <= now)))
+    for funding_id in ids:
+        try:
+            workflow.perform(db.session.get(FundingApplication, funding_id), "lapse", None, now=now)
+            db.session.commit()
+        except Conflict:
+            db.session.rollback()
+    return len(ids)

@@ -1,0 +1,450 @@
+"""Programme insight: CSV exports of applications, placements, grants and impact surveys.
+
+Each export streams: rows are read by keyset pagination (``id > last`` in batches
+of ``BATCH`` rows, plain columns only, no ORM entities), turned into CSV one line
+at a time and handed to a streamed response, so memory stays flat whatever the
+number of rows. A batch is its own short statement, so no server-side cursor is
+held open while the client reads.
+
+What a viewer may export follows the same rules as the pages:
+
+- programme administrators: everything;
+- cluster staff: the applications (never drafts) to their clusters' calls and the
+  placements that came from them;
+- hub administrators: their hub's placements;
+- funder officers: the funding applications (never drafts) under their schemes;
+- startups: their own rows, as they see them on their pages (a nomination or a
+  pending placement stays hidden until the cluster releases the call's decisions).
+
+A viewer with several roles gets the union. Staff-only text (assessment notes,
+review comments) is never exported.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, case, false, func, not_, or_, select, true, type_coerce
+from sqlalchemy.orm import aliased
+
+from residency.core import workflow
+from residency.core.csvtools import csv_stream
+from residency.core.errors import Forbidden
+from residency.core.extensions import db
+from residency.core.i18n import country_name
+from residency.domain.accounts.labels import track_label
+from residency.domain.applications.models import APPLICATION_STATES, Application
+from residency.domain.programme.models import Call, Route
+from residency.domain.funding.models import Disbursement, FundingApplication, FundingScheme
+from residency.domain.impact.models import ImpactSurvey
+from residency.domain.accounts.models import Organisation, User
+from residency.domain.placements.models import Placement
+from residency.domain.funding.models import FUNDING_STATES, Money
+from residency.domain.placements.models import PLACEMENT_STATES
+
+BATCH = 1000
+KINDS = ("applications", "placements", "grants", "surveys")
+SURVEY_STATES = ("due", "submitted")
+# A decision the startup does not see until the cluster releases the call's decisions.
+DECIDED = ("nominated", "not_nominated")
+
+
+# ------------------------------------------------------------------ who may see what
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The organisations whose rows the viewer may export, by role."""
+
+    admin: bool = False
+    cluster_ids: tuple = ()
+    hub_ids: tuple = ()
+    funder_ids: tuple = ()
+    startup_ids: tuple = ()
+
+    def allows(self, kind: str) -> bool:
+        return {
+            "applications": self.admin or bool(self.cluster_ids or self.startup_ids),
+            "placements": self.admin or bool(self.cluster_ids or self.hub_ids or self.startup_ids),
+            "grants": self.admin or bool(self.funder_ids or self.startup_ids),
+            "surveys": self.admin or bool(self.startup_ids),
+        }[kind]
+
+
+def scope_of(actor: User) -> Scope:
+    ids = lambda kind: tuple(sorted(o.id for o in actor.organisations(kind)))  # noqa: E731
+    return Scope(admin=actor.has_role("programme_admin"), cluster_ids=ids("cluster"), hub_ids=ids("hub"),
+                 funder_ids=ids("funder"), startup_ids=ids("startup"))
+
+
+@dataclass(frozen=True)
+class ExportInfo:
+    kind: str
+    title: str
+    description: str
+    date_field: str
+    statuses: list  # (code, label)
+
+
+def catalogue() -> dict[str, ExportInfo]:
+    def labelled(wf, states):
+        return [(s, wf.label(s, for_applicant=False)) for s in states]
+
+    return {
+        "applications": ExportInfo("applications", _("Applications"),
+                                   _("Applications to residency calls, with the startup, its wishes and the status."),
+                                   _("Created"), labelled(workflow.APPLICATION, APPLICATION_STATES)),
+        "placements": ExportInfo("placements", _("Placements"),
+                                 _("Placements at host hubs: dates, desks, lab benches and status."),
+                                 _("Residency starts"), labelled(workflow.PLACEMENT, PLACEMENT_STATES)),
+        "grants": ExportInfo("grants", _("Grants"),
+                             _("Funding applications with the amounts requested, granted and paid, to the øre or cent."),
+                             _("Created"), labelled(workflow.FUNDING, FUNDING_STATES)),
+        "surveys": ExportInfo("surveys", _("Impact surveys"),
+                              _("Impact follow-up 12, 24 and 36 months after a residency: jobs, revenue, capital and more."),
+                              _("Due"), [("due", _("Not answered yet")), ("submitted", _("Answered"))]),
+    }
+
+
+def available(actor: User) -> list[ExportInfo]:
+    """The exports the viewer may download, in a fixed order."""
+    scope = scope_of(actor)
+    every = catalogue()
+    return [every[kind] for kind in KINDS if scope.allows(kind)]
+
+
+def calls_for(actor: User) -> list[Call]:
+    """The calls a viewer may filter by: those tied to their organisations (all calls for administrators)."""
+    scope = scope_of(actor)
+    stmt = select(Call).join(Route, Route.id == Call.route_id).order_by(Call.closes_at.desc(), Call.id.desc())
+    if not scope.admin:
+        conds = [false()]
+        if scope.cluster_ids:
+            conds.append(Route.cluster_id.in_(scope.cluster_ids))
+        if scope.hub_ids:
+            conds.append(Route.host_hub_id.in_(scope.hub_ids))
+        if scope.funder_ids:
+            conds.append(Route.funders.any(Organisation.id.in_(scope.funder_ids)))
+        if scope.startup_ids:
+            conds.append(Call.id.in_(select(Application.call_id).where(Application.startup_id.in_(scope.startup_ids))))
+        stmt = stmt.where(or_(*conds))
+    return list(db.session.scalars(stmt))
+
+
+# ------------------------------------------------------------------ filters
+
+
+@dataclass(frozen=True)
+class ExportFilters:
+    call_id: int | None = None
+    status: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+    PARAMS = {"call_id": "call", "status": "status", "date_from": "from", "date_to": "to"}
+
+    @classmethod
+    def from_args(cls, args: Mapping, kind: str) -> tuple["ExportFilters", dict]:
+        """Parse a query string; values that make no sense are reported by parameter name."""
+        errors: dict[str, str] = {}
+
+        def get(name: str) -> str:
+            return (args.get(cls.PARAMS[name]) or "").strip()
+
+        call_id = None
+        if get("call_id"):
+            try:
+                call_id = int(get("call_id"))
+            except ValueError:
+                call_id = None
+            if call_id is None or call_id < 1:
+                errors["call"] = str(_l("Choose one of the calls."))
+                call_id = None
+        status = get("status") or None
+        if status is not None and status not in {code for code, _label in catalogue()[kind].statuses}:
+            errors["status"] = str(_l("Choose one of the statuses."))
+            status = None
+
+        def day(name: str) -> date | None:
+            raw = get(name)
+            if not raw:
+                return None
+            try:
+                return date.fromisoformat(raw)
+            except ValueError:
+                errors[cls.PARAMS[name]] = str(_l("Enter a date as YYYY-MM-DD."))
+                return None
+
+        date_from, date_to = day("date_from"), day("date_to")
+        if date_from and date_to and date_from > date_to:
+            errors["to"] = str(_l("The end date must not be before the start date."))
+        return cls(call_id=call_id, status=status, date_from=date_from, date_to=date_to), errors
+
+    def args(self) -> dict:
+        out = {}
+        for name, param in self.PARAMS.items():
+            value = getattr(self, name)
+            if value is not None:
+                out[param] = value.isoformat() if isinstance(value, date) else value
+        return out
+
+
+def _between(column, filters: ExportFilters, is_datetime: bool) -> list:
+    """Conditions for the date range, inclusive of both days (days run midnight to midnight UTC)."""
+    conds = []
+    if filters.date_from:
+        start = datetime.combine(filters.date_from, time.min, tzinfo=timezone.utc) if is_datetime else filters.date_from
+        conds.append(column >= start)
+    if filters.date_to:
+        if is_datetime:
+            conds.append(column < datetime.combine(filters.date_to + timedelta(days=1), time.min, tzinfo=timezone.utc))
+        else:
+            conds.append(column <= filters.date_to)
+    return conds
+
+
+# ------------------------------------------------------------------ the exports
+
+
+@dataclass
+class Export:
+    """A prepared export: its header and the rows, read lazily as the caller iterates."""
+
+    kind: str
+    header: list[str]
+    rows: Iterator[list]
+
+    def lines(self) -> Iterator[str]:
+        return csv_stream(self.header, self.rows)
+
+    @property
+    def filename(self) -> str:
+        return f"{self.kind}-{datetime.now(timezone.utc).strftime('%Y%m%d-%H%M')}.csv"
+
+
+def export(actor: User, kind: str, filters: ExportFilters, batch: int = BATCH) -> Export:
+    """The ``kind`` export for ``actor`` under ``filters``.
+
+    The permission check runs now (403 without any scope for this export); the rows
+    are read in batches of ``batch`` as the caller iterates.
+    """
+    if kind not in KINDS:
+        raise Forbidden(_l("There is no such export."))
+    scope = scope_of(actor)
+    if not scope.allows(kind):
+        raise Forbidden(_l("You may not download this export."))
+    header, stmt, id_column, to_values = {
+        "applications": _applications, "placements": _placements, "grants": _grants, "surveys": _surveys,
+    }[kind](scope, filters)
+    rows = (to_values(r) for r in _batched(stmt, id_column, batch))
+    return Export(kind=kind, header=header, rows=rows)
+
+
+def _batched(stmt, id_column, batch: int) -> Iterator:
+    """The statement's rows in id order, ``batch`` at a time (keyset pagination: no OFFSET, no open cursor)."""
+    last = None
+    while True:
+        page = stmt if last is None else stmt.where(id_column > last)
+        rows = db.session.execute(page.order_by(id_column).limit(batch)).all()
+        yield from rows
+        if len(rows) < batch:
+            return
+        last = rows[-1].id
+
+
+def _any(conds: list):
+    return or_(false(), *conds) if conds else false()
+
+
+def _memo(fn):
+    """``fn`` remembered per argument for one export: labels go through the translations once, not once per row."""
+    cache: dict = {}
+
+    def get(*key):
+        try:
+            return cache[key]
+        except KeyError:
+            cache[key] = value = fn(*key)
+            return value
+
+    return get
+
+
+def _status_labels(wf):
+    return _memo(lambda status, staff: wf.label(status, for_applicant=not staff))
+
+
+def _applications(scope: Scope, filters: ExportFilters):
+    startup = aliased(Organisation)
+    staff = true() if scope.admin else _any(
+        [and_(Route.cluster_id.in_(scope.cluster_ids), Application.status != "draft")] if scope.cluster_ids else [])
+    own = Application.startup_id.in_(scope.startup_ids) if scope.startup_ids else false()
+    # A startup sees a decision only once the call's decisions are released.
+    hidden = and_(not_(staff), Application.status.in_(DECIDED), Call.decisions_released_at.is_(None))
+    status = case((hidden, "under_review"), else_=Application.status)
+    stmt = (
+        select(Application.id.label("id"), Call.id.label("call_id"), Call.title.label("call_title"),
+               startup.id.label("startup_id"), startup.name.label("startup_name"), startup.org_number, startup.country,
+               status.label("status"), staff.label("staff"), func.coalesce(Application.track, startup.track).label("track"),
+               func.coalesce(Application.trl, startup.trl).label("trl"), Application.desired_start, Application.months,
+               Application.desks, Application.benches, Application.created_at, Application.updated_at)
+        .select_from(Application)
+        .join(startup, startup.id == Application.startup_id)
+        .join(Call, Call.id == Application.call_id)
+        .join(Route, Route.id == Call.route_id)
+        .where(or_(staff, own))
+    )
+    if filters.call_id is not None:
+        stmt = stmt.where(Application.call_id == filters.call_id)
+    if filters.status:
+        stmt = stmt.where(status == filters.status)
+    stmt = stmt.where(*_between(Application.created_at, filters, is_datetime=True))
+    header = [_("Application id"), _("Call id"), _("Call"), _("Startup id"), _("Startup"), _("Organisation number"),
+              _("Country"), _("Status code"), _("Status"), _("Track"), _("TRL"), _("Desired start"), _("Months"),
+              _("Desks"), _("Benches"), _("Created at (UTC)"), _("Updated at (UTC)")]
+
+    status_label, country, track = _status_labels(workflow.APPLICATION), _memo(country_name), _memo(track_label)
+
+    def values(r) -> list:
+        return [r.id, r.call_id, r.call_title, r.startup_id, r.startup_name, r.org_number, country(r.country),
+                r.status, status_label(r.status, bool(r.staff)), track(r.track) if r.track else "",
+                r.trl, r.desired_start, r.months, r.desks, r.benches, r.created_at, r.updated_at]
+
+    return header, stmt, Application.id, values
+
+
+def _placements(scope: Scope, filters: ExportFilters):
+    startup, hub = aliased(Organisation), aliased(Organisation)
+    conds = []
+    if scope.cluster_ids:
+        conds.append(Route.cluster_id.in_(scope.cluster_ids))
+    if scope.hub_ids:
+        conds.append(Placement.hub_id.in_(scope.hub_ids))
+    staff = true() if scope.admin else _any(conds)
+    # A pending placement is a nomination the startup does not know of until decisions are released.
+    own = (and_(Application.startup_id.in_(scope.startup_ids),
+                or_(Placement.status != "pending", Call.decisions_released_at.is_not(None)))
+           if scope.startup_ids else false())
+    stmt = (
+        select(Placement.id.label("id"), Application.id.label("application_id"), Call.id.label("call_id"),
+               Call.title.label("call_title"), startup.id.label("startup_id"), startup.name.label("startup_name"),
+               hub.name.label("hub_name"), Placement.status, staff.label("staff"), Placement.starts_on, Placement.ends_on,
+               Placement.desks, Placement.benches, Placement.offer_expires_at, Placement.checked_in_on,
+               Placement.checked_out_on, Placement.created_at)
+        .select_from(Placement)
+        .join(Application, Application.id == Placement.application_id)
+        .join(startup, startup.id == Application.startup_id)
+        .join(hub, hub.id == Placement.hub_id)
+        .join(Call, Call.id == Application.call_id)
+        .join(Route, Route.id == Call.route_id)
+        .where(or_(staff, own))
+    )
+    if filters.call_id is not None:
+        stmt = stmt.where(Application.call_id == filters.call_id)
+    if filters.status:
+        stmt = stmt.where(Placement.status == filters.status)
+    stmt = stmt.where(*_between(Placement.starts_on, filters, is_datetime=False))
+    header = [_("Placement id"), _("Application id"), _("Call id"), _("Call"), _("Startup id"), _("Startup"), _("Hub"),
+              _("Status code"), _("Status"), _("Starts on"), _("Ends on"), _("Desks"), _("Benches"),
+              _("Offer expires at (UTC)"), _("Checked in on"), _("Checked out on"), _("Created at (UTC)")]
+
+    status_label = _status_labels(workflow.PLACEMENT)
+
+    def values(r) -> list:
+        return [r.id, r.application_id, r.call_id, r.call_title, r.startup_id, r.startup_name, r.hub_name, r.status,
+                status_label(r.status, bool(r.staff)), r.starts_on, r.ends_on, r.desks, r.benches,
+                r.offer_expires_at, r.checked_in_on, r.checked_out_on, r.created_at]
+
+    return header, stmt, Placement.id, values
+
+
+def _grants(scope: Scope, filters: ExportFilters):
+    startup, funder = aliased(Organisation), aliased(Organisation)
+    staff = true() if scope.admin else _any(
+        [and_(FundingScheme.funder_id.in_(scope.funder_ids), FundingApplication.status != "draft")]
+        if scope.funder_ids else [])
+    own = FundingApplication.startup_id.in_(scope.startup_ids) if scope.startup_ids else false()
+    paid = (
+        select(func.coalesce(func.sum(Disbursement.amount), 0))
+        .where(Disbursement.funding_application_id == FundingApplication.id, Disbursement.paid_at.is_not(None))
+        .correlate(FundingApplication)
+        .scalar_subquery()
+    )
+    stmt = (
+        select(FundingApplication.id.label("id"), FundingScheme.name.label("scheme_name"), funder.name.label("funder_name"),
+               startup.id.label("startup_id"), startup.name.label("startup_name"), FundingApplication.placement_id,
+               Call.id.label("call_id"), Call.title.label("call_title"), FundingApplication.title,
+               FundingApplication.status, staff.label("staff"), FundingScheme.currency, FundingApplication.period_start,
+               FundingApplication.period_end, FundingApplication.own_financing, FundingApplication.amount_requested,
+               FundingApplication.granted_amount, FundingApplication.granted_share_percent,
+               type_coerce(paid, Money).label("paid_amount"), FundingApplication.created_at)
+        .select_from(FundingApplication)
+        .join(FundingScheme, FundingScheme.id == FundingApplication.scheme_id)
+        .join(funder, funder.id == FundingScheme.funder_id)
+        .join(startup, startup.id == FundingApplication.startup_id)
+        .join(Placement, Placement.id == FundingApplication.placement_id)
+        .join(Application, Application.id == Placement.application_id)
+        .join(Call, Call.id == Application.call_id)
+        .where(or_(staff, own))
+    )
+    if filters.call_id is not None:
+        stmt = stmt.where(Application.call_id == filters.call_id)
+    if filters.status:
+        stmt = stmt.where(FundingApplication.status == filters.status)
+    stmt = stmt.where(*_between(FundingApplication.created_at, filters, is_datetime=True))
+    header = [_("Funding application id"), _("Scheme"), _("Funder"), _("Startup id"), _("Startup"), _("Placement id"),
+              _("Call id"), _("Call"), _("Title"), _("Status code"), _("Status"), _("Currency"), _("Period start"),
+              _("Period end"), _("Own financing"), _("Amount requested"), _("Granted amount"), _("Granted share (%)"),
+              _("Paid amount"), _("Created at (UTC)")]
+
+    status_label = _status_labels(workflow.FUNDING)
+
+    def values(r) -> list:
+        return [r.id, r.scheme_name, r.funder_name, r.startup_id, r.startup_name, r.placement_id, r.call_id, r.call_title,
+                r.title, r.status, status_label(r.status, bool(r.staff)), r.currency, r.period_start, r.period_end,
+                r.own_financing, r.amount_requested, r.granted_amount, r.granted_share_percent, r.paid_amount,
+                r.created_at]
+
+    return header, stmt, FundingApplication.id, values
+
+
+def _surveys(scope: Scope, filters: ExportFilters):
+    startup, hub = aliased(Organisation), aliased(Organisation)
+    staff = true() if scope.admin else false()
+    own = ImpactSurvey.startup_id.in_(scope.startup_ids) if scope.startup_ids else false()
+    stmt = (
+        select(ImpactSurvey.id.label("id"), ImpactSurvey.placement_id, Call.id.label("call_id"),
+               Call.title.label("call_title"), startup.id.label("startup_id"), startup.name.label("startup_name"),
+               hub.name.label("hub_name"), ImpactSurvey.months_after, ImpactSurvey.due_on, ImpactSurvey.currency,
+               ImpactSurvey.employees, ImpactSurvey.revenue, ImpactSurvey.capital_raised, ImpactSurvey.export_revenue,
+               ImpactSurvey.patents_filed, ImpactSurvey.products_launched, ImpactSurvey.partnerships_with_host,
+               ImpactSurvey.submitted_at)
+        .select_from(ImpactSurvey)
+        .join(startup, startup.id == ImpactSurvey.startup_id)
+        .join(Placement, Placement.id == ImpactSurvey.placement_id)
+        .join(hub, hub.id == Placement.hub_id)
+        .join(Application, Application.id == Placement.application_id)
+        .join(Call, Call.id == Application.call_id)
+        .where(or_(staff, own))
+    )
+    if filters.call_id is not None:
+        stmt = stmt.where(Application.call_id == filters.call_id)
+    if filters.status == "submitted":
+        stmt = stmt.where(ImpactSurvey.submitted_at.is_not(None))
+    elif filters.status == "due":
+        stmt = stmt.where(ImpactSurvey.submitted_at.is_(None))
+    stmt = stmt.where(*_between(ImpactSurvey.due_on, filters, is_datetime=False))
+    header = [_("Survey id"), _("Placement id"), _("Call id"), _("Call"), _("Startup id"), _("Startup"), _("Hub"),
+              _("Months after the residency"), _("Due on"), _("Currency"), _("Employees"), _("Revenue"),
+              _("Capital raised"), _("Export revenue"), _("Patents filed"), _("Products launched"),
+              _("Partnerships with the host"), _("Submitted at (UTC)")]
+
+    def values(r) -> list:
+        return [r.id, r.placement_id, r.call_id, r.call_title, r.startup_id, r.startup_name, r.hub_name, r.months_after,
+                r.due_on, r.currency, r.employees, r.revenue, r.capital_raised, r.export_revenue, r.patents_filed,
+                r.products_launched, r.partnerships_with_host, r.submitted_at]
+
+    return header, stmt, ImpactSurvey.id, values

@@ -1,0 +1,366 @@
+"""What the hub reads about its placements: the inbox in the cluster's rank order,
+occupancy month by month, and one placement with what may be done to it now.
+
+Everything here only reads (except ``check_in``, a thin guard around
+``placements.record_check_in``); offers, waitlisting, answers and the residency
+itself are the services of ``residency.placements``, which go through the
+workflow engine.
+"""
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import defaultload
+
+from residency.domain.placements import services as placements
+from residency.core import workflow
+from residency.core.errors import NotFound
+from residency.domain.placements.services import CHECK_IN_STATES
+from residency.core.extensions import db
+from residency.domain.applications.models import Application
+from residency.domain.programme.models import Call, HubCapacity, Route
+from residency.domain.review.models import Nomination, Review
+from residency.domain.accounts.models import Organisation, User
+from residency.domain.placements.models import Placement
+from residency.core.models import StatusChange
+from residency.core.db import utcnow
+
+# Sections of the inbox, in the order a hub administrator works through them.
+WAITING = ("pending", "waitlisted")
+OFFERED = ("offered",)
+RUNNING = ("accepted", "active")
+CLOSED = ("rejected", "declined", "lapsed", "completed", "terminated")
+# An offer that was not taken frees its space for the next nominee on the waitlist.
+FREED = ("declined", "lapsed")
+MONTHS_SHOWN = 12
+
+
+def _not_found():
+    return NotFound(_l("There is nothing here, or it is not yours to see."))
+
+
+def own_hub(actor: User, hub_id: int) -> Organisation:
+    """The hub, if the actor administers it; 404 otherwise."""
+    hub = db.session.get(Organisation, hub_id)
+    if hub is None or hub.kind != "hub" or not actor.is_member_of(hub.id):
+        raise _not_found()
+    return hub
+
+
+def hub_placement(actor: User, placement_id: int) -> Placement:
+    """A placement at one of the actor's hubs; 404 for anyone else (including its startup)."""
+    placement = placements.placement_for(actor, placement_id)
+    if workflow.HUB not in workflow.roles_on(placement, actor):
+        raise _not_found()
+    return placement
+
+
+def hub_today(hub: Organisation, now: datetime | None = None) -> date:
+    return placements.local_today(hub.timezone or "UTC", now or utcnow())
+
+
+# ------------------------------------------------------------------ review summary
+
+
+@dataclass(frozen=True)
+class ReviewSummary:
+    mean: Decimal | None
+    count: int
+
+
+def _decimal(value) -> Decimal | None:
+    """AVG answers a float on SQLite and a Decimal on PostgreSQL; show two decimals either way."""
+    if value is None:
+        return None
+    return Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _review_summaries():
+    """Mean weighted score and number of submitted reviews per application (a subquery)."""
+    return (
+        select(Review.application_id.label("application_id"), func.avg(Review.weighted_score).label("mean"),
+               func.count(Review.id).label("n"))
+        .where(Review.submitted_at.is_not(None))
+        .group_by(Review.application_id)
+        .subquery()
+    )
+
+
+def review_summary(application_id: int) -> ReviewSummary:
+    mean, n = db.session.execute(
+        select(func.avg(Review.weighted_score), func.count(Review.id))
+        .where(Review.application_id == application_id, Review.submitted_at.is_not(None))
+    ).one()
+    return ReviewSummary(_decimal(mean), n or 0)
+
+
+# ------------------------------------------------------------------ the inbox
+
+
+@dataclass
+class InboxRow:
+    placement: Placement
+    rank: int | None
+    rationale: str | None
+    reviews: ReviewSummary
+    label: str
+    next_in_line: bool = False
+
+    @property
+    def application(self) -> Application:
+        return self.placement.application
+
+
+@dataclass
+class WaitlistPrompt:
+    """An offer of this call lapsed or was declined while nominees wait on the waitlist."""
+
+    call: Call
+    freed: list[InboxRow]
+    next_row: InboxRow
+
+
+@dataclass
+class Inbox:
+    hub: Organisation
+    waiting: list[InboxRow] = field(default_factory=list)
+    offered: list[InboxRow] = field(default_factory=list)
+    running: list[InboxRow] = field(default_factory=list)
+    closed: list[InboxRow] = field(default_factory=list)
+    prompts: list[WaitlistPrompt] = field(default_factory=list)
+
+
+def _rows(hub_id: int) -> list[InboxRow]:
+    """Every placement at the hub with its nomination and review summary: one query."""
+    reviews = _review_summaries()
+    call_path = defaultload(Placement.application).defaultload(Application.call)
+    stmt = (
+        select(Placement, Nomination.rank, Nomination.rationale, reviews.c.mean, reviews.c.n)
+        .outerjoin(Nomination, Nomination.application_id == Placement.application_id)
+        .outerjoin(reviews, reviews.c.application_id == Placement.application_id)
+        .where(Placement.hub_id == hub_id)
+        # The call's criteria and the route's funders are not shown here; don't load them.
+        .options(call_path.lazyload(Call.criteria), call_path.defaultload(Call.route).lazyload(Route.funders))
+    )
+    rows = [
+        InboxRow(placement=p, rank=rank, rationale=rationale, reviews=ReviewSummary(_decimal(mean), n or 0),
+                 label=workflow.PLACEMENT.label(p.status, False))
+        for p, rank, rationale, mean, n in db.session.execute(stmt)
+    ]
+
+    # Calls in the order of their residencies, nominees in the cluster's rank order within each call.
+    def order(row: InboxRow):
+        call = row.application.call
+        return (call.residency_starts_on, call.id, row.rank if row.rank is not None else 10**9, row.placement.id)
+
+    return sorted(rows, key=order)
+
+
+def inbox(actor: User, hub_id: int) -> Inbox:
+    """The hub's placements by section, in rank order, and a prompt per call where an offer
+    was not taken and a nominee waits on the waitlist. A fixed number of queries."""
+    hub = own_hub(actor, hub_id)
+    result = Inbox(hub=hub)
+    by_call: dict[int, list[InboxRow]] = {}
+    for row in _rows(hub.id):
+        status = row.placement.status
+        section = (result.waiting if status in WAITING else result.offered if status in OFFERED
+                   else result.running if status in RUNNING else result.closed)
+        section.append(row)
+        by_call.setdefault(row.application.call_id, []).append(row)
+    for rows in by_call.values():
+        freed = [r for r in rows if r.placement.status in FREED]
+        waitlisted = [r for r in rows if r.placement.status == "waitlisted"]
+        if freed and waitlisted:
+            waitlisted[0].next_in_line = True
+            result.prompts.append(WaitlistPrompt(call=rows[0].application.call, freed=freed, next_row=waitlisted[0]))
+    return result
+
+
+# ------------------------------------------------------------------ occupancy
+
+
+@dataclass
+class MonthUse:
+    """One month of one kind of space. ``busiest_day`` is the day with the most space booked
+    or offered (ties: the day with the least capacity); ``free`` is the least room left on
+    any day of the month, which is what a new offer must fit into."""
+
+    month: date
+    busiest_day: date
+    capacity: int
+    booked: int
+    offered: int
+    free: int
+    lowest_capacity: int
+    highest_capacity: int
+    overbooked: bool
+
+    @property
+    def used(self) -> int:
+        return self.booked + self.offered
+
+    @property
+    def capacity_varies(self) -> bool:
+        return self.lowest_capacity != self.highest_capacity
+
+
+@dataclass
+class KindUse:
+    kind: str  # desks or benches
+    label: object
+    months: list[MonthUse]
+
+    @property
+    def scale(self) -> int:
+        """The largest number on the chart's axis."""
+        return max([1] + [max(m.highest_capacity, m.used) for m in self.months])
+
+
+@dataclass
+class Occupancy:
+    hub: Organisation
+    first_month: date
+    last_day: date
+    kinds: list[KindUse]
+
+    @property
+    def previous_month(self) -> date:
+        return add_months(self.first_month, -MONTHS_SHOWN)
+
+    @property
+    def next_month(self) -> date:
+        return add_months(self.first_month, MONTHS_SHOWN)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later (or earlier), on the month's last day where it is shorter."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def parse_month(value: str | None) -> date | None:
+    """'2030-03' as the first of March 2030; None for anything else."""
+    try:
+        year, month = (value or "").strip().split("-")
+        return date(int(year), int(month), 1)
+    except ValueError:
+        return None
+
+
+def _daily_by_status(hub_id: int, first: date, last: date):
+    """Capacity, booked (accepted, active) and offered desks and benches per day: two queries."""
+    days = (last - first).days + 1
+    cap = {"desks": [0] * days, "benches": [0] * days}
+    booked = {"desks": [0] * days, "benches": [0] * days}
+    offered = {"desks": [0] * days, "benches": [0] * days}
+    for starts_on, ends_on, desks, benches in db.session.execute(
+            select(HubCapacity.starts_on, HubCapacity.ends_on, HubCapacity.desks, HubCapacity.benches).where(
+                HubCapacity.hub_id == hub_id, HubCapacity.starts_on <= last, HubCapacity.ends_on >= first)):
+        for i in range(max(0, (starts_on - first).days), min(days, (ends_on - first).days + 1)):
+            cap["desks"][i] += desks
+            cap["benches"][i] += benches
+    for status, starts_on, ends_on, desks, benches in db.session.execute(
+            select(Placement.status, Placement.starts_on, Placement.ends_on, Placement.desks, Placement.benches).where(
+                Placement.hub_id == hub_id, Placement.status.in_(placements.HOLDING),
+                Placement.starts_on <= last, Placement.ends_on >= first)):
+        target = offered if status == "offered" else booked
+        for i in range(max(0, (starts_on - first).days), min(days, (ends_on - first).days + 1)):
+            target["desks"][i] += desks
+            target["benches"][i] += benches
+    return cap, booked, offered
+
+
+def occupancy(actor: User, hub_id: int, first_month: date | None = None, now: datetime | None = None) -> Occupancy:
+    """Desks and benches month by month over twelve months: capacity against booked and offered."""
+    hub = own_hub(actor, hub_id)
+    first = (first_month or hub_today(hub, now)).replace(day=1)
+    last = add_months(first, MONTHS_SHOWN) - timedelta(days=1)
+    cap, booked, offered = _daily_by_status(hub.id, first, last)
+    kinds = []
+    for kind, label in (("desks", _l("Office desks")), ("benches", _l("Lab benches"))):
+        months = []
+        for m in range(MONTHS_SHOWN):
+            start = add_months(first, m)
+            lo, hi = (start - first).days, (add_months(start, 1) - first).days
+            days = range(lo, hi)
+            busiest = max(days, key=lambda i: (booked[kind][i] + offered[kind][i], -cap[kind][i], -i))
+            months.append(MonthUse(
+                month=start, busiest_day=first + timedelta(days=busiest), capacity=cap[kind][busiest],
+                booked=booked[kind][busiest], offered=offered[kind][busiest],
+                free=max(0, min(cap[kind][i] - booked[kind][i] - offered[kind][i] for i in days)),
+                lowest_capacity=min(cap[kind][lo:hi]), highest_capacity=max(cap[kind][lo:hi]),
+                overbooked=any(booked[kind][i] + offered[kind][i] > cap[kind][i] for i in days),
+            ))
+        kinds.append(KindUse(kind=kind, label=label, months=months))
+    return Occupancy(hub=hub, first_month=first, last_day=last, kinds=kinds)
+
+
+# ------------------------------------------------------------------ one placement
+
+
+@dataclass
+class PlacementPage:
+    placement: Placement
+    nomination: Nomination | None
+    reviews: ReviewSummary
+    history: list[StatusChange]
+    actions: set[str]
+    label: str
+    zone: str
+    today: date
+    can_check_in: bool
+
+
+def placement_page(actor: User, placement_id: int, now: datetime | None = None) -> PlacementPage:
+    """One placement at the actor's hub: the application, nomination, reviews, history and the actions allowed now."""
+    placement = hub_placement(actor, placement_id)
+    zone = placements.hub_zone(placement)
+    return PlacementPage(
+        placement=placement,
+        nomination=db.session.scalar(select(Nomination).where(Nomination.application_id == placement.application_id)),
+        reviews=review_summary(placement.application_id),
+        history=workflow.history(placement, for_applicant=False),
+        actions={t.action for t in workflow.allowed_actions(placement, actor)},
+        label=workflow.PLACEMENT.label(placement.status, False),
+        zone=zone,
+        today=placements.local_today(zone, now or utcnow()),
+        can_check_in=placement.status in CHECK_IN_STATES,
+    )
+
+
+def offer_defaults(placement: Placement, now: datetime | None = None) -> dict:
+    """The offer form prefilled from what the startup asked for, inside the call's window:
+    its desired start and months, desks and benches, and two weeks to answer."""
+    application, call = placement.application, placement.application.call
+    today = placements.local_today(placements.hub_zone(placement), now or utcnow())
+    starts_on = placement.starts_on or application.desired_start or call.residency_starts_on
+    starts_on = min(max(starts_on, call.residency_starts_on), call.residency_ends_on)
+    ends_on = placement.ends_on
+    if ends_on is None and application.months:
+        ends_on = min(add_months(starts_on, application.months) - timedelta(days=1), call.residency_ends_on)
+    expires_on = min(today + timedelta(days=14), starts_on - timedelta(days=1))
+    return {
+        "starts_on": starts_on,
+        "ends_on": ends_on,
+        "desks": placement.desks if placement.desks is not None else application.desks,
+        "benches": placement.benches if placement.benches is not None else application.benches,
+        "offer_expires_on": expires_on if expires_on > today else None,
+        "conditions": placement.conditions or "",
+    }
+
+
+def extend(*, placement: Placement, actor: User, ends_on: date | None) -> StatusChange:
+    return placements.extend(placement=placement, actor=actor, ends_on=ends_on)
+
+
+def check_in(*, placement: Placement, actor: User, checked_in_on: date | None) -> None:
+    """Record the day the startup moved in (the rules are in ``placements.record_check_in``)."""
+    placements.record_check_in(placement=placement, actor=actor, checked_in_on=checked_in_on)

@@ -1,0 +1,299 @@
+"""Placements: offers within the hub's capacity, acceptance, waitlist, lapse,
+the residency itself (start, extension, completion, termination).
+
+Capacity is checked day by day inside the transaction with the hub's row
+locked, so concurrent offers can never overbook a hub.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from residency.domain.impact import services as impact
+from residency.core import workflow
+from residency.core.errors import Conflict, Invalid, NotFound
+from residency.core.extensions import db
+from residency.domain.programme.models import HubCapacity
+from residency.domain.accounts.models import Organisation, User
+from residency.domain.placements.models import Placement
+from residency.core.models import StatusChange
+from residency.core.db import utcnow
+
+# Placements that hold space: booked (accepted, active) or offered.
+HOLDING = ("offered", "accepted", "active")
+
+
+# ------------------------------------------------------------------ capacity
+
+
+@dataclass
+class FullRange:
+    kind: str  # "desks" or "benches"
+    first: date
+    last: date
+    capacity: int
+    used: int
+
+
+def _daily(hub_id: int, first: date, last: date, exclude_id: int | None = None):
+    """Capacity and use of desks and benches for every day from first to last (two queries)."""
+    days = (last - first).days + 1
+    cap_desks, cap_benches = [0] * days, [0] * days
+    use_desks, use_benches = [0] * days, [0] * days
+    for period in db.session.scalars(select(HubCapacity).where(
+            HubCapacity.hub_id == hub_id, HubCapacity.starts_on <= last, HubCapacity.ends_on >= first)):
+        for i in range(max(0, (period.starts_on - first).days), min(days, (period.ends_on - first).days + 1)):
+            cap_desks[i] += period.desks
+            cap_benches[i] += period.benches
+    stmt = select(Placement.starts_on, Placement.ends_on, Placement.desks, Placement.benches).where(
+        Placement.hub_id == hub_id, Placement.status.in_(HOLDING), Placement.starts_on <= last, Placement.ends_on >= first)
+    if exclude_id is not None:
+        stmt = stmt.where(Placement.id != exclude_id)
+    for starts_on, ends_on, desks, benches in db.session.execute(stmt):
+        for i in range(max(0, (starts_on - first).days), min(days, (ends_on - first).days + 1)):
+            use_desks[i] += desks
+            use_benches[i] += benches
+    return cap_desks, cap_benches, use_desks, use_benches
+
+
+def full_ranges(hub_id: int, first: date, last: date, desks: int, benches: int, exclude_id: int | None = None) -> list[FullRange]:
+    """The date ranges on which adding ``desks`` and ``benches`` would exceed capacity."""
+    cap_d, cap_b, use_d, use_b = _daily(hub_id, first, last, exclude_id)
+    problems = []
+    for kind, want, cap, use in (("desks", desks, cap_d, use_d), ("benches", benches, cap_b, use_b)):
+        if not want:
+            continue
+        start = None
+        for i in range(len(cap) + 1):
+            over = i < len(cap) and use[i] + want > cap[i]
+            if over and start is None:
+                start = i
+            elif not over and start is not None:
+                problems.append(FullRange(kind, first + timedelta(days=start), first + timedelta(days=i - 1),
+                                          min(cap[start:i]), max(use[start:i])))
+                start = None
+    return problems
+
+
+def _lock_hub(hub_id: int) -> None:
+    """Offers and extensions at one hub are checked one at a time."""
+    stmt = select(Organisation.id).where(Organisation.id == hub_id)
+    if db.session.get_bind().dialect.name != "sqlite":
+        stmt = stmt.with_for_update()
+    db.session.execute(stmt)
+
+
+def _capacity_message(problems: list[FullRange]):
+    from residency.core.i18n import format_day
+
+    parts = []
+    for p in problems:
+        what = _l("office desks") if p.kind == "desks" else _l("lab benches")
+        parts.append(str(_l("%(what)s from %(first)s to %(last)s (%(used)d of %(capacity)d already booked or offered)",
+                            what=what, first=format_day(p.first), last=format_day(p.last), used=p.used, capacity=p.capacity)))
+    return _l("Not enough space at the hub: %(ranges)s.", ranges="; ".join(parts))
+
+
+def capacity_guard(placement, actor, now, data):
+    """Workflow guard for offer and extend: the new period fits the hub's capacity on every day."""
+    _lock_hub(placement.hub_id)
+    starts_on = data.get("starts_on", placement.starts_on)
+    ends_on = data.get("ends_on", placement.ends_on)
+    problems = full_ranges(placement.hub_id, starts_on, ends_on, data.get("desks", placement.desks) or 0,
+                           data.get("benches", placement.benches) or 0, exclude_id=placement.id)
+    return _capacity_message(problems) if problems else None
+
+
+# ------------------------------------------------------------------ reading
+
+
+def placement_for(user: User, placement_id: int) -> Placement:
+    placement = db.session.get(Placement, placement_id)
+    if placement is None or not workflow.roles_on(placement, user):
+        raise NotFound(_l("Not found."))
+    return placement
+
+
+def hub_zone(placement: Placement) -> str:
+    return placement.hub.timezone or placement.application.call.timezone
+
+
+def local_today(zone: str, now: datetime) -> date:
+    return now.astimezone(ZoneInfo(zone)).date()
+
+
+# ------------------------------------------------------------------ the hub's actions
+
+
+def _validate_period(placement: Placement, starts_on, ends_on, desks, benches) -> dict:
+    call = placement.application.call
+    errors = {}
+    if starts_on is None:
+        errors["starts_on"] = [_l("Enter the first day of the residency.")]
+    if ends_on is None:
+        errors["ends_on"] = [_l("Enter the last day of the residency.")]
+    if starts_on and ends_on:
+        if ends_on < starts_on:
+            errors["ends_on"] = [_l("The last day comes after the first.")]
+        if starts_on < call.residency_starts_on or ends_on > call.residency_ends_on:
+            errors.setdefault("starts_on", []).append(_l("The residency must lie within the call's window, %(first)s to %(last)s.",
+                                                         first=call.residency_starts_on.isoformat(), last=call.residency_ends_on.isoformat()))
+    for key, value in (("desks", desks), ("benches", benches)):
+        if value is None or value < 0:
+            errors[key] = [_l("Enter a number of 0 or more.")]
+    if not errors and desks + benches == 0:
+        errors["desks"] = [_l("Offer at least one desk or one lab bench.")]
+    return errors
+
+
+def offer(*, placement: Placement, actor: User, starts_on: date, ends_on: date, desks: int, benches: int,
+          offer_expires_on: date, conditions: str = "", now: datetime | None = None) -> StatusChange:
+    """Offer a placement within the call's window and the hub's capacity; the offer expires
+    at the end of ``offer_expires_on`` in the hub's time zone."""
+    now = now or utcnow()
+    errors = _validate_period(placement, starts_on, ends_on, desks, benches)
+    zone = hub_zone(placement)
+    expires_at = None
+    if offer_expires_on is None:
+        errors["offer_expires_on"] = [_l("Enter the date by which the startup must answer.")]
+    else:
+        expires_at = datetime.combine(offer_expires_on, time(23, 59), ZoneInfo(zone)).astimezone(ZoneInfo("UTC"))
+        if expires_at <= now:
+            errors["offer_expires_on"] = [_l("The answer date must be in the future.")]
+        elif starts_on and offer_expires_on > starts_on:
+            errors["offer_expires_on"] = [_l("The startup must answer before the residency starts.")]
+    if errors:
+        raise Invalid(_l("Please correct the offer; nothing was sent."), errors)
+    period = {"starts_on": starts_on, "ends_on": ends_on, "desks": desks, "benches": benches}
+    placement.starts_on, placement.ends_on, placement.desks, placement.benches = starts_on, ends_on, desks, benches
+    placement.offer_expires_at, placement.conditions = expires_at, (conditions or "").strip() or None
+    change = workflow.perform(placement, "offer", actor, now=now, data=period)
+    db.session.commit()
+    return change
+
+
+def waitlist(*, placement: Placement, actor: User, reason: str = "", now: datetime | None = None) -> StatusChange:
+    change = workflow.perform(placement, "waitlist", actor, reason=reason, now=now)
+    db.session.commit()
+    return change
+
+
+def reject(*, placement: Placement, actor: User, reason: str, now: datetime | None = None) -> StatusChange:
+    change = workflow.perform(placement, "reject", actor, reason=reason, now=now)
+    db.session.commit()
+    return change
+
+
+def answer_offer(*, placement: Placement, actor: User, accept: bool, now: datetime | None = None) -> StatusChange:
+    """The startup accepts or declines the offer before it expires."""
+    now = now or utcnow()
+    if placement.status == "offered" and placement.offer_expires_at and placement.offer_expires_at <= now:
+        raise Conflict(_l("This offer expired; it can no longer be answered."))
+    change = workflow.perform(placement, "accept" if accept else "decline", actor, now=now)
+    db.session.commit()
+    return change
+
+
+def extend(*, placement: Placement, actor: User, ends_on: date, now: datetime | None = None) -> StatusChange:
+    """A longer residency, if the hub has the space on every added day."""
+    if placement.status != "active":
+        # Only a residency under way has an end to move; the engine says so in its own words.
+        return workflow.perform(placement, "extend", actor, now=now)
+    if ends_on is None or ends_on <= placement.ends_on:
+        raise Invalid(_l("The new last day must be after the current one (%(day)s).", day=placement.ends_on.isoformat()),
+                      {"ends_on": [_l("Choose a later day.")]})
+    change = workflow.perform(placement, "extend", actor, now=now, data={"ends_on": ends_on},
+                              reason=str(_l("Extended to %(day)s", day=ends_on.isoformat())))
+    placement.ends_on = ends_on
+    db.session.commit()
+    return change
+
+
+def complete(*, placement: Placement, actor: User | None, checked_out_on: date | None = None,
+             now: datetime | None = None) -> StatusChange:
+    now = now or utcnow()
+    change = workflow.perform(placement, "complete", actor, now=now)
+    placement.checked_out_on = checked_out_on or min(placement.ends_on, local_today(hub_zone(placement), now))
+    impact.schedule(placement, placement.checked_out_on)
+    db.session.commit()
+    return change
+
+
+def terminate(*, placement: Placement, actor: User, reason: str, checked_out_on: date | None = None,
+              now: datetime | None = None) -> StatusChange:
+    now = now or utcnow()
+    change = workflow.perform(placement, "terminate", actor, reason=reason, now=now)
+    placement.checked_out_on = checked_out_on or local_today(hub_zone(placement), now)
+    impact.schedule(placement, placement.checked_out_on)
+    db.session.commit()
+    return change
+
+
+CHECK_IN_STATES = ("accepted", "active")
+
+
+def record_check_in(*, placement: Placement, actor: User, checked_in_on: date | None) -> None:
+    """The day the startup actually moved in (not a status change), once it has accepted."""
+    if workflow.HUB not in workflow.roles_on(placement, actor):
+        raise NotFound(_l("Not found."))
+    if placement.status not in CHECK_IN_STATES:
+        raise Conflict(_l("A move-in day can be recorded once the startup has accepted, until the residency ends; "
+                          "the placement is %(state)s.", state=workflow.PLACEMENT.label(placement.status, False)))
+    if checked_in_on is None:
+        raise Invalid(_l("Enter the day the startup moved in."), {"checked_in_on": [_l("Enter the day the startup moved in.")]})
+    placement.checked_in_on = checked_in_on
+    db.session.commit()
+
+
+# ------------------------------------------------------------------ the scheduler's work
+
+
+def lapse_expired_offers(now: datetime | None = None) -> int:
+    """Unanswered offers lapse at their expiry, freeing their space."""
+    now = now or utcnow()
+    due = list(db.session.scalars(select(Placement.id).where(Placement.status == "offered", Placement.offer_expires_at <= now)))
+    for placement_id in due:
+        placement = db.session.get(Placement, placement_id)
+        try:
+            workflow.perform(placement, "lapse", None, now=now)
+            db.session.commit()
+        except Conflict:
+            db.session.rollback()  # answered a moment ago
+    return len(due)
+
+
+def start_due_residencies(now: datetime | None = None) -> int:
+    """Accepted placements become active on their first day, in the hub's time zone."""
+    now = now or utcnow()
+    started = 0
+    candidates = list(db.session.scalars(select(Placement).where(Placement.status == "accepted",
+                                                                 Placement.starts_on <= (now + timedelta(days=1)).date())))
+    for placement in candidates:
+        if placement.starts_on <= local_today(hub_zone(placement), now):
+            try:
+                workflow.perform(placement, "start", None, now=now)
+                db.session.commit()
+                started += 1
+            except Conflict:
+                db.session.rollback()
+    return started
+
+
+def complete_finished_residencies(now: datetime | None = None) -> int:
+    """Active placements whose last day has passed (hub's time zone) are completed."""
+    now = now or utcnow()
+    done = 0
+    candidates = list(db.session.scalars(select(Placement).where(Placement.status == "active",
+                                                                 Placement.ends_on < now.date() + timedelta(days=1))))
+    for placement in candidates:
+        if placement.ends_on < local_today(hub_zone(placement), now):
+            try:
+                complete(placement=placement, actor=None, checked_out_on=placement.ends_on, now=now)
+                done += 1
+            except Conflict:
+                db.session.rollback()
+    return done

@@ -1,0 +1,664 @@
+"""The programme administrator's work: organisations, invitations, routes,
+calls, status corrections and the outbox.
+
+Every public function takes plain values and the acting administrator, refuses
+with ``Invalid`` (field errors keyed by form field), ``Conflict`` or
+``NotFound``, and commits once. Statuses move only through ``workflow.perform``.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, lazyload
+
+from residency.core import orgnumbers, workflow
+from residency.domain.accounts import services as accounts
+from residency.core.errors import Conflict, Forbidden, Invalid, NotFound
+from residency.core.extensions import db
+from residency.core.i18n import is_timezone
+from residency.domain.accounts.models import (
+    COUNTRIES,
+    ORGANISATION_KINDS,
+    TRACKS,
+    Invitation,
+    Organisation,
+    User,
+)
+from residency.domain.programme.models import Call, Criterion, Route
+from residency.domain.applications.models import DeadlineExtension
+from residency.core.outbox_models import OutboxMessage
+from residency.core.db import utcnow
+from residency.core.outbox_models import DELIVERY_STATES
+from residency.core.outbox import resend
+
+# A blank time zone means the usual one of the organisation's country.
+COUNTRY_ZONES = {
+    "NO": "Europe/Oslo",
+    "SE": "Europe/Stockholm",
+    "DK": "Europe/Copenhagen",
+    "FI": "Europe/Helsinki",
+    "IS": "Atlantic/Reykjavik",
+}
+STAFF_KINDS = ("cluster", "hub", "funder", "operator")
+CALL_ACTIONS = ("publish", "close", "reopen", "archive")
+EDITABLE_CALL_STATES = ("draft", "published")
+INVITATION_STATES = ("pending", "accepted", "expired", "revoked")
+OUTBOX_PAGE_SIZE = 50
+MAX_WEIGHT = Decimal("999.99")  # Criterion.weight is Numeric(5, 2)
+
+
+def _require_admin(actor: User | None) -> None:
+    if actor is None or not actor.has_role(workflow.ADMIN):
+        raise Forbidden(_l("Only a programme administrator may do this."))
+
+
+def _refuse(errors: dict) -> None:
+    if errors:
+        raise Invalid(_l("Please correct the marked fields. Nothing was saved."), errors)
+
+
+def _clean(value: str | None) -> str:
+    return (value or "").strip()
+
+
+# ------------------------------------------------------------------ dashboard
+
+
+@dataclass
+class Overview:
+    organisations: dict
+    calls: dict
+    open_calls: int
+    outbox: dict
+
+
+def overview(now: datetime | None = None) -> Overview:
+    """Counts for the dashboard, a fixed handful of grouped queries."""
+    now = now or utcnow()
+    by_kind = dict(db.session.execute(select(Organisation.kind, func.count()).group_by(Organisation.kind)).all())
+    by_status = dict(db.session.execute(select(Call.status, func.count()).group_by(Call.status)).all())
+    open_calls = db.session.scalar(
+        select(func.count()).select_from(Call).where(Call.status == "published", Call.opens_at <= now, Call.closes_at > now)
+    )
+    by_delivery = dict(db.session.execute(select(OutboxMessage.delivery, func.count()).group_by(OutboxMessage.delivery)).all())
+    return Overview(
+        organisations={kind: by_kind.get(kind, 0) for kind in ORGANISATION_KINDS},
+        calls={status: by_status.get(status, 0) for status in ("draft", "published", "closed", "archived")},
+        open_calls=open_calls or 0,
+        outbox={state: by_delivery.get(state, 0) for state in DELIVERY_STATES},
+    )
+
+
+# --------------------------------------------------------------- organisations
+
+
+def list_organisations(kind: str | None = None) -> list[Organisation]:
+    """Organisations by kind and name, in one query."""
+    stmt = select(Organisation).order_by(Organisation.kind, Organisation.name, Organisation.id)
+    if kind in ORGANISATION_KINDS:
+        stmt = stmt.where(Organisation.kind == kind)
+    return list(db.session.scalars(stmt))
+
+
+def get_organisation(organisation_id: int) -> Organisation:
+    org = db.session.get(Organisation, organisation_id)
+    if org is None:
+        raise NotFound(_l("There is no such organisation."))
+    return org
+
+
+def organisations_of_kind(*kinds: str) -> list[Organisation]:
+    """For choosing in forms: organisations of these kinds, by name."""
+    return list(db.session.scalars(
+        select(Organisation).where(Organisation.kind.in_(kinds)).order_by(Organisation.kind, Organisation.name)
+    ))
+
+
+def _organisation_values(*, organisation_id, kind, name, country, org_number, city, timezone_name, website,
+                         founded_on, employees, track, trl, today: date) -> dict:
+    """Check an organisation's fields; return the values to store or raise Invalid."""
+    errors: dict = {}
+    name, city, website, timezone_name = _clean(name), _clean(city), _clean(website), _clean(timezone_name)
+    if kind not in ORGANISATION_KINDS:
+        errors["kind"] = [_l("Choose the kind of organisation.")]
+    if not name:
+        errors["name"] = [_l("Enter the organisation's name.")]
+    elif len(name) > 200:
+        errors["name"] = [_l("Use at most 200 characters.")]
+    canonical = None
+    if country not in COUNTRIES:
+        errors["country"] = [_l("Choose a country: Norway, Sweden, Denmark, Finland or Iceland.")]
+    else:
+        try:
+            canonical = orgnumbers.check(country, org_number or "")
+        except orgnumbers.InvalidOrgNumber as invalid:
+            errors["org_number"] = [invalid.message]
+    if canonical is not None:
+        holder = db.session.scalar(select(Organisation).where(
+            Organisation.country == country, Organisation.org_number == canonical,
+            Organisation.id != (organisation_id or 0)))
+        if holder is not None:
+            errors["org_number"] = [_l("%(name)s is already registered with this organisation number.", name=holder.name)]
+    if len(city) > 100:
+        errors["city"] = [_l("Use at most 100 characters.")]
+    if not timezone_name and country in COUNTRY_ZONES:
+        timezone_name = COUNTRY_ZONES[country]
+    if timezone_name and not is_timezone(timezone_name):
+        errors["timezone"] = [_l("Enter an IANA time zone such as Europe/Oslo or Europe/Stockholm.")]
+    if website and not re.match(r"^https?://[^\s/?#]+\.[^\s/?#]+", website, re.IGNORECASE):
+        errors["website"] = [_l("Enter the full address, starting with https://.")]
+    elif len(website) > 300:
+        errors["website"] = [_l("Use at most 300 characters.")]
+
+    profile = dict(founded_on=None, employees=None, track=None, trl=None)
+    if kind == "startup":
+        if founded_on is None:
+            errors["founded_on"] = [_l("Enter the date the startup was founded.")]
+        elif founded_on > today:
+            errors["founded_on"] = [_l("The founding date cannot be in the future.")]
+        if employees is None:
+            errors["employees"] = [_l("Enter the number of employees.")]
+        elif employees < 0:
+            errors["employees"] = [_l("The number of employees cannot be negative.")]
+        if track not in TRACKS:
+            errors["track"] = [_l("Choose the startup's track.")]
+        if trl is None:
+            errors["trl"] = [_l("Choose the technology readiness level (1 to 9).")]
+        elif not 1 <= trl <= 9:
+            errors["trl"] = [_l("The technology readiness level is a whole number from 1 to 9.")]
+        profile = dict(founded_on=founded_on, employees=employees, track=track, trl=trl)
+    _refuse(errors)
+    return dict(kind=kind, name=name, country=country, org_number=canonical, city=city or None,
+                timezone=timezone_name or None, website=website or None, **profile)
+
+
+def _commit_organisation() -> None:
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Someone registered the same number between our check and our commit.
+        db.session.rollback()
+        raise Invalid(_l("Please correct the marked fields. Nothing was saved."),
+                      {"org_number": [_l("Another organisation is already registered with this organisation number.")]})
+
+
+def create_organisation(actor: User, *, kind: str, name: str, country: str, org_number: str, city: str | None = None,
+                        timezone_name: str | None = None, website: str | None = None, founded_on: date | None = None,
+                        employees: int | None = None, track: str | None = None, trl: int | None = None,
+                        now: datetime | None = None) -> Organisation:
+    """Register an organisation; the organisation number is stored in its canonical form."""
+    _require_admin(actor)
+    now = now or utcnow()
+    values = _organisation_values(organisation_id=None, kind=kind, name=name, country=country, org_number=org_number,
+                                  city=city, timezone_name=timezone_name, website=website, founded_on=founded_on,
+                                  employees=employees, track=track, trl=trl, today=now.date())
+    org = Organisation(created_at=now, **values)
+    db.session.add(org)
+    _commit_organisation()
+    return org
+
+
+def update_organisation(actor: User, organisation_id: int, *, name: str, country: str, org_number: str,
+                        city: str | None = None, timezone_name: str | None = None, website: str | None = None,
+                        founded_on: date | None = None, employees: int | None = None, track: str | None = None,
+                        trl: int | None = None, now: datetime | None = None) -> Organisation:
+    """Change an organisation's details. Its kind stays: members' roles and routes depend on it."""
+    _require_admin(actor)
+    now = now or utcnow()
+    org = get_organisation(organisation_id)
+    values = _organisation_values(organisation_id=org.id, kind=org.kind, name=name, country=country, org_number=org_number,
+                                  city=city, timezone_name=timezone_name, website=website, founded_on=founded_on,
+                                  employees=employees, track=track, trl=trl, today=now.date())
+    for key, value in values.items():
+        setattr(org, key, value)
+    _commit_organisation()
+    return org
+
+
+# ----------------------------------------------------------------- invitations
+
+
+def invitation_state(invitation: Invitation, now: datetime) -> str:
+    if invitation.revoked_at is not None:
+        return "revoked"
+    if invitation.accepted_at is not None:
+        return "accepted"
+    if invitation.expires_at <= now:
+        return "expired"
+    return "pending"
+
+
+def list_invitations(state: str | None = None, now: datetime | None = None) -> list[tuple[Invitation, str]]:
+    """Invitations newest first, each with its state, in one query."""
+    now = now or utcnow()
+    stmt = (
+        select(Invitation)
+        .options(joinedload(Invitation.organisation), joinedload(Invitation.invited_by).lazyload(User.memberships))
+        .order_by(Invitation.created_at.desc(), Invitation.id.desc())
+    )
+    open_ = and_(Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))
+    where = {
+        "pending": and_(open_, Invitation.expires_at > now),
+        "accepted": and_(Invitation.accepted_at.is_not(None), Invitation.revoked_at.is_(None)),
+        "expired": and_(open_, Invitation.expires_at <= now),
+        "revoked": Invitation.revoked_at.is_not(None),
+    }.get(state)
+    if where is not None:
+        stmt = stmt.where(where)
+    return [(inv, invitation_state(inv, now)) for inv in db.session.scalars(stmt)]
+
+
+def invite_staff(actor: User, *, email: str, organisation_id: int | None, now: datetime | None = None) -> Invitation:
+    """E-mail an invitation to join a cluster, hub, funder or the operator."""
+    _require_admin(actor)
+    org = db.session.get(Organisation, organisation_id) if organisation_id else None
+    if org is None:
+        raise Invalid(_l("Please correct the marked fields. Nothing was saved."),
+                      {"organisation_id": [_l("Choose a cluster, hub, funder or the operator.")]})
+    if not _clean(email):
+        raise Invalid(_l("Please correct the marked fields. Nothing was saved."), {"email": [_l("Enter an e-mail address.")]})
+    return accounts.invite(actor=actor, email=email, organisation=org, now=now)
+
+
+def revoke_invitation(actor: User, invitation_id: int, now: datetime | None = None) -> Invitation:
+    """Withdraw an invitation so that its link stops working."""
+    _require_admin(actor)
+    now = now or utcnow()
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None:
+        raise NotFound(_l("There is no such invitation."))
+    if invitation.accepted_at is not None:
+        raise Conflict(_l("This invitation was already accepted; it cannot be withdrawn."))
+    if invitation.revoked_at is not None:
+        raise Conflict(_l("This invitation was already withdrawn."))
+    invitation.revoked_at = now
+    db.session.commit()
+    return invitation
+
+
+# ---------------------------------------------------------------------- routes
+
+
+def list_routes() -> list[Route]:
+    """Routes with hub, cluster (joined) and funders (one more query), by country and hub."""
+    return list(db.session.scalars(
+        select(Route).join(Route.host_hub).order_by(Route.home_country, Organisation.name, Route.id)
+    ).unique())
+
+
+def create_route(actor: User, *, home_country: str, host_hub_id: int | None, cluster_id: int | None,
+                 funder_ids: list[int] | None = None) -> Route:
+    """Open a route: startups of ``home_country`` reside at the hub, nominated by the cluster."""
+    _require_admin(actor)
+    errors: dict = {}
+    if home_country not in COUNTRIES:
+        errors["home_country"] = [_l("Choose the startups' home country.")]
+    hub = db.session.get(Organisation, host_hub_id) if host_hub_id else None
+    if hub is None or hub.kind != "hub":
+        errors["host_hub_id"] = [_l("Choose the host hub.")]
+    cluster = db.session.get(Organisation, cluster_id) if cluster_id else None
+    if cluster is None or cluster.kind != "cluster":
+        errors["cluster_id"] = [_l("Choose the nominating cluster.")]
+    funder_ids = list(dict.fromkeys(funder_ids or []))
+    funders = list(db.session.scalars(select(Organisation).where(Organisation.id.in_(funder_ids)))) if funder_ids else []
+    if len(funders) != len(funder_ids) or any(f.kind != "funder" for f in funders):
+        errors["funder_ids"] = [_l("Choose funders only.")]
+    if hub is not None and hub.kind == "hub" and home_country in COUNTRIES:
+        if hub.country == home_country:
+            errors["host_hub_id"] = [_l("The host hub is in %(country)s itself; a residency route leads to a hub in another country.",
+                                        country=_country(home_country))]
+        elif db.session.scalar(select(Route.id).where(Route.home_country == home_country, Route.host_hub_id == hub.id)):
+            errors["host_hub_id"] = [_l("There is already a route from %(country)s to %(hub)s.",
+                                        country=_country(home_country), hub=hub.name)]
+    _refuse(errors)
+    route = Route(home_country=home_country, host_hub=hub, cluster=cluster,
+                  funders=sorted(funders, key=lambda f: funder_ids.index(f.id)))
+    db.session.add(route)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Invalid(_l("Please correct the marked fields. Nothing was saved."),
+                      {"host_hub_id": [_l("There is already a route from this country to this hub.")]})
+    return route
+
+
+def _country(code: str) -> str:
+    from residency.core.i18n import country_name
+
+    return country_name(code)
+
+
+# ----------------------------------------------------------------------- calls
+
+
+def list_calls(status: str | None = None) -> list[Call]:
+    """Every call with its route, hub and cluster, in one query, newest opening first."""
+    stmt = (
+        select(Call)
+        # Criteria and funders load lazily, and the list never reads them: one query.
+        .options(lazyload(Call.criteria), joinedload(Call.route).lazyload(Route.funders))
+        .order_by(Call.opens_at.desc(), Call.id.desc())
+    )
+    if status:
+        stmt = stmt.where(Call.status == status)
+    return list(db.session.scalars(stmt).unique())
+
+
+def get_call(call_id: int) -> Call:
+    call = db.session.get(Call, call_id)
+    if call is None:
+        raise NotFound(_l("There is no such call."))
+    return call
+
+
+def local_to_utc(local: datetime, zone: str) -> datetime:
+    """A wall-clock time in ``zone`` as a UTC-aware instant.
+
+    Times that do not exist (the clocks jump forward) or exist twice (the
+    clocks go back) are refused rather than guessed: a deadline must be one
+    unambiguous moment.
+    """
+    tz = ZoneInfo(zone)
+    naive = local.replace(tzinfo=None, second=0, microsecond=0)
+    first, second = naive.replace(tzinfo=tz, fold=0), naive.replace(tzinfo=tz, fold=1)
+    if first.utcoffset() != second.utcoffset():
+        if first.astimezone(timezone.utc).astimezone(tz).replace(tzinfo=None) != naive:
+            raise ValueError("gap")
+        raise ValueError("overlap")
+    return first.astimezone(timezone.utc)
+
+
+def utc_to_local(moment: datetime, zone: str) -> datetime:
+    """The naive wall-clock time of ``moment`` in ``zone``, for a form field."""
+    return moment.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+
+
+def parse_criteria(text: str | None) -> list[tuple[str, Decimal]]:
+    """Criteria typed one per line as ``name | weight``; raise Invalid on the criteria field."""
+    criteria, problems, seen = [], [], set()
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        name, bar, weight_text = line.rpartition("|")
+        name = name.strip()
+        if not bar or not name:
+            problems.append(_l("Line %(line)d: write the criterion's name, a | and its weight, like “Team | 20”.", line=number))
+            continue
+        try:
+            weight = Decimal(weight_text.strip().replace(",", "."))
+        except InvalidOperation:
+            problems.append(_l("Line %(line)d: the weight must be a number, like 20 or 12.5.", line=number))
+            continue
+        if not weight.is_finite() or weight <= 0:
+            problems.append(_l("Line %(line)d: the weight must be more than 0.", line=number))
+        elif weight > MAX_WEIGHT or weight != weight.quantize(Decimal("0.01")):
+            problems.append(_l("Line %(line)d: use a weight up to 999.99 with at most two decimals.", line=number))
+        elif len(name) > 200:
+            problems.append(_l("Line %(line)d: the name is longer than 200 characters.", line=number))
+        elif name.casefold() in seen:
+            problems.append(_l("Line %(line)d: “%(name)s” is listed twice.", line=number, name=name))
+        else:
+            seen.add(name.casefold())
+            criteria.append((name, weight.quantize(Decimal("0.01"))))
+    if not problems and not criteria:
+        problems.append(_l("Add at least one scoring criterion."))
+    if problems:
+        raise Invalid(_l("Please correct the marked fields. Nothing was saved."), {"criteria": problems})
+    return criteria
+
+
+def format_criteria(call: Call) -> str:
+    """The criteria as the admin typed them, for the edit form."""
+    return "\n".join(f"{c.name} | {c.weight.normalize():f}" for c in call.criteria)
+
+
+MOMENTS = (
+    ("opens_at", _l("Enter when the call opens.")),
+    ("closes_at", _l("Enter when applications close.")),
+    ("nomination_deadline", _l("Enter the nomination deadline.")),
+    ("decision_deadline", _l("Enter the decision deadline.")),
+)
+
+
+def _call_values(*, route: Route, title, description, timezone_name, opens_at, closes_at, nomination_deadline,
+                 decision_deadline, seats, residency_starts_on, residency_ends_on, criteria_text) -> dict:
+    """Check a call's fields; local times become UTC instants. Raise Invalid with every problem at once."""
+    errors: dict = {}
+    title, description, zone = _clean(title), (description or "").strip(), _clean(timezone_name)
+    if not title:
+        errors["title"] = [_l("Enter the call's title.")]
+    elif len(title) > 200:
+        errors["title"] = [_l("Use at most 200 characters.")]
+    if not zone:
+        zone = route.host_hub.timezone or COUNTRY_ZONES.get(route.host_hub.country, "")
+    if not is_timezone(zone):
+        errors["timezone"] = [_l("Enter an IANA time zone such as Europe/Oslo or Europe/Stockholm.")]
+        zone = None
+
+    local = dict(opens_at=opens_at, closes_at=closes_at, nomination_deadline=nomination_deadline,
+                 decision_deadline=decision_deadline)
+    moments: dict = {}
+    for name, missing in MOMENTS:
+        value = local[name]
+        if value is None:
+            errors.setdefault(name, [missing])
+        elif zone:
+            try:
+                moments[name] = local_to_utc(value, zone)
+            except ValueError as problem:
+                if str(problem) == "gap":
+                    errors.setdefault(name, [_l(
+                        "%(time)s does not exist in %(zone)s: the clocks go forward that night. Choose a time an hour later.",
+                        time=value.strftime("%Y-%m-%d %H:%M"), zone=zone)])
+                else:
+                    errors.setdefault(name, [_l(
+                        "%(time)s happens twice in %(zone)s: the clocks go back that night. Choose a time outside that hour.",
+                        time=value.strftime("%Y-%m-%d %H:%M"), zone=zone)])
+    order = (
+        ("opens_at", "closes_at", lambda a, b: a < b, _l("Applications must close after the call opens.")),
+        ("closes_at", "nomination_deadline", lambda a, b: a <= b,
+         _l("The nomination deadline cannot be before applications close.")),
+        ("nomination_deadline", "decision_deadline", lambda a, b: a <= b,
+         _l("The decision deadline cannot be before the nomination deadline.")),
+    )
+    for earlier, later, holds, message in order:
+        if earlier in moments and later in moments and not holds(moments[earlier], moments[later]):
+            errors.setdefault(later, [message])
+    if seats is None:
+        errors["seats"] = [_l("Enter the number of seats.")]
+    elif seats <= 0:
+        errors["seats"] = [_l("Offer at least one seat.")]
+    if residency_starts_on is None:
+        errors["residency_starts_on"] = [_l("Enter the first day of the residency window.")]
+    if residency_ends_on is None:
+        errors["residency_ends_on"] = [_l("Enter the last day of the residency window.")]
+    elif residency_starts_on is not None and residency_starts_on >= residency_ends_on:
+        errors["residency_ends_on"] = [_l("The residency window must end after it starts.")]
+    try:
+        criteria = parse_criteria(criteria_text)
+    except Invalid as invalid:
+        errors.update(invalid.field_errors)
+        criteria = []
+    _refuse(errors)
+    return dict(title=title, description=description, timezone=zone, seats=seats, residency_starts_on=residency_starts_on,
+                residency_ends_on=residency_ends_on, criteria=criteria, **moments)
+
+
+def _set_criteria(call: Call, criteria: list[tuple[str, Decimal]]) -> None:
+    """Keep existing criterion rows by position (later reviews may point at them); add or drop the rest."""
+    existing = list(call.criteria)
+    for position, (name, weight) in enumerate(criteria):
+        if position < len(existing):
+            existing[position].name, existing[position].weight, existing[position].position = name, weight, position
+        else:
+            call.criteria.append(Criterion(name=name, weight=weight, position=position))
+    for extra in existing[len(criteria):]:
+        call.criteria.remove(extra)
+
+
+def create_call(actor: User, *, route_id: int | None, title: str, description: str = "", timezone_name: str | None = None,
+                opens_at: datetime | None, closes_at: datetime | None, nomination_deadline: datetime | None,
+                decision_deadline: datetime | None, seats: int | None, residency_starts_on: date | None,
+                residency_ends_on: date | None, criteria_text: str) -> Call:
+    """Create a draft call on a route; the four moments are wall-clock times in the call's zone."""
+    _require_admin(actor)
+    route = db.session.get(Route, route_id) if route_id else None
+    if route is None:
+        raise Invalid(_l("Please correct the marked fields. Nothing was saved."), {"route_id": [_l("Choose the call's route.")]})
+    values = _call_values(route=route, title=title, description=description, timezone_name=timezone_name,
+                          opens_at=opens_at, closes_at=closes_at, nomination_deadline=nomination_deadline,
+                          decision_deadline=decision_deadline, seats=seats, residency_starts_on=residency_starts_on,
+                          residency_ends_on=residency_ends_on, criteria_text=criteria_text)
+    criteria = values.pop("criteria")
+    call = Call(route=route, **values)
+    _set_criteria(call, criteria)
+    db.session.add(call)
+    db.session.commit()
+    return call
+
+
+def update_call(actor: User, call_id: int, *, title: str, description: str = "", timezone_name: str | None = None,
+                opens_at: datetime | None, closes_at: datetime | None, nomination_deadline: datetime | None,
+                decision_deadline: datetime | None, seats: int | None, residency_starts_on: date | None,
+                residency_ends_on: date | None, criteria_text: str) -> Call:
+    """Change a draft or published call; its route stays."""
+    _require_admin(actor)
+    call = get_call(call_id)
+    if call.status not in EDITABLE_CALL_STATES:
+        raise Conflict(_l("Only draft and published calls can be edited; this one is %(state)s.",
+                          state=workflow.CALL.label(call.status, False)))
+    values = _call_values(route=call.route, title=title, description=description, timezone_name=timezone_name,
+                          opens_at=opens_at, closes_at=closes_at, nomination_deadline=nomination_deadline,
+                          decision_deadline=decision_deadline, seats=seats, residency_starts_on=residency_starts_on,
+                          residency_ends_on=residency_ends_on, criteria_text=criteria_text)
+    _set_criteria(call, values.pop("criteria"))
+    for key, value in values.items():
+        setattr(call, key, value)
+    db.session.commit()
+    return call
+
+
+def change_call_status(actor: User, call_id: int, action: str, now: datetime | None = None) -> Call:
+    """Publish, close, reopen or archive a call through the workflow."""
+    _require_admin(actor)
+    if action not in CALL_ACTIONS:
+        raise NotFound(_l("Not found."))
+    call = get_call(call_id)
+    workflow.perform(call, action, actor, now=now)
+    db.session.commit()
+    return call
+
+
+# ------------------------------------------------------- force and revert
+
+
+def correctable_workflows() -> list[workflow.Workflow]:
+    """The workflows whose records exist, so an administrator can correct them."""
+    return [wf for wf in workflow.WORKFLOWS.values() if wf.model is not None]
+
+
+def workflow_record(workflow_name: str, record_id: int):
+    """The workflow and its record, or NotFound."""
+    wf = workflow.WORKFLOWS.get(workflow_name)
+    if wf is None or wf.model is None:
+        raise NotFound(_l("There is no such workflow."))
+    record = db.session.get(wf.model, record_id)
+    if record is None:
+        raise NotFound(_l("There is no such record."))
+    return wf, record
+
+
+def record_zone(record) -> str:
+    """The time zone a record's dates are read in: its call's."""
+    call = record if isinstance(record, Call) else getattr(record, "call", None)
+    return call.timezone if call is not None else "UTC"
+
+
+def correct_status(actor: User, workflow_name: str, record_id: int, *, action: str, reason: str | None,
+                   target: str | None = None, now: datetime | None = None):
+    """Force a record to ``target``, or revert it to its previous status, with a reason."""
+    _require_admin(actor)
+    wf, record = workflow_record(workflow_name, record_id)
+    if action not in (workflow.FORCE, workflow.REVERT):
+        raise Invalid(_l("Choose whether to force or revert the status."), {"action": [_l("Choose force or revert.")]})
+    change = workflow.perform(record, action, actor, reason=reason,
+                              target=target if action == workflow.FORCE else None, now=now)
+    db.session.commit()
+    return change
+
+
+# ---------------------------------------------------------------------- outbox
+
+
+@dataclass
+class OutboxPage:
+    messages: list
+    page: int
+    pages: int
+    total: int
+
+
+def list_outbox(delivery: str | None = None, page: int = 1, per_page: int = OUTBOX_PAGE_SIZE) -> OutboxPage:
+    """One page of messages, newest first: a count and a select, whatever the page holds."""
+    base = select(OutboxMessage)
+    count = select(func.count()).select_from(OutboxMessage)
+    if delivery in DELIVERY_STATES:
+        base, count = base.where(OutboxMessage.delivery == delivery), count.where(OutboxMessage.delivery == delivery)
+    total = db.session.scalar(count) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    messages = list(db.session.scalars(
+        base.order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+        .limit(per_page).offset((page - 1) * per_page)
+    ))
+    return OutboxPage(messages=messages, page=page, pages=pages, total=total)
+
+
+def resend_message(actor: User, message_id: int) -> OutboxMessage:
+    """Queue a failed message again, at once (the delivery job sends it)."""
+    _require_admin(actor)
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None:
+        raise NotFound(_l("There is no such message."))
+    if message.delivery == "queued":
+        raise Conflict(_l("This message is already waiting to be sent."))
+    resend(message.id)  # commits
+    db.session.refresh(message)
+    return message
+
+
+
+def startups_of_country(country: str) -> list[Organisation]:
+    return list(db.session.scalars(
+        select(Organisation).where(Organisation.kind == "startup", Organisation.country == country).order_by(Organisation.name)))
+
+
+def extensions_of(call: Call) -> list[DeadlineExtension]:
+    """Every extension granted in this call, newest first (startup and granter loaded with it)."""
+    return list(db.session.scalars(
+        select(DeadlineExtension).where(DeadlineExtension.call_id == call.id)
+        .options(joinedload(DeadlineExtension.startup), joinedload(DeadlineExtension.granted_by))
+        .order_by(DeadlineExtension.id.desc())).unique())
+
+
+def grant_extension(actor: User, call: Call, *, startup_id: int, local_closes_at: datetime, reason: str) -> DeadlineExtension:
+    """A later closing time for one startup, entered in the call's zone (the application service checks and records it)."""
+    from residency.domain.applications import services as applications
+
+    startup = db.session.get(Organisation, startup_id)
+    if startup is None or startup.kind != "startup":
+        raise Invalid(_l("Choose a startup."), {"startup_id": [_l("Choose a startup.")]})
+    try:
+        closes_at = local_to_utc(local_closes_at, call.timezone)
+    except ValueError:
+        raise Invalid(_l("That time does not exist or exists twice in %(zone)s because the clocks change; choose another.",
+                         zone=call.timezone), {"closes_at": [_l("Choose a time outside the clock change.")]})
+    return applications.grant_extension(call=call, startup=startup, closes_at=closes_at, reason=reason, actor=actor)

@@ -1,0 +1,88 @@
+"""The cluster's area: the calls it nominates for and the applications to them.
+
+Cluster staff see only the calls of routes their cluster nominates for, and
+never an application that is still a draft.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager, lazyload
+
+from residency.core import workflow
+from residency.core.errors import NotFound
+from residency.core.extensions import db
+from residency.domain.applications.models import APPLICATION_STATES, Application
+from residency.domain.programme.models import Call, Route
+from residency.domain.accounts.models import Organisation, User
+
+# The statuses cluster staff see, in the order an application moves through them.
+VISIBLE_STATES = tuple(s for s in APPLICATION_STATES if s != "draft")
+
+
+@dataclass
+class CallLine:
+    """A call with the number of its applications in each status."""
+
+    call: Call
+    counts: dict = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass
+class CallPage:
+    call: Call
+    applications: list[Application]
+
+
+def _cluster_ids(actor: User) -> list[int]:
+    return [o.id for o in actor.organisations("cluster")]
+
+
+def status_columns() -> list[tuple[str, str]]:
+    """(status, staff label) for every status cluster staff see."""
+    return [(s, workflow.APPLICATION.label(s, for_applicant=False)) for s in VISIBLE_STATES]
+
+
+def dashboard(actor: User) -> list[CallLine]:
+    """The calls of routes the actor's clusters nominate for, newest first, with counts per status.
+
+    Two queries whatever the number of calls: the calls, then one grouped count.
+    """
+    cluster_ids = _cluster_ids(actor)
+    if not cluster_ids:
+        return []
+    calls = list(db.session.scalars(
+        select(Call).join(Call.route).where(Route.cluster_id.in_(cluster_ids))
+        .options(contains_eager(Call.route).lazyload(Route.funders), lazyload(Call.criteria))
+        .order_by(Call.closes_at.desc(), Call.id.desc())
+    ))
+    lines = {c.id: CallLine(call=c) for c in calls}
+    if lines:
+        counted = db.session.execute(
+            select(Application.call_id, Application.status, func.count())
+            .where(Application.call_id.in_(list(lines)), Application.status != "draft")
+            .group_by(Application.call_id, Application.status)
+        )
+        for call_id, status, n in counted:
+            lines[call_id].counts[status] = n
+    return list(lines.values())
+
+
+def call_page(actor: User, call_id: int) -> CallPage:
+    """A call the actor's cluster nominates for, with its applications that are not drafts; 404 otherwise."""
+    call = db.session.get(Call, call_id)
+    if call is None or call.route.cluster_id not in _cluster_ids(actor):
+        raise NotFound(_l("There is nothing here, or it is not yours to see."))
+    applications = list(db.session.scalars(
+        select(Application).join(Application.startup)
+        .where(Application.call_id == call.id, Application.status != "draft")
+        .options(contains_eager(Application.startup), lazyload(Application.call), lazyload(Application.created_by))
+        .order_by(Organisation.name, Application.id)
+    ))
+    return CallPage(call=call, applications=applications)

@@ -1,0 +1,499 @@
+"""The cluster staff's review queue: filters, sorting, pagination, counts per status and exports.
+
+Every list is built from one statement of plain columns (no ORM entities, so no
+lazy loads): the mean of the submitted reviews comes from a grouped subquery,
+the submission time and the reader's own assignment and review from correlated
+subqueries. A page therefore costs the same few queries whatever the number of
+rows: the cluster's calls, one grouped count per status, and the page itself.
+"""
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Numeric, and_, case, exists, func, literal_column, not_, or_, select, type_coerce
+from sqlalchemy.orm import contains_eager, lazyload
+
+from residency.core import workflow
+from residency.core.csvtools import csv_stream, iso_utc, safe_text
+from residency.core.errors import NotFound
+from residency.core.extensions import db
+from residency.core.i18n import country_name
+from residency.domain.accounts.labels import track_label
+from residency.domain.accounts.models import TRACKS, Organisation, User
+from residency.domain.applications.models import Application
+from residency.domain.programme.models import Call, Route
+from residency.domain.review.models import Review, ReviewAssignment
+from residency.core.models import StatusChange
+from residency.domain.review.queries import VISIBLE_STATES, _cluster_ids
+
+PER_PAGE = 25
+SORTS = ("submitted", "updated", "company", "score", "status", "trl")
+DIRECTIONS = ("asc", "desc")
+DEFAULT_SORT, DEFAULT_DIRECTION = "submitted", "asc"  # first come, first reviewed
+TRLS = tuple(range(1, 10))
+MIN_SCORE, MAX_SCORE = Decimal(1), Decimal(5)
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """What the reader asked for, as plain values (the URL's query string, parsed)."""
+
+    call_id: int | None = None
+    status: str | None = None
+    track: str | None = None
+    trl: int | None = None
+    min_score: Decimal | None = None
+    max_score: Decimal | None = None
+    assigned_to_me: bool = False
+    not_scored_by_me: bool = False
+    search: str = ""
+    sort: str = DEFAULT_SORT
+    direction: str = DEFAULT_DIRECTION
+    page: int = 1
+
+    # Query-string names; they make shareable URLs, so they are short and stable.
+    PARAMS = {
+        "call_id": "call", "status": "status", "track": "track", "trl": "trl", "min_score": "min_score",
+        "max_score": "max_score", "assigned_to_me": "assigned", "not_scored_by_me": "unscored", "search": "q",
+        "sort": "sort", "direction": "dir", "page": "page",
+    }
+
+    @classmethod
+    def from_args(cls, args: Mapping) -> tuple["QueueFilters", dict]:
+        """Parse a query string; values that make no sense are dropped and reported by parameter name."""
+        errors: dict[str, str] = {}
+
+        def get(name: str) -> str:
+            return (args.get(cls.PARAMS[name]) or "").strip()
+
+        def whole(name: str, lo: int, hi: int | None, message) -> int | None:
+            raw = get(name)
+            if not raw:
+                return None
+            try:
+                value = int(raw)
+            except ValueError:
+                value = None
+            if value is None or value < lo or (hi is not None and value > hi):
+                errors[cls.PARAMS[name]] = str(message)
+                return None
+            return value
+
+        def score(name: str) -> Decimal | None:
+            raw = get(name).replace(",", ".")
+            if not raw:
+                return None
+            try:
+                value = Decimal(raw)
+            except InvalidOperation:
+                value = None
+            if value is None or not value.is_finite() or not MIN_SCORE <= value <= MAX_SCORE:
+                errors[cls.PARAMS[name]] = str(_l("A score is a number from 1 to 5."))
+                return None
+            return value
+
+        status = get("status") or None
+        if status is not None and status not in VISIBLE_STATES:
+            errors[cls.PARAMS["status"]] = str(_l("Choose one of the statuses."))
+            status = None
+        track = get("track") or None
+        if track is not None and track not in TRACKS:
+            errors[cls.PARAMS["track"]] = str(_l("Choose one of the tracks."))
+            track = None
+        sort = get("sort") if get("sort") in SORTS else DEFAULT_SORT
+        direction = get("direction") if get("direction") in DIRECTIONS else DEFAULT_DIRECTION
+        filters = cls(
+            call_id=whole("call_id", 1, None, _l("Choose one of the calls.")),
+            status=status,
+            track=track,
+            trl=whole("trl", 1, 9, _l("The TRL is a whole number from 1 to 9.")),
+            min_score=score("min_score"),
+            max_score=score("max_score"),
+            assigned_to_me=get("assigned_to_me") in ("1", "on", "true", "yes"),
+            not_scored_by_me=get("not_scored_by_me") in ("1", "on", "true", "yes"),
+            search=get("search")[:200],
+            sort=sort,
+            direction=direction,
+            page=whole("page", 1, None, _l("Pages are numbered from 1.")) or 1,
+        )
+        return filters, errors
+
+    def args(self, **changes) -> dict:
+        """The query string for these filters with ``changes`` applied; defaults are left out so URLs stay short."""
+        values = replace(self, **changes) if changes else self
+        out = {}
+        for name, param in self.PARAMS.items():
+            value = getattr(values, name)
+            if value in (None, "", False) or (name == "page" and value == 1):
+                continue
+            if (name, value) in (("sort", DEFAULT_SORT), ("direction", DEFAULT_DIRECTION)):
+                continue
+            out[param] = 1 if value is True else value
+        return out
+
+    def sorted_by(self, sort: str) -> dict:
+        """The query string to sort by ``sort``: ascending first, descending when already ascending."""
+        direction = "desc" if self.sort == sort and self.direction == "asc" else "asc"
+        return self.args(sort=sort, direction=direction, page=1)
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    application_id: int
+    startup_id: int
+    startup_name: str
+    org_number: str
+    country: str
+    call_id: int
+    call_title: str
+    call_timezone: str
+    status: str
+    track: str | None
+    trl: int | None
+    desired_start: date | None
+    months: int | None
+    desks: int | None
+    benches: int | None
+    mean_score: Decimal | None
+    reviews: int
+    submitted_at: datetime | None
+    updated_at: datetime | None
+    assigned_to_me: bool
+    scored_by_me: bool
+    conflict_declared: bool
+
+    @property
+    def status_label(self) -> str:
+        return workflow.APPLICATION.label(self.status, for_applicant=False)
+
+
+@dataclass
+class QueuePage:
+    filters: QueueFilters
+    calls: list[Call]
+    rows: list[QueueRow]
+    # Applications per status under every filter but the status filter.
+    counts: dict = field(default_factory=dict)
+    total: int = 0
+    page: int = 1
+    per_page: int = PER_PAGE
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def first(self) -> int:
+        """Position of the first row shown (1-based; 0 when there are none)."""
+        return (self.page - 1) * self.per_page + 1 if self.rows else 0
+
+    @property
+    def last(self) -> int:
+        return (self.page - 1) * self.per_page + len(self.rows)
+
+    @property
+    def all_statuses(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def call(self) -> Call | None:
+        return next((c for c in self.calls if c.id == self.filters.call_id), None)
+
+
+# ------------------------------------------------------------------ services
+
+
+def cluster_calls(actor: User) -> list[Call]:
+    """The calls of routes the actor's clusters nominate for, newest first (one query)."""
+    cluster_ids = _cluster_ids(actor)
+    if not cluster_ids:
+        return []
+    return list(db.session.scalars(
+        select(Call).join(Call.route).where(Route.cluster_id.in_(cluster_ids))
+        .options(contains_eager(Call.route).lazyload(Route.funders), lazyload(Call.criteria))
+        .order_by(Call.closes_at.desc(), Call.id.desc())
+    ))
+
+
+def queue(actor: User, filters: QueueFilters, per_page: int = PER_PAGE) -> QueuePage:
+    """One page of the actor's clusters' applications under ``filters``, with counts per status.
+
+    A call filter naming a call the actor's clusters do not nominate for answers 404.
+    Three queries: the calls, the counts per status, the page.
+    """
+    calls = cluster_calls(actor)
+    _check_call(filters, calls)
+    result = QueuePage(filters=filters, calls=calls, rows=[], per_page=per_page)
+    if not calls:
+        return result
+    cluster_ids = _cluster_ids(actor)
+    counted = db.session.execute(
+        _filtered(select(Application.status, func.count()), actor.id, cluster_ids, filters, by_status=False)
+        .group_by(Application.status)
+    )
+    result.counts = {status: n for status, n in counted}
+    result.total = result.counts.get(filters.status, 0) if filters.status else result.all_statuses
+    # A page past the end (rows went away since the link was made) shows the last page.
+    result.page = min(filters.page, result.pages)
+    stmt = _rows_statement(actor.id, cluster_ids, filters)
+    result.rows = [_row(r) for r in db.session.execute(stmt.limit(per_page).offset((result.page - 1) * per_page))]
+    return result
+
+
+def export_rows(actor: User, filters: QueueFilters, batch: int = 500) -> Iterator[QueueRow]:
+    """Every row of the queue under ``filters`` (all pages), in the queue's order, read in batches.
+
+    The permission check runs now; the rows are read as the caller iterates, so an
+    export streams instead of holding the whole list.
+    """
+    calls = cluster_calls(actor)
+    _check_call(filters, calls)
+    cluster_ids = _cluster_ids(actor)
+    stmt = _rows_statement(actor.id, cluster_ids, filters)
+
+    def rows() -> Iterator[QueueRow]:
+        if not calls:
+            return
+        for r in db.session.execute(stmt.execution_options(yield_per=batch)):
+            yield _row(r)
+
+    return rows()
+
+
+# ------------------------------------------------------------------ exports
+
+
+def export_columns() -> list[str]:
+    return [
+        _("Application id"), _("Startup"), _("Organisation number"), _("Country"), _("Call"), _("Status"),
+        _("Track"), _("TRL"), _("Desired start"), _("Months"), _("Desks"), _("Benches"), _("Mean score"),
+        _("Reviews"), _("Submitted at (UTC)"),
+    ]
+
+
+def export_values(row: QueueRow, defuse: bool = True) -> list:
+    """One row of an export as typed values.
+
+    With ``defuse`` (CSV, where every cell is text a spreadsheet may parse) text that
+    would run as a formula gets a leading quote; a workbook types its text cells as
+    strings instead, so they keep their exact text."""
+    text = safe_text if defuse else (lambda v: "" if v is None else str(v))
+    return [
+        row.application_id,
+        text(row.startup_name),
+        text(row.org_number),
+        text(country_name(row.country)),
+        text(row.call_title),
+        text(row.status_label),
+        text(track_label(row.track)),
+        row.trl,
+        row.desired_start,
+        row.months,
+        row.desks,
+        row.benches,
+        row.mean_score,
+        row.reviews,
+        iso_utc(row.submitted_at),
+    ]
+
+
+def csv_lines(rows: Iterator[QueueRow]) -> Iterator[str]:
+    """The export as CSV text, one line at a time, starting with a byte order mark so Excel reads UTF-8."""
+    return csv_stream(export_columns(), (export_values(row) for row in rows))
+
+
+def xlsx_bytes(rows: Iterator[QueueRow]) -> bytes:
+    """The export as an Excel workbook (write-only mode keeps memory flat while rows are added)."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title=_("Applications")[:31])
+    header = []
+    for title in export_columns():
+        cell = WriteOnlyCell(sheet, value=title)
+        cell.font = Font(bold=True)
+        header.append(cell)
+    sheet.append(header)
+    for row in rows:
+        cells = []
+        for value in export_values(row, defuse=False):
+            cell = WriteOnlyCell(sheet, value=value)
+            if isinstance(value, Decimal):
+                cell.number_format = "0.00"
+            elif isinstance(value, date):
+                cell.number_format = "yyyy-mm-dd"
+            elif isinstance(value, str):
+                cell.data_type = "s"  # text, never a formula, whatever it starts with
+            cells.append(cell)
+        sheet.append(cells)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+# ------------------------------------------------------------------ statements
+
+
+def _check_call(filters: QueueFilters, calls: list[Call]) -> None:
+    if filters.call_id is not None and filters.call_id not in {c.id for c in calls}:
+        raise NotFound(_l("There is nothing here, or it is not yours to see."))
+
+
+def _reviewed():
+    """Per application: the mean of the submitted reviews' weighted scores (2 decimals) and their number."""
+    mean = func.round(func.avg(Review.weighted_score), literal_column("2"))
+    return (
+        select(Review.application_id.label("application_id"), type_coerce(mean, Numeric(6, 2)).label("mean"),
+               func.count(Review.id).label("reviews"))
+        .where(Review.submitted_at.is_not(None))
+        .group_by(Review.application_id)
+        .subquery("reviewed")
+    )
+
+
+def _mine(actor_id: int):
+    """Correlated tests of the reader's own assignment, conflict and submitted review."""
+    assigned = exists().where(ReviewAssignment.application_id == Application.id, ReviewAssignment.reviewer_id == actor_id,
+                              ReviewAssignment.conflict_declared_at.is_(None))
+    conflict = exists().where(ReviewAssignment.application_id == Application.id, ReviewAssignment.reviewer_id == actor_id,
+                              ReviewAssignment.conflict_declared_at.is_not(None))
+    scored = exists().where(Review.application_id == Application.id, Review.reviewer_id == actor_id,
+                            Review.submitted_at.is_not(None))
+    return assigned, conflict, scored
+
+
+def _visible_mean(reviewed, actor_id: int):
+    """The mean as this reader may see it: only once they have submitted their own review
+    (never while recused), or once the application is decided — the same rule as the
+    application page, applied to the column, the score filter and the sort alike."""
+    from residency.domain.review.services import DECIDED_STATES
+
+    _assigned, conflict, scored = _mine(actor_id)
+    return case((and_(not_(conflict), or_(scored, Application.status.in_(DECIDED_STATES))), reviewed.c.mean), else_=None)
+
+
+def _track():
+    # What the application states, else the startup's profile (as on the call page).
+    return func.coalesce(Application.track, Organisation.track)
+
+
+def _trl():
+    return func.coalesce(Application.trl, Organisation.trl)
+
+
+def _submitted_at():
+    """When the application was last submitted (a resubmission after changes counts)."""
+    return (
+        select(func.max(StatusChange.created_at))
+        .where(StatusChange.workflow == "application", StatusChange.record_id == Application.id,
+               StatusChange.to_state == "submitted")
+        .correlate(Application)
+        .scalar_subquery()
+    )
+
+
+def _filtered(stmt, actor_id: int, cluster_ids: list[int], filters: QueueFilters, by_status: bool = True,
+              reviewed=None):
+    """``stmt`` over the applications of the clusters' calls, narrowed by every filter
+    (the status filter only when ``by_status``)."""
+    reviewed = reviewed if reviewed is not None else _reviewed()
+    stmt = (
+        stmt.select_from(Application)
+        .join(Organisation, Organisation.id == Application.startup_id)
+        .join(Call, Call.id == Application.call_id)
+        .join(Route, Route.id == Call.route_id)
+        .outerjoin(reviewed, reviewed.c.application_id == Application.id)
+        .where(Route.cluster_id.in_(cluster_ids), Application.status != "draft")
+    )
+    if filters.call_id is not None:
+        stmt = stmt.where(Application.call_id == filters.call_id)
+    if by_status and filters.status:
+        stmt = stmt.where(Application.status == filters.status)
+    if filters.track:
+        stmt = stmt.where(_track() == filters.track)
+    if filters.trl is not None:
+        stmt = stmt.where(_trl() == filters.trl)
+    if filters.min_score is not None:
+        stmt = stmt.where(_visible_mean(reviewed, actor_id) >= filters.min_score)
+    if filters.max_score is not None:
+        stmt = stmt.where(_visible_mean(reviewed, actor_id) <= filters.max_score)
+    assigned, conflict, scored = _mine(actor_id)
+    if filters.assigned_to_me:
+        stmt = stmt.where(assigned)
+    if filters.not_scored_by_me:
+        stmt = stmt.where(and_(not_(scored), not_(conflict)))
+    if filters.search:
+        stmt = stmt.where(Organisation.name.icontains(filters.search, autoescape=True))
+    return stmt
+
+
+def _rows_statement(actor_id: int, cluster_ids: list[int], filters: QueueFilters):
+    """The queue's rows under ``filters``, sorted by the chosen column with empty values last
+    either way, then by id so that pages never overlap."""
+    reviewed = _reviewed()
+    assigned, conflict, scored = _mine(actor_id)
+    submitted_at = _submitted_at()
+    columns = select(
+        Application.id.label("application_id"),
+        Organisation.id.label("startup_id"),
+        Organisation.name.label("startup_name"),
+        Organisation.org_number,
+        Organisation.country,
+        Call.id.label("call_id"),
+        Call.title.label("call_title"),
+        Call.timezone.label("call_timezone"),
+        Application.status,
+        _track().label("track"),
+        _trl().label("trl"),
+        Application.desired_start,
+        Application.months,
+        Application.desks,
+        Application.benches,
+        _visible_mean(reviewed, actor_id).label("mean_score"),
+        func.coalesce(reviewed.c.reviews, 0).label("reviews"),
+        submitted_at.label("submitted_at"),
+        Application.updated_at,
+        assigned.label("assigned_to_me"),
+        scored.label("scored_by_me"),
+        conflict.label("conflict_declared"),
+    )
+    # Expressions, not output names: PostgreSQL accepts an output name in ORDER BY only on its own.
+    sort_column = {
+        "company": lambda: func.lower(Organisation.name),
+        "submitted": lambda: submitted_at,
+        "updated": lambda: Application.updated_at,
+        "score": lambda: _visible_mean(reviewed, actor_id),
+        "status": _status_order,
+        "trl": _trl,
+    }[filters.sort]()
+    ordered = sort_column.desc() if filters.direction == "desc" else sort_column.asc()
+    stmt = _filtered(columns, actor_id, cluster_ids, filters, reviewed=reviewed)
+    return stmt.order_by(sort_column.is_(None), ordered, Application.id.asc())
+
+
+def _status_order():
+    # The order an application moves through, not the alphabet of its codes.
+    return case({s: i for i, s in enumerate(VISIBLE_STATES)}, value=Application.status, else_=len(VISIBLE_STATES))
+
+
+def _row(r) -> QueueRow:
+    mean = r.mean_score
+    if mean is not None and not isinstance(mean, Decimal):
+        mean = Decimal(str(mean))
+    return QueueRow(
+        application_id=r.application_id, startup_id=r.startup_id, startup_name=r.startup_name, org_number=r.org_number,
+        country=r.country, call_id=r.call_id, call_title=r.call_title, call_timezone=r.call_timezone, status=r.status,
+        track=r.track, trl=r.trl, desired_start=r.desired_start, months=r.months, desks=r.desks, benches=r.benches,
+        mean_score=mean.quantize(Decimal("0.01")) if mean is not None else None, reviews=int(r.reviews or 0),
+        submitted_at=r.submitted_at, updated_at=r.updated_at, assigned_to_me=bool(r.assigned_to_me),
+        scored_by_me=bool(r.scored_by_me), conflict_declared=bool(r.conflict_declared),
+    )

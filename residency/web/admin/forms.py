@@ -1,0 +1,160 @@
+"""Forms of the administration area.
+
+Forms check types and presence; the programme's rules (organisation numbers,
+date order, duplicates) live in the services so they hold whatever the caller.
+"""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    DateTimeLocalField,
+    EmailField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from residency.core.i18n import COUNTRY_NAMES
+from residency.domain.accounts.labels import TRACK_LABELS
+from residency.core.validators import EmailAddress
+from residency.domain.accounts.models import COUNTRIES, ORGANISATION_KINDS, TRACKS
+
+KIND_LABELS = {
+    "startup": _l("Startup"),
+    "cluster": _l("Cluster"),
+    "hub": _l("Hub"),
+    "funder": _l("Funder"),
+    "operator": _l("Operator (programme administration)"),
+}
+CALL_ACTION_LABELS = {
+    "publish": _l("Publish"),
+    "close": _l("Close for applications"),
+    "reopen": _l("Reopen"),
+    "archive": _l("Archive"),
+}
+# How the audit trail names each action (the workflows whose records exist, and corrections).
+ACTION_LABELS = {
+    "submit": _l("Submitted"),
+    "start_review": _l("Review started"),
+    "nominate": _l("Nominated"),
+    "decline": _l("Declined"),
+    "request_changes": _l("Changes requested"),
+    "resubmit": _l("Resubmitted"),
+    "withdraw": _l("Withdrawn"),
+    "publish": _l("Published"),
+    "close": _l("Closed"),
+    "reopen": _l("Reopened"),
+    "archive": _l("Archived"),
+    "force": _l("Forced"),
+    "revert": _l("Reverted"),
+}
+INVITATION_STATE_LABELS = {
+    "pending": _l("Pending"),
+    "accepted": _l("Accepted"),
+    "expired": _l("Expired"),
+    "revoked": _l("Withdrawn"),
+}
+LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
+
+
+def optional_int(value):
+    """Coerce a select's value; the empty placeholder becomes None."""
+    if value in (None, ""):
+        return None
+    return int(value)
+
+
+def _country_choices():
+    return [(code, COUNTRY_NAMES[code]) for code in COUNTRIES]
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""
+
+
+class OrganisationForm(FlaskForm):
+    kind = SelectField(_l("Kind"), choices=[(k, KIND_LABELS[k]) for k in ORGANISATION_KINDS],
+                       validators=[DataRequired(_l("Choose the kind of organisation."))])
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the organisation's name.")), Length(max=200)])
+    country = SelectField(_l("Country"), choices=_country_choices)
+    org_number = StringField(_l("Organisation number"), validators=[DataRequired(_l("Enter the organisation number."))])
+    city = StringField(_l("City"), validators=[Optional(), Length(max=100)])
+    timezone = StringField(_l("Time zone"), validators=[Optional(), Length(max=64)], render_kw={"list": "timezones"})
+    website = URLField(_l("Website"), validators=[Optional(), Length(max=300)])
+    founded_on = DateField(_l("Founded on"), validators=[Optional()])
+    employees = IntegerField(_l("Employees"), validators=[Optional(), NumberRange(min=0, message=_l("Enter 0 or more."))],
+                             render_kw={"min": 0})
+    track = SelectField(_l("Track"), choices=[("", _l("Choose a track"))] + [(t, TRACK_LABELS[t]) for t in TRACKS])
+    trl = SelectField(_l("Technology readiness level (TRL)"), coerce=optional_int,
+                      choices=[("", _l("Choose a level"))] + [(n, str(n)) for n in range(1, 10)])
+
+
+class InvitationForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(_l("Enter an e-mail address.")),
+                                                 EmailAddress()])
+    organisation_id = SelectField(_l("Organisation"), coerce=optional_int,
+                                  validators=[DataRequired(_l("Choose a cluster, hub, funder or the operator."))])
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class RouteForm(FlaskForm):
+    home_country = SelectField(_l("Home country of the startups"), choices=_country_choices)
+    host_hub_id = SelectField(_l("Host hub"), coerce=optional_int, validators=[DataRequired(_l("Choose the host hub."))])
+    cluster_id = SelectField(_l("Nominating cluster"), coerce=optional_int,
+                             validators=[DataRequired(_l("Choose the nominating cluster."))])
+    funder_ids = MultiCheckboxField(_l("Eligible funders"), coerce=int, validators=[Optional()])
+
+
+class CallForm(FlaskForm):
+    route_id = SelectField(_l("Route"), coerce=optional_int, validators=[DataRequired(_l("Choose the call's route."))])
+    title = StringField(_l("Title"), validators=[DataRequired(_l("Enter the call's title.")), Length(max=200)])
+    description = TextAreaField(_l("Description"), render_kw={"rows": 5})
+    timezone = StringField(_l("Time zone of the call"), validators=[Optional(), Length(max=64)],
+                           render_kw={"list": "timezones"})
+    opens_at = DateTimeLocalField(_l("Opens"), format=LOCAL_FORMATS,
+                                  validators=[InputRequired(_l("Enter when the call opens."))])
+    closes_at = DateTimeLocalField(_l("Applications close"), format=LOCAL_FORMATS,
+                                   validators=[InputRequired(_l("Enter when applications close."))])
+    nomination_deadline = DateTimeLocalField(_l("Nomination deadline"), format=LOCAL_FORMATS,
+                                             validators=[InputRequired(_l("Enter the nomination deadline."))])
+    decision_deadline = DateTimeLocalField(_l("Placement decision deadline"), format=LOCAL_FORMATS,
+                                           validators=[InputRequired(_l("Enter the decision deadline."))])
+    seats = IntegerField(_l("Seats"), validators=[InputRequired(_l("Enter the number of seats."))],
+                         render_kw={"min": 1})
+    residency_starts_on = DateField(_l("Residency window starts"),
+                                    validators=[InputRequired(_l("Enter the first day of the residency window."))])
+    residency_ends_on = DateField(_l("Residency window ends"),
+                                  validators=[InputRequired(_l("Enter the last day of the residency window."))])
+    criteria = TextAreaField(_l("Scoring criteria"), validators=[DataRequired(_l("Add at least one scoring criterion."))],
+                             render_kw={"rows": 5})
+
+
+class CorrectionForm(FlaskForm):
+    action = RadioField(_l("Correction"), choices=[("force", _l("Force to a chosen status")),
+                                                   ("revert", _l("Revert to the previous status"))],
+                        default="force", validators=[DataRequired(_l("Choose force or revert."))])
+    target = SelectField(_l("New status"), validate_choice=False)
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(_l("Give a reason; it is kept in the audit trail.")),
+                                                     Length(max=2000)], render_kw={"rows": 3})
+
+
+class ExtensionForm(FlaskForm):
+    """A later deadline for one startup in one call."""
+
+    startup_id = SelectField(_l("Startup"), coerce=int, validators=[DataRequired(_l("Choose the startup."))])
+    closes_at = DateTimeLocalField(_l("New closing time (in the call's time zone)"), format=LOCAL_FORMATS,
+                                   validators=[DataRequired(_l("Enter the new closing date and time."))])
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(_l("Give a reason for the extension.")), Length(max=2000)],
+                           render_kw={"rows": 2})

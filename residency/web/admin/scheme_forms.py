@@ -1,0 +1,42 @@
+"""The funding scheme form. Amounts and percentages are typed as text and parsed
+exactly (Decimal) by the service, which checks every field at once (so the form
+itself requires nothing) and the instalment plan."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import Length, NumberRange, Optional
+
+from residency.domain.funding.labels import REPORT_LABELS
+from residency.core.i18n import COUNTRY_NAMES
+from residency.domain.accounts.models import COUNTRIES
+from residency.domain.funding.models import CURRENCIES
+from residency.web.admin.forms import MultiCheckboxField, optional_int
+
+class SchemeForm(FlaskForm):
+    funder_id = SelectField(_l("Funder"), coerce=optional_int, validate_choice=False)
+    name = StringField(_l("Name of the scheme"), validators=[Length(max=200)])
+    currency = SelectField(_l("Currency"), choices=[(c, c) for c in CURRENCIES], validate_choice=False)
+    max_amount = StringField(_l("Maximum amount"),
+                             render_kw={"inputmode": "decimal", "autocomplete": "off"})
+    max_share_percent = StringField(_l("Maximum share of eligible costs (%)"),
+                                    render_kw={"inputmode": "decimal", "autocomplete": "off"})
+    instalments = TextAreaField(_l("Instalment plan"),
+                                render_kw={"rows": 4})
+    home_countries = MultiCheckboxField(_l("Home countries of the companies"), validators=[Optional()],
+                                        choices=[(c, COUNTRY_NAMES[c]) for c in COUNTRIES])
+    max_company_age_years = IntegerField(
+        _l("Company at most this many years old"), validators=[Optional(), NumberRange(
+            min=1, max=100, message=_l("Enter a number of years from 1 to 100, or leave it empty for no limit."))],
+        render_kw={"min": 1, "max": 100, "inputmode": "numeric"})
+    report_kinds = MultiCheckboxField(_l("Reports the startup submits"), validators=[Optional()],
+                                      choices=list(REPORT_LABELS.items()))
+    active = BooleanField(_l("Active: residents may apply"), default=True)
+
+    def values(self) -> dict:
+        return dict(funder_id=self.funder_id.data, name=self.name.data, currency=self.currency.data,
+                    max_amount=self.max_amount.data, max_share_percent=self.max_share_percent.data,
+                    instalments_text=self.instalments.data, home_countries=self.home_countries.data or [],
+                    max_company_age_years=self.max_company_age_years.data, report_kinds=self.report_kinds.data or [],
+                    active=self.active.data)

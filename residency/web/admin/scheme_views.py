@@ -1,0 +1,79 @@
+"""Funding schemes in the administration area: list, create, edit.
+
+Registered on the admin blueprint (imported by ``residency.web`` before the blueprint is registered).
+"""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from residency.web.access import role_required
+from residency.core.errors import Invalid
+from residency.web.formtools import apply_field_errors
+from residency.domain.funding import schemes as services
+from residency.domain.funding.labels import labels
+from residency.web.admin.scheme_forms import SchemeForm
+from residency.web.admin.views import ADMIN, _actor, _status, bp
+
+
+@bp.get("/schemes")
+@role_required(ADMIN)
+def schemes():
+    """Every funder's schemes with their limits, plan, eligibility and reports."""
+    return render_template("admin/schemes.html", schemes=services.list_schemes(), active="schemes", **labels())
+
+
+def _form(**kwargs) -> SchemeForm:
+    form = SchemeForm(**kwargs)
+    form.funder_id.choices = [("", _("Choose a funder"))] + [(f.id, f.name) for f in services.funders()]
+    return form
+
+
+def _page(form, scheme=None):
+    return render_template("admin/scheme_form.html", form=form, scheme=scheme, active="schemes"), _status(form)
+
+
+@bp.route("/schemes/new", methods=["GET", "POST"])
+@role_required(ADMIN)
+def scheme_new():
+    """A funder's scheme: currency, limits, instalment plan, eligibility and report schedule."""
+    form = _form()
+    if request.method == "GET":
+        form.report_kinds.data = ["progress", "final"]
+        form.instalments.data = "\n".join([_("Advance") + " | 30 | acceptance", _("Interim") + " | 50 | progress_report",
+                                           _("Final") + " | 20 | final_report"])
+        if request.args.get("funder_id", "").isdigit():
+            form.funder_id.data = int(request.args["funder_id"])
+    if form.validate_on_submit():
+        try:
+            scheme = services.create_scheme(_actor(), **form.values())
+        except Invalid as error:
+            apply_field_errors(form, error)
+        else:
+            flash(_("The scheme “%(name)s” of %(funder)s is saved.", name=scheme.name, funder=scheme.funder.name), "success")
+            return redirect(url_for(".schemes"))
+    return _page(form)
+
+
+@bp.route("/schemes/<int:scheme_id>/edit", methods=["GET", "POST"])
+@role_required(ADMIN)
+def scheme_edit(scheme_id: int):
+    scheme = services.get_scheme(scheme_id)
+    if request.method == "GET":
+        form = _form(formdata=None, data=dict(
+            funder_id=scheme.funder_id, name=scheme.name, currency=scheme.currency, max_amount=str(scheme.max_amount),
+            max_share_percent=services._percent_text(scheme.max_share_percent),
+            instalments=services.format_instalments(scheme.instalments), home_countries=list(scheme.home_countries or []),
+            max_company_age_years=scheme.max_company_age_years, report_kinds=list(scheme.report_kinds or []),
+            active=scheme.active))
+        return _page(form, scheme)
+    form = _form()
+    if form.validate_on_submit():
+        try:
+            services.update_scheme(_actor(), scheme.id, **form.values())
+        except Invalid as error:
+            apply_field_errors(form, error)
+        else:
+            flash(_("The scheme “%(name)s” is saved.", name=scheme.name), "success")
+            return redirect(url_for(".schemes"))
+    return _page(form, scheme)

@@ -1,0 +1,152 @@
+"""The startup's funding applications during the residency: apply to a scheme of
+its route's funder, draft the budget, submit, answer change requests, accept the
+grant offer, request instalments and submit reports.
+
+Members of the startup only. Anyone else gets 404 on these pages; the funder's
+officers, who read the application in their own area, get 403 when they post
+here. A refusal is shown on the page with what was typed kept (422 bad input,
+409 not possible now).
+"""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from residency.domain.funding import services as funding
+from residency.web.access import role_required
+from residency.core.errors import Conflict, Invalid
+from residency.core.extensions import db
+from residency.web.formtools import apply_field_errors
+from residency.domain.funding.labels import labels
+from residency.core.i18n import format_money
+from residency.domain.funding import queries as services
+from residency.web.applicant.funding_forms import FundingForm, ReportForm
+from residency.web.applicant.views import bp
+
+
+def _render(page, form=None, status=200, refusal=None, report_forms=None, summary=None):
+    if form is None and page.editable:
+        form = FundingForm.of(page.fa)
+    forms = {line.report.id: ReportForm(formdata=None, prefix=f"report-{line.report.id}", data={"text": line.report.text})
+             for line in page.reports}
+    forms.update(report_forms or {})
+    return render_template("applicant/funding.html", page=page, form=form, refusal=refusal, summary=summary,
+                           report_forms=forms, max_description=funding.MAX_DESCRIPTION, **labels()), status
+
+
+def _refused(funding_id: int, error, **kw):
+    """Show the page again with the refusal; the database is as it was before the request."""
+    db.session.rollback()
+    return _render(services.page(current_user, funding_id), status=error.status_code, refusal=str(error.message), **kw)
+
+
+@bp.get("/funding")
+@role_required("applicant")
+def funding_list():
+    """Each startup's funding applications and the schemes it may apply to during its residency."""
+    return render_template("applicant/funding_list.html", overviews=services.overview(current_user), **labels())
+
+
+@bp.post("/funding/apply")
+@role_required("applicant")
+def funding_apply():
+    """Open a draft to a scheme; the residency rule is checked now, the others at submission."""
+    startup = services.startup_of(current_user, request.form.get("startup_id", type=int))
+    scheme = services.scheme_of(request.form.get("scheme_id", type=int) or 0)
+    try:
+        fa = funding.start(scheme=scheme, startup=startup, actor=current_user)
+    except Conflict as refusal:
+        db.session.rollback()
+        return render_template("applicant/funding_list.html", overviews=services.overview(current_user),
+                               refusal=str(refusal.message), **labels()), 409
+    flash(_("Your draft to %(scheme)s is open. Save at any time; nothing is sent until you submit.", scheme=scheme.name),
+          "success")
+    return redirect(url_for("applicant.funding_application", funding_id=fa.id))
+
+
+@bp.get("/funding/<int:funding_id>")
+@login_required
+def funding_application(funding_id: int):
+    """The draft's form, or what was submitted with the decision, instalments and reports."""
+    return _render(services.page(current_user, funding_id))
+
+
+@bp.post("/funding/<int:funding_id>")
+@login_required
+def funding_save(funding_id: int):
+    """Save the draft, or save and submit it; every scheme rule that refuses is named."""
+    fa = funding.funding_for(current_user, funding_id)
+    form = FundingForm()
+    if not form.validate_on_submit():
+        return _render(services.page(current_user, funding_id), form, 422)
+    submitting = request.form.get("intent") == "submit"
+    try:
+        if submitting:
+            funding.save_and_submit(fa=fa, actor=current_user, values=form.values(), budget=form.budget_rows())
+        else:
+            totals = funding.save_draft(fa=fa, actor=current_user, values=form.values(), budget=form.budget_rows())
+    except Invalid as error:
+        db.session.rollback()
+        apply_field_errors(form, error)
+        # What was typed stays in the form; the summary says whether the draft was kept.
+        summary = (_("Your draft is saved, but it cannot be submitted yet:") if isinstance(error, funding.RulesRefused)
+                   else _("Nothing was saved. Please correct the marked fields:"))
+        return _render(services.page(current_user, funding_id), form, 422, summary=summary)
+    except Conflict as error:
+        return _refused(funding_id, error)
+    if submitting:
+        flash(_("Your funding application is submitted to %(funder)s.", funder=fa.scheme.funder.name), "success")
+    else:
+        flash(_("Saved. Total costs %(total)s; you ask for %(asked)s.", total=format_money(totals.total_costs, fa.scheme.currency),
+                asked=format_money(totals.amount_requested, fa.scheme.currency)), "success")
+    return redirect(url_for("applicant.funding_application", funding_id=fa.id))
+
+
+@bp.post("/funding/<int:funding_id>/accept")
+@login_required
+def funding_accept(funding_id: int):
+    """Accept the grant offer before it lapses."""
+    fa = funding.funding_for(current_user, funding_id)
+    try:
+        funding.accept_offer(fa=fa, actor=current_user)
+    except Conflict as error:
+        return _refused(funding_id, error)
+    flash(_("You accepted the grant of %(amount)s. Request the first instalment below.",
+            amount=format_money(fa.granted_amount, fa.scheme.currency)), "success")
+    return redirect(url_for("applicant.funding_application", funding_id=fa.id))
+
+
+@bp.post("/funding/<int:funding_id>/instalments/<int:index>")
+@login_required
+def funding_request_instalment(funding_id: int, index: int):
+    """Request an instalment of the plan once what it follows is approved."""
+    fa = funding.funding_for(current_user, funding_id)
+    try:
+        disbursement = funding.request_instalment(fa=fa, actor=current_user, index=index)
+    except Conflict as error:
+        return _refused(funding_id, error)
+    flash(_("You requested %(amount)s. %(funder)s records it when it is paid.",
+            amount=format_money(disbursement.amount, fa.scheme.currency), funder=fa.scheme.funder.name), "success")
+    return redirect(url_for("applicant.funding_application", funding_id=fa.id) + "#instalments")
+
+
+@bp.post("/funding/<int:funding_id>/reports/<int:report_id>")
+@login_required
+def funding_submit_report(funding_id: int, report_id: int):
+    """Submit a due report, or resubmit one the funder returned."""
+    fa = funding.funding_for(current_user, funding_id)
+    report = services.report_of(current_user, fa, report_id)
+    form = ReportForm(prefix=f"report-{report.id}")
+    if not form.validate_on_submit():
+        return _render(services.page(current_user, funding_id), status=422, report_forms={report.id: form})
+    try:
+        funding.submit_report(report=report, actor=current_user, text=form.text.data or "")
+    except Invalid as error:
+        db.session.rollback()
+        apply_field_errors(form, error)
+        return _render(services.page(current_user, funding_id), status=422, report_forms={report.id: form})
+    except Conflict as error:
+        return _refused(funding_id, error, report_forms={report.id: form})
+    flash(_("Your report is submitted to %(funder)s.", funder=fa.scheme.funder.name), "success")
+    return redirect(url_for("applicant.funding_application", funding_id=fa.id) + "#reports")

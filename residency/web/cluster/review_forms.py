@@ -1,0 +1,86 @@
+"""Forms of the review desk: reviewers, conflicts, scoring, decisions and bulk actions.
+
+Forms only parse and check the shape of what was sent; the rules live in the
+services (residency.reviews, residency.nominations), whose refusals are put
+back under the fields they concern.
+"""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, RadioField, SelectMultipleField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from residency.domain.review.models import RECOMMENDATIONS
+
+RECOMMENDATION_LABELS = {
+    "nominate": _l("Nominate"),
+    "maybe": _l("Maybe"),
+    "no": _l("Do not nominate"),
+}
+assert set(RECOMMENDATION_LABELS) == set(RECOMMENDATIONS)
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class AssignReviewersForm(FlaskForm):
+    # No "required" validator: it would mark every checkbox required; the service refuses an empty choice.
+    reviewers = CheckboxesField(_l("Reviewers to add"), coerce=int, validate_choice=False)
+
+
+class ConflictForm(FlaskForm):
+    reason = TextAreaField(_l("What is the conflict of interest?"), validators=[
+        DataRequired(_l("Say briefly what the conflict of interest is.")), Length(max=4000)], render_kw={"rows": 3})
+
+
+class ReviewForm(FlaskForm):
+    """Scores per criterion are added per call by ``review_form``."""
+
+    recommendation = RadioField(_l("Your recommendation"), choices=list(RECOMMENDATION_LABELS.items()),
+                                validators=[Optional()])
+    comment = TextAreaField(_l("Comment for the other reviewers"), validators=[Length(max=4000)], render_kw={"rows": 5})
+
+    def score_fields(self):
+        return [f for f in self if f.name.startswith("score_")]
+
+    def scores(self) -> dict:
+        return {int(f.name.removeprefix("score_")): f.data for f in self.score_fields()}
+
+
+def review_form(call, **kwargs) -> ReviewForm:
+    """The review form of ``call``: one 1-5 radio group per weighted criterion."""
+
+    class CallReviewForm(ReviewForm):
+        pass
+
+    for criterion in call.criteria:
+        setattr(CallReviewForm, f"score_{criterion.id}", RadioField(
+            criterion.name, choices=[(i, str(i)) for i in range(1, 6)], coerce=int, validators=[Optional()]))
+    return CallReviewForm(**kwargs)
+
+
+class NominateForm(FlaskForm):
+    rationale = TextAreaField(_l("Why do you nominate this startup?"), validators=[
+        DataRequired(_l("Give the rationale for the nomination.")), Length(max=4000)], render_kw={"rows": 4})
+    rank = IntegerField(_l("Rank within the call (optional)"), validators=[
+        Optional(), NumberRange(min=1, message=_l("Use 1 for the strongest candidate."))])
+
+
+class DeclineForm(FlaskForm):
+    reason = TextAreaField(_l("Internal reason (staff only)"), validators=[
+        DataRequired(_l("A reason is required.")), Length(max=4000)], render_kw={"rows": 3})
+    message = TextAreaField(_l("Message to the startup"), validators=[
+        DataRequired(_l("A message for the startup is required.")), Length(max=4000)], render_kw={"rows": 4})
+
+
+class AssignEvenlyForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET form: it only shows a preview
+
+    per_application = IntegerField(_l("Reviewers per application"), default=2, validators=[
+        DataRequired(_l("Say how many reviewers each application needs.")),
+        NumberRange(min=1, max=10, message=_l("From 1 to %(max)d.", max=10))])

@@ -1,0 +1,69 @@
+"""The insight dashboard: funnel, decision times, occupancy, funding and impact, scoped to the viewer."""
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from residency.core.i18n import country_name, format_money
+from residency.domain.insight import services
+from residency.web.insight.charts import bar_chart
+
+bp = Blueprint("insight", __name__, url_prefix="/insight")
+
+
+def _month(day) -> str:
+    from babel.dates import format_date
+    from flask_babel import get_locale
+
+    return format_date(day, format="MMM y", locale=str(get_locale() or "en"))
+
+
+def _charts(board: services.Dashboard) -> dict:
+    charts = {}
+    if board.funnel is not None:
+        charts["funnel"] = bar_chart(
+            "chart-funnel", _("Applications by stage reached"),
+            _("Bar chart of how many applications reached each stage; the table that follows has the numbers."),
+            [(services.STAGE_LABELS[s], board.funnel.totals[s], board.funnel.totals[s]) for s in services.STAGES])
+    if board.decision_times:
+        charts["decisions"] = bar_chart(
+            "chart-decisions", _("Median days from submission to decision"),
+            _("Bar chart of the median number of days to each decision; the table that follows has the numbers."),
+            [(d.label, d.median_days or 0, d.median_days if d.median_days is not None else _("none yet"))
+             for d in board.decision_times])
+    charts["occupancy"] = []
+    for hub in board.occupancy:
+        pair = []
+        for kind, label in (("desks", _("Office desks")), ("benches", _("Lab benches"))):
+            rows = [(_month(m.month), getattr(m, f"{kind}_used"),
+                     _("%(used)s of %(capacity)s", used=getattr(m, f"{kind}_used"), capacity=getattr(m, f"{kind}_capacity")))
+                    for m in hub.months]
+            pair.append(bar_chart(
+                f"chart-occupancy-{hub.hub_id}-{kind}", _("%(kind)s at %(hub)s by month", kind=label, hub=hub.name),
+                _("Bars show the most held on any day of the month; ticks show the capacity that day. "
+                  "The table that follows has the numbers."),
+                rows, marks=[getattr(m, f"{kind}_capacity") for m in hub.months]))
+        charts["occupancy"].append((hub, pair))
+    charts["funding"] = [
+        bar_chart(f"chart-funding-{t.currency}", _("Funding in %(currency)s", currency=t.currency),
+                  _("Bar chart of amounts requested, granted and paid; the table that follows has the amounts."),
+                  [(_("Requested"), t.requested, format_money(t.requested, t.currency)),
+                   (_("Granted"), t.granted, format_money(t.granted, t.currency)),
+                   (_("Paid"), t.paid, format_money(t.paid, t.currency))])
+        for t in board.funding]
+    charts["impact"] = bar_chart(
+        "chart-impact", _("Employees reported by survey round"),
+        _("Bar chart of the employees reported in submitted surveys 12, 24 and 36 months after the residency; "
+          "the table that follows has every figure."),
+        [(_("%(months)s months", months=r.months_after), r.employees, r.employees) for r in board.impact])
+    return charts
+
+
+@bp.get("/")
+@login_required
+def dashboard():
+    """The insight dashboard for what the viewer may see; filters come as GET parameters."""
+    board = services.dashboard(current_user, request.args)
+    return render_template("insight/dashboard.html", board=board, charts=_charts(board), stages=services.STAGES,
+                           stage_labels=services.STAGE_LABELS, tracks=services.TRACK_LABELS, country_name=country_name)
