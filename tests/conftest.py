@@ -17,7 +17,7 @@ from sqlalchemy import event, text
 from residency import create_app
 from residency.core.extensions import db
 
-from . import factories
+from tests import factories
 
 PASSWORD = factories.PASSWORD
 

@@ -10,7 +10,7 @@ from residency.core import outbox
 from residency.core.extensions import db
 from residency.domain.applications.models import Application
 
-from ..services.test_applications import PDF
+from tests.domain.applications.test_applications import PDF
 
 pytestmark = pytest.mark.e2e
 
@@ -103,7 +103,7 @@ def _login(page, email, password):
 
 def test_change_request_loop_and_withdrawal(page, make, axe):
     from tests.factories import PASSWORD
-    from tests.views.test_applications import submitted_application
+    from tests.web.applicant.test_applications import submitted_application
 
     app_, founder = submitted_application(make)
     staff = make.user(org=app_.call.route.cluster)

@@ -12,7 +12,7 @@ from residency.core.extensions import db
 from residency.domain.placements.models import Placement
 from tests.factories import PASSWORD
 
-from .test_application_journey import _login
+from tests.e2e.test_application_journey import _login
 
 pytestmark = pytest.mark.e2e
 

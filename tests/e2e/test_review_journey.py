@@ -14,7 +14,7 @@ from residency.core.extensions import db
 from residency.domain.applications.models import Application
 from residency.domain.review.models import Review
 
-from ..factories import PASSWORD
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.e2e
 
