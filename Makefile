@@ -35,11 +35,14 @@ seed: migrate
 run: seed
 	PORT=$(PORT) $(PY) -m residency.devserver
 
+# The layers contract first, then the suite on SQLite (two workers), then again on PostgreSQL
+# when TEST_DATABASE_URL is set (one worker: the tests share its one database).
 test: install
-	env -u TEST_DATABASE_URL $(PY) -m pytest -q
+	$(VENV)/bin/lint-imports --no-cache
+	env -u TEST_DATABASE_URL $(PY) -m pytest -q -n 2 --dist loadfile --durations=15
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL ($$TEST_DATABASE_URL)"; \
-		$(PY) -m pytest -q; \
+		$(PY) -m pytest -q -p no:xdist --durations=15; \
 	fi
 
 clean:

@@ -9,16 +9,17 @@ import os
 
 from flask import Flask
 
+import config as settings
+from residency import cli, web
+from residency.core import i18n, logs
+from residency.core.extensions import db, mail, migrate
+from residency.domain import workflows
+from residency.web.extensions import csrf, login_manager
+
 TEMPLATES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "templates")
 
 
 def create_app(config_name: str | None = None, overrides: dict | None = None) -> Flask:
-    import config as settings
-
-    from residency import cli, web
-    from residency.core import i18n, logs
-    from residency.core.extensions import csrf, db, login_manager, mail, migrate
-
     app = Flask(__name__, template_folder=TEMPLATES, instance_relative_config=True)
     settings.load(app, config_name)
     if overrides:
@@ -30,6 +31,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
         # A relative SQLite path lives in the instance folder, whatever the working directory.
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, uri[len("sqlite:///"):])
 
+    workflows.register_all()
     logs.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(TEMPLATES), "migrations"), render_as_batch=True)

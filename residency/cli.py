@@ -7,6 +7,11 @@ import os
 import click
 from flask import current_app
 
+from residency.core.outbox import deliver_due
+from residency.demo import seed, seeded
+from residency.mailsink import serve
+from residency.scheduling import run_scheduler
+
 
 def init_app(app) -> None:
     app.cli.add_command(seed_demo)
@@ -19,8 +24,6 @@ def init_app(app) -> None:
 @click.option("--if-empty", is_flag=True, help="Seed only when the database has no organisations.")
 def seed_demo(if_empty: bool) -> None:
     """Seed the demo programme: real clusters, hubs and funders, fictional startups, demo logins."""
-    from residency.demo import seed, seeded
-
     if if_empty and seeded():
         click.echo("Demo programme already present; nothing to do.")
         return
@@ -31,16 +34,12 @@ def seed_demo(if_empty: bool) -> None:
 @click.command("scheduler")
 def scheduler() -> None:
     """Run the periodic jobs (APScheduler BlockingScheduler) in this process."""
-    from residency.scheduling import run_scheduler
-
     run_scheduler(current_app._get_current_object())
 
 
 @click.command("deliver-outbox")
 def deliver_outbox() -> None:
     """Send queued e-mails that are due, once."""
-    from residency.core.outbox import deliver_due
-
     click.echo(deliver_due())
 
 
@@ -49,7 +48,5 @@ def deliver_outbox() -> None:
 @click.option("--port", default=None, type=int)
 def mail_sink(host: str, port: int | None) -> None:
     """A development SMTP server that files what it receives in instance/mail/."""
-    from residency.mailsink import serve
-
     logging.getLogger("mail.log").setLevel(logging.WARNING)
     serve(host, port or current_app.config["MAIL_PORT"], os.path.join(current_app.instance_path, current_app.config["MAIL_SINK_DIR"]))

@@ -13,11 +13,15 @@ from sqlalchemy import func, select
 
 from residency.core import workflow
 from residency.core.extensions import db
+from residency.domain.applications import services as applications
 from residency.domain.applications.models import Application
+from residency.domain.funding import services as funding
 from residency.domain.funding.models import FundingScheme
+from residency.domain.placements import services as placements
 from residency.domain.placements.models import Placement
 from residency.domain.programme.models import Call, Criterion, HubCapacity, Route
 from residency.domain.accounts.models import Membership, Organisation, User
+from residency.domain.review import nominations
 from residency.core.db import utcnow
 
 PASSWORD = "residency-demo"
@@ -89,11 +93,6 @@ PDF = b"%PDF-1.4\n% demo pitch deck\n" + b"0" * 64
 def _earlier_round(call, orgs, users, now) -> None:
     """A past round, walked through the services at the times it happened, so that the
     hub, the funder and the applicant each find work waiting today."""
-    from residency.domain.applications import services as applications
-    from residency.domain.funding import services as funding
-    from residency.domain.review import nominations
-    from residency.domain.placements import services as placements
-
     day = timedelta(days=1)
     call_opens = call.opens_at
     lead = users["cluster@demo.test"]

@@ -33,7 +33,7 @@ def _wrap(app, job):
                 result = job.run()
                 log.info("job ran", extra={"job": job.name, "result": result})
             except Exception:  # noqa: BLE001 - one failing run must not stop the scheduler
-                db.session.rollback()
+                # The job's unit of work rolled back already; the session is discarded below.
                 log.exception("job failed", extra={"job": job.name})
             finally:
                 db.session.remove()

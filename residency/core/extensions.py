@@ -1,11 +1,9 @@
 """Flask extensions, created unbound; ``create_app`` binds them."""
 from flask_babel import Babel
-from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, text
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -23,7 +21,15 @@ class Model(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Model)
 migrate = Migrate()
-login_manager = LoginManager()
-csrf = CSRFProtect()
 mail = Mail()
 babel = Babel()
+
+
+def database_ok() -> bool:
+    """Whether the database answers (the health check); a failed probe leaves the session usable."""
+    try:
+        db.session.execute(text("SELECT 1"))
+        return True
+    except Exception:  # noqa: BLE001 - any failure means the database is not usable
+        db.session.remove()  # a fresh session for whatever follows
+        return False

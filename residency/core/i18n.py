@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from babel.dates import format_date as _babel_date
 from babel.dates import format_datetime as _babel_datetime
 from babel.dates import get_timezone_name
+from babel.numbers import format_currency
 from flask import current_app, has_request_context, request, session
 from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
@@ -60,20 +62,6 @@ def init_app(app) -> None:
     app.jinja_env.filters["country_name"] = country_name
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
     app.jinja_env.globals["get_locale"] = get_locale
-    from residency.domain.applications.services import field_label
-
-    app.jinja_env.globals["field_label"] = field_label
-    app.jinja_env.filters["field_label_filter"] = field_label
-    app.jinja_env.globals["workflow_label"] = workflow_label
-    from residency.core.workflow import public_reason
-
-    app.jinja_env.globals["public_reason"] = public_reason
-    from residency.domain.funding.labels import report_kind_label
-    from residency.core.outbox import subject_of
-
-    app.jinja_env.filters["report_kind_label"] = report_kind_label
-
-    app.jinja_env.globals["subject_of"] = subject_of
 
 
 def is_timezone(name: str) -> bool:
@@ -122,18 +110,8 @@ def time_left(deadline: datetime, now: datetime) -> str:
 __all__ = ["format_in_zone", "format_day", "time_left", "is_timezone", "timezone_choices", "get_timezone_name"]
 
 
-def workflow_label(workflow_name: str, state: str, for_applicant: bool) -> str:
-    from residency.core.workflow import WORKFLOWS
-
-    return WORKFLOWS[workflow_name].label(state, for_applicant)
-
-
 def format_money(value, currency: str) -> str:
     """An exact amount in its currency, formatted for the reader's language (150 000,00 kr / NOK 150,000.00)."""
-    from decimal import Decimal
-
-    from babel.numbers import format_currency
-
     if value is None or value == "":
         return ""
     return format_currency(Decimal(str(value)), currency, locale=str(get_locale() or "en"))

@@ -7,7 +7,6 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from residency.core.extensions import db
-from residency.domain.accounts.models import User
 from residency.core.db import UTCDateTime, utcnow
 
 
@@ -30,6 +29,6 @@ class StatusChange(db.Model):
     forced: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    actor: Mapped[User | None] = relationship()
+    actor = relationship("User")  # the engine names no domain model; accounts defines User
 
     __table_args__ = (Index("ix_status_change_record", "workflow", "record_id", "id"),)

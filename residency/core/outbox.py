@@ -16,11 +16,12 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_mail import Message
 from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
 from sqlalchemy.dialects import postgresql, sqlite
 
 from residency.core.extensions import db, mail
 from residency.core.outbox_models import OutboxMessage
-from residency.domain.accounts.models import User
+from residency.core.uow import service
 from residency.core.db import utcnow
 
 log = logging.getLogger(__name__)
@@ -67,9 +68,9 @@ SUBJECTS = {
 }
 
 
-def enqueue(*, recipient: User | str, template: str, context: dict, dedup_key: str, language: str | None = None,
+def enqueue(*, recipient, template: str, context: dict, dedup_key: str, language: str | None = None,
             optional: bool = False, now: datetime | None = None) -> None:
-    """Queue one e-mail; a second call with the same dedup key writes nothing.
+    """Queue one e-mail to a user (or a bare address); a second call with the same dedup key writes nothing.
 
     An optional reminder follows the reader's choice: at once, held for the daily
     digest, or muted (kept for the notifications page, never e-mailed).
@@ -78,7 +79,7 @@ def enqueue(*, recipient: User | str, template: str, context: dict, dedup_key: s
         raise ValueError(f"unknown e-mail template {template!r}")
     user_id = None
     delivery = "queued"
-    if isinstance(recipient, User):
+    if not isinstance(recipient, str):  # a user: their address, language and reminder choice
         if optional:
             delivery = {"digest": "held", "off": "muted"}.get(recipient.reminder_delivery, "queued")
         user_id, language, recipient = recipient.id, language or recipient.language, recipient.email
@@ -143,8 +144,12 @@ def _subject_args(ctx: dict) -> dict:
     return _Defaulting({k: v for k, v in ctx.items() if isinstance(v, (str, int))})
 
 
+@service
 def deliver_due(now: datetime | None = None, limit: int | None = None) -> dict:
-    """Send the queued messages that are due; return counts of sent, retried and failed."""
+    """Send the queued messages that are due; return counts of sent, retried and failed.
+
+    One unit of work for the batch: on PostgreSQL its rows stay locked (skip locked) until the
+    run commits, so two runs at once never take the same message."""
     now = now or utcnow()
     limit = limit or current_app.config["OUTBOX_BATCH_SIZE"]
     max_attempts = current_app.config["OUTBOX_MAX_ATTEMPTS"]
@@ -161,7 +166,6 @@ def deliver_due(now: datetime | None = None, limit: int | None = None) -> dict:
     batch = list(db.session.scalars(stmt))
     counts = {"sent": 0, "retried": 0, "failed": 0}
     if not batch:
-        db.session.commit()
         return counts
     try:
         connection = mail.connect()
@@ -195,10 +199,10 @@ def deliver_due(now: datetime | None = None, limit: int | None = None) -> dict:
             connection.__exit__(None, None, None)
         except (OSError, smtplib.SMTPException):
             pass
-    db.session.commit()
     return counts
 
 
+@service
 def resend(message_id: int) -> None:
     """Queue a failed (or sent) message again, at once."""
     db.session.execute(
@@ -206,18 +210,18 @@ def resend(message_id: int) -> None:
         .where(OutboxMessage.id == message_id)
         .values(delivery="queued", attempts=0, next_attempt_at=utcnow(), last_error=None)
     )
-    db.session.commit()
 
 
+@service
 def send_digests(now: datetime | None = None) -> int:
     """One e-mail a day per reader who chose the digest, carrying their held reminders."""
     now = now or utcnow()
     held = list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.delivery == "held").order_by(
-        OutboxMessage.user_id, OutboxMessage.id)))
+        OutboxMessage.user_id, OutboxMessage.id).options(selectinload(OutboxMessage.user))))
     by_user: dict[int, list[OutboxMessage]] = {}
     for message in held:
         by_user.setdefault(message.user_id, []).append(message)
-    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(list(by_user))))} if by_user else {}
+    users = {m.user_id: m.user for m in held}
     sent = 0
     for user_id, messages in by_user.items():
         user = users.get(user_id)
@@ -232,7 +236,6 @@ def send_digests(now: datetime | None = None) -> int:
         for message in messages:
             message.delivery = "digested"
         sent += 1
-    db.session.commit()
     return sent
 
 

@@ -7,8 +7,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, f
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from residency.core.extensions import db
-from residency.domain.accounts.models import User, _in
-from residency.core.db import UTCDateTime, utcnow
+from residency.core.db import UTCDateTime, in_values, utcnow
 
 # queued → sent | failed; optional reminders of a digest reader wait as "held" until the
 # daily digest carries them ("digested"); those of a reader who switched them off are "muted".
@@ -35,10 +34,10 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    user: Mapped[User | None] = relationship()
+    user = relationship("User")  # accounts defines User
 
     __table_args__ = (
-        CheckConstraint(_in("delivery", DELIVERY_STATES), name="delivery"),
+        CheckConstraint(in_values("delivery", DELIVERY_STATES), name="delivery"),
         Index("ix_outbox_message_due", "delivery", "next_attempt_at"),
         Index("ix_outbox_message_user_created", "user_id", "created_at"),
     )

@@ -58,16 +58,8 @@ def service(fn: Callable) -> Callable:
 @contextmanager
 def savepoint() -> Iterator:
     """Inside a unit of work: undo only this block if it fails (the error still propagates)."""
-    nested = db.session.begin_nested()
-    try:
+    with db.session.begin_nested():
         yield
-    except BaseException:
-        if nested.is_active:
-            nested.rollback()
-        raise
-    else:
-        if nested.is_active:
-            nested.commit()
 
 
 def each_in_own_unit(items: Iterable, act: Callable, on_error: Callable | None = None) -> int:

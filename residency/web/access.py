@@ -7,9 +7,19 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import abort
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from residency.core.extensions import db
+from residency.domain.accounts.services import organisation_of_member
+
+# Where each role lands after logging in, and the areas the menu offers, in order of precedence.
+DASHBOARDS = [
+    ("programme_admin", "admin.dashboard", _l("Administration")),
+    ("cluster_staff", "cluster.dashboard", _l("Cluster")),
+    ("hub_admin", "hub.dashboard", _l("Hub")),
+    ("funder_officer", "funder.dashboard", _l("Funder")),
+    ("applicant", "applicant.dashboard", _l("My startup")),
+]
 
 
 def role_required(role: str):
@@ -28,18 +38,6 @@ def role_required(role: str):
     return decorator
 
 
-def get_or_404(model, ident):
-    record = db.session.get(model, ident)
-    if record is None:
-        abort(404)
-    return record
-
-
 def member_or_404(organisation_id: int, kind: str | None = None):
-    """The organisation, if the current user belongs to it (and it is of ``kind``)."""
-    from residency.domain.accounts.models import Organisation
-
-    org = db.session.get(Organisation, organisation_id)
-    if org is None or (kind and org.kind != kind) or not current_user.is_member_of(org.id):
-        abort(404)
-    return org
+    """The organisation, if the current user belongs to it (and it is of ``kind``); 404 otherwise."""
+    return organisation_of_member(current_user, organisation_id, kind)

@@ -125,10 +125,11 @@ def materialised_peak(app, email: str) -> float:
     from residency.domain.insight import exports
     from residency.core.extensions import db
     from residency.domain.accounts.models import User
+    from residency.domain.accounts.scope import Scope
 
     with app.test_request_context():
         user = db.session.scalar(db.select(User).where(User.email == email))
-        scope = exports.scope_of(user)
+        scope = Scope.of(user)
         _header, stmt, id_column, to_values = exports._applications(scope, exports.ExportFilters())
         gc.collect()
         tracemalloc.start()

@@ -5,7 +5,12 @@ from collections import deque
 import pytest
 
 from residency.core import workflow
-from residency.core.workflow import WORKFLOWS
+from residency.domain.applications.workflow import APPLICATION
+from residency.domain.funding.workflow import FUNDING, REPORT
+from residency.domain.placements.workflow import PLACEMENT
+from residency.domain.programme.workflow import CALL
+
+WORKFLOWS = {wf.name: wf for wf in (APPLICATION, PLACEMENT, FUNDING, REPORT, CALL)}
 
 DESIGN = {
     "application": {
@@ -97,10 +102,30 @@ def test_every_transition_names_who_may_act_and_every_state_has_both_labels(app,
             assert wf.label(state, for_applicant=True)
 
 
+def test_the_app_registers_every_workflow_the_domains_declare(app):
+    assert {wf.name: wf for wf in workflow.registered()} == WORKFLOWS
+
+
+@pytest.mark.parametrize("name", sorted(WORKFLOWS))
+def test_every_action_has_a_translated_label_for_the_audit_trail(app, name):
+    wf = WORKFLOWS[name]
+    with app.test_request_context(headers={"Accept-Language": "nb"}):
+        for t in wf.transitions:
+            label = wf.action_label(t.action)
+            assert label and label != t.action and "_" not in label, (name, t.action)
+        assert wf.action_label("force") == "Tvunget fram"
+
+
+def test_a_workflow_without_labels_for_its_actions_is_refused():
+    with pytest.raises(ValueError, match="no label"):
+        workflow.Workflow(name="x", initial="a", states={"a": None, "b": None},
+                          transitions=(workflow.T("a", "go", "b", workflow.roles("applicant")),))
+
+
 def test_applicants_and_staff_see_different_labels(app):
     with app.test_request_context():
-        assert workflow.APPLICATION.label("under_review", for_applicant=True) == "Under review"
-        assert workflow.APPLICATION.label("under_review", for_applicant=False) == "Awaiting nomination"
+        assert workflow.get("application").label("under_review", for_applicant=True) == "Under review"
+        assert workflow.get("application").label("under_review", for_applicant=False) == "Awaiting nomination"
 
 
 def test_a_duplicate_transition_is_refused_when_the_table_is_built():

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask_login import UserMixin
+from flask import current_app
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from residency.core.extensions import db
-from residency.core.db import UTCDateTime, utcnow
+from residency.core.db import UTCDateTime, in_values, utcnow
 
 ORGANISATION_KINDS = ("startup", "cluster", "hub", "funder", "operator")
 COUNTRIES = ("NO", "SE", "DK", "FI", "IS")
@@ -28,11 +28,10 @@ ROLE_BY_KIND = {
 }
 
 
-def _in(column: str, values) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+_in = in_values
 
 
-class User(UserMixin, db.Model):
+class User(db.Model):
     __tablename__ = "user_account"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -55,9 +54,35 @@ class User(UserMixin, db.Model):
         CheckConstraint(_in("reminder_delivery", REMINDER_DELIVERY), name="reminder_delivery"),
     )
 
-    def set_password(self, password: str) -> None:
-        from flask import current_app
+    # What Flask-Login asks of a user (the domain does not import it): every stored account may log in.
+    # Two instances of the same account are equal, as Flask-Login's mixin had it.
+    __hash__ = object.__hash__
 
+    @property
+    def is_active(self) -> bool:
+        return True
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    def __eq__(self, other):
+        if isinstance(other, User):
+            return self.get_id() == other.get_id()
+        return NotImplemented
+
+    def __ne__(self, other):
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt"))
 
     def check_password(self, password: str) -> bool:

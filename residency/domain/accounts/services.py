@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -11,7 +12,9 @@ from sqlalchemy import delete, func, select
 
 from residency.core.errors import Conflict, Invalid, NotFound
 from residency.core.extensions import db
+from residency.core.uow import service
 from residency.domain.accounts.models import (
+    REMINDER_DELIVERY,
     Invitation,
     LoginFailure,
     Membership,
@@ -21,6 +24,7 @@ from residency.domain.accounts.models import (
 )
 from residency.core.db import utcnow
 from residency.core.outbox import enqueue
+from residency.core.outbox_models import OutboxMessage
 
 
 def normalise_email(email: str) -> str:
@@ -31,6 +35,7 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+@service
 def register(*, name: str, email: str, password: str, language: str | None = None) -> User:
     """Create an applicant's account (organisations come next)."""
     email = normalise_email(email)
@@ -40,15 +45,25 @@ def register(*, name: str, email: str, password: str, language: str | None = Non
     user = User(name=name.strip(), email=email, language=language)
     user.set_password(password)
     db.session.add(user)
-    db.session.commit()
+    db.session.flush()
     return user
 
 
-def authenticate(*, email: str, password: str, remote_addr: str | None, now: datetime | None = None) -> User:
+@dataclass
+class Login:
+    """The outcome of a login attempt: the user, or why not (the failure is recorded either way)."""
+
+    user: User | None = None
+    refusal: object | None = None
+
+
+@service
+def authenticate(*, email: str, password: str, remote_addr: str | None, now: datetime | None = None) -> Login:
     """The user, if the password is right; the same refusal for an unknown e-mail.
 
-    After LOGIN_MAX_FAILURES failures in the window, further attempts for that
-    e-mail are refused without checking the password.
+    A wrong password is not an error of the unit: the failure is stored and the
+    refusal returned. After LOGIN_MAX_FAILURES failures in the window, further
+    attempts for that e-mail are refused (Conflict) without checking the password.
     """
     now = now or utcnow()
     email = normalise_email(email)
@@ -63,13 +78,12 @@ def authenticate(*, email: str, password: str, remote_addr: str | None, now: dat
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None or not user.check_password(password):
         db.session.add(LoginFailure(email=email, remote_addr=remote_addr, created_at=now))
-        db.session.commit()
-        raise Invalid(_l("The e-mail address or the password is wrong."))
+        return Login(refusal=_l("The e-mail address or the password is wrong."))
     db.session.execute(delete(LoginFailure).where(LoginFailure.email == email))
-    db.session.commit()
-    return user
+    return Login(user=user)
 
 
+@service
 def request_password_reset(*, email: str, now: datetime | None = None) -> None:
     """E-mail a single-use reset link if the account exists; say nothing either way."""
     now = now or utcnow()
@@ -83,7 +97,6 @@ def request_password_reset(*, email: str, now: datetime | None = None) -> None:
     db.session.flush()
     enqueue(recipient=user, template="password_reset", context={"token": token, "name": user.name},
             dedup_key=f"password-reset:{reset.id}")
-    db.session.commit()
 
 
 def find_password_reset(token: str, now: datetime | None = None) -> PasswordReset:
@@ -94,6 +107,7 @@ def find_password_reset(token: str, now: datetime | None = None) -> PasswordRese
     return reset
 
 
+@service
 def reset_password(*, token: str, password: str, now: datetime | None = None) -> User:
     now = now or utcnow()
     reset = find_password_reset(token, now)
@@ -103,10 +117,10 @@ def reset_password(*, token: str, password: str, now: datetime | None = None) ->
     for other in db.session.scalars(select(PasswordReset).where(PasswordReset.user_id == reset.user_id, PasswordReset.used_at.is_(None))):
         other.used_at = now
     db.session.execute(delete(LoginFailure).where(LoginFailure.email == reset.user.email))
-    db.session.commit()
     return reset.user
 
 
+@service
 def invite(*, actor: User, email: str, organisation: Organisation, now: datetime | None = None) -> Invitation:
     """A programme administrator invites a staff member of a cluster, hub, funder or the operator."""
     now = now or utcnow()
@@ -126,7 +140,6 @@ def invite(*, actor: User, email: str, organisation: Organisation, now: datetime
             context={"token": token, "organisation": organisation.name, "inviter": actor.name,
                      "days": current_app.config["INVITATION_DAYS"]},
             dedup_key=f"invitation:{invitation.id}", language=existing.language if existing else None)
-    db.session.commit()
     return invitation
 
 
@@ -138,6 +151,7 @@ def find_invitation(token: str, now: datetime | None = None) -> Invitation:
     return invitation
 
 
+@service
 def accept_invitation(*, token: str, name: str | None, password: str | None, now: datetime | None = None) -> User:
     """Join the inviting organisation; create the account if there is none for the e-mail."""
     now = now or utcnow()
@@ -153,34 +167,30 @@ def accept_invitation(*, token: str, name: str | None, password: str | None, now
     if not user.is_member_of(invitation.organisation_id):
         db.session.add(Membership(user=user, organisation_id=invitation.organisation_id, created_at=now))
     invitation.accepted_at = now
-    db.session.commit()
+    db.session.flush()
     return user
 
 
+@service
 def set_language(user: User | None, language: str) -> None:
     if user is not None:
         user.language = language
-        db.session.commit()
 
 
 def account_exists(email: str) -> bool:
     return db.session.scalar(select(User.id).where(User.email == normalise_email(email))) is not None
 
 
+@service
 def set_reminder_delivery(user: User, choice: str) -> None:
     """At once, a daily digest, or off, for optional reminders (mandatory e-mails always go at once)."""
-    from residency.domain.accounts.models import REMINDER_DELIVERY
-
     if choice not in REMINDER_DELIVERY:
         raise Invalid(_l("Choose how you receive reminders."), {"reminder_delivery": [_l("Choose one of the options.")]})
     user.reminder_delivery = choice
-    db.session.commit()
 
 
 def notifications(user: User, page: int = 1, per_page: int = 20):
     """The user's messages, newest first, one page (two queries whatever the number)."""
-    from residency.core.outbox_models import OutboxMessage
-
     total = db.session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.user_id == user.id))
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
@@ -188,3 +198,16 @@ def notifications(user: User, page: int = 1, per_page: int = 20):
                                    .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
                                    .offset((page - 1) * per_page).limit(per_page)))
     return rows, page, pages, total
+
+
+def user_by_id(user_id: int) -> User | None:
+    """The account behind a login session (its memberships come with it: every page asks for its roles)."""
+    return db.session.get(User, user_id)
+
+
+def organisation_of_member(user: User, organisation_id: int, kind: str | None = None) -> Organisation:
+    """The organisation, if ``user`` belongs to it (and it is of ``kind``); NotFound otherwise."""
+    organisation = db.session.get(Organisation, organisation_id)
+    if organisation is None or (kind and organisation.kind != kind) or not user.is_member_of(organisation.id):
+        raise NotFound(_l("There is nothing here, or it is not yours to see."))
+    return organisation

@@ -1,31 +1,28 @@
-"""The startup's area: registering a startup, joining one, its profile, members and applications.
+"""The startup's area: registering a startup, joining one, its profile and members.
 
-Every public function takes plain values and the acting user, checks that the
-actor may act on the startup (404 when it is not theirs), and commits once.
+Every public service takes plain values and the acting user, checks that the
+actor may act on the startup (404 when it is not theirs), and runs in one unit
+of work. What the startup reads about its applications is ``applications.dashboard``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import contains_eager, joinedload, lazyload
+from sqlalchemy.orm import joinedload
 
-from residency.domain.applications import services as applications
-from residency.domain.impact import services as impact
-from residency.core import orgnumbers, workflow
+from residency.core import orgnumbers
 from residency.core.errors import Conflict, Invalid, NotFound
 from residency.core.extensions import db
 from residency.core.i18n import country_name
+from residency.core.uow import savepoint, service
 from residency.domain.accounts.models import COUNTRIES, TRACKS, JoinRequest, Membership, Organisation, User
-from residency.domain.programme.models import Call, Route
-from residency.domain.placements.models import Placement
+from residency.domain.accounts.queries import members as members_of_startup
+from residency.domain.accounts.services import organisation_of_member
 from residency.core.db import utcnow
 from residency.core.outbox import enqueue
-
-PROFILE_FIELDS = ("name", "country", "org_number", "city", "founded_on", "employees", "track", "trl")
 
 
 class AlreadyRegistered(Invalid):
@@ -38,49 +35,7 @@ class AlreadyRegistered(Invalid):
         self.joinable = organisation.kind == "startup"
 
 
-@dataclass
-class StartupOverview:
-    """A startup with its people and applications, read in a fixed number of queries."""
-
-    organisation: Organisation
-    members: list[User] = field(default_factory=list)
-    join_requests: list[JoinRequest] = field(default_factory=list)
-    applications: list[applications.Overview] = field(default_factory=list)
-    # Application id -> (placement id, the status label the startup sees) of nominated applications.
-    placements: dict[int, tuple[int, str]] = field(default_factory=dict)
-
-
-@dataclass
-class Dashboard:
-    startups: list[StartupOverview]
-    open_calls: list[Call]
-    surveys: list = field(default_factory=list)
-
-
 # ------------------------------------------------------------------ reading
-
-
-def dashboard(actor: User, now: datetime | None = None) -> Dashboard:
-    """The actor's startups (profile, members, open join requests, applications) and the calls open to them."""
-    now = now or utcnow()
-    startups = sorted(actor.organisations("startup"), key=lambda o: (o.name.lower(), o.id))
-    overviews = _overviews(startups)
-    countries = sorted({o.country for o in startups})
-    open_calls = []
-    if countries:
-        open_calls = list(db.session.scalars(
-            select(Call)
-            .join(Call.route)
-            .where(Call.status == "published", Call.opens_at <= now, Call.closes_at > now, Route.home_country.in_(countries))
-            .options(contains_eager(Call.route).lazyload(Route.funders), lazyload(Call.criteria))
-            .order_by(Call.closes_at, Call.id)
-        ))
-    return Dashboard(startups=overviews, open_calls=open_calls, surveys=impact.surveys_of([o.id for o in startups]))
-
-
-def startup_overview(actor: User, organisation_id: int) -> StartupOverview:
-    """One of the actor's startups with its members, open join requests and applications."""
-    return _overviews([_own_startup(actor, organisation_id)])[0]
 
 
 def open_requests_of(actor: User) -> list[JoinRequest]:
@@ -93,56 +48,9 @@ def open_requests_of(actor: User) -> list[JoinRequest]:
     ))
 
 
-def _overviews(startups: list[Organisation]) -> list[StartupOverview]:
-    """Three queries whatever the number of startups, members, requests and applications."""
-    if not startups:
-        return []
-    ids = [o.id for o in startups]
-    by_id = {o.id: StartupOverview(organisation=o) for o in startups}
-
-    rows = db.session.execute(
-        select(User, Membership.organisation_id)
-        .join(Membership, Membership.user_id == User.id)
-        .where(Membership.organisation_id.in_(ids))
-        .options(lazyload(User.memberships))
-        .order_by(User.name, User.id)
-    )
-    for user, organisation_id in rows:
-        by_id[organisation_id].members.append(user)
-
-    requests = db.session.scalars(
-        select(JoinRequest)
-        .where(JoinRequest.organisation_id.in_(ids), JoinRequest.decided_at.is_(None))
-        .options(joinedload(JoinRequest.user).lazyload(User.memberships), lazyload(JoinRequest.organisation))
-        .order_by(JoinRequest.created_at, JoinRequest.id)
-    )
-    for request in requests:
-        by_id[request.organisation_id].join_requests.append(request)
-
-    # Label, timeline and next step of every application, in a fixed number of queries.
-    lines = applications.overview(startup_ids=ids)
-    for line in lines:
-        by_id[line.application.startup_id].applications.append(line)
-
-    # The placement of every nominated application: one more query, only when there is one.
-    nominated = {line.application.id: line.application for line in lines if line.application.status == "nominated"}
-    if nominated:
-        for placement_id, application_id, status in db.session.execute(
-                select(Placement.id, Placement.application_id, Placement.status).where(Placement.application_id.in_(list(nominated)))):
-            application = nominated[application_id]
-            # Hidden, like the nomination itself, until the cluster releases the call's decisions.
-            if status != "pending" or application.call.decisions_released_at is not None:
-                by_id[application.startup_id].placements[application_id] = (
-                    placement_id, workflow.PLACEMENT.label(status, for_applicant=True))
-    return [by_id[i] for i in ids]
-
-
-def _own_startup(actor: User, organisation_id: int) -> Organisation:
+def own_startup(actor: User, organisation_id: int) -> Organisation:
     """The startup, if the actor is one of its members; otherwise 404."""
-    organisation = db.session.get(Organisation, organisation_id)
-    if organisation is None or organisation.kind != "startup" or not actor.is_member_of(organisation.id):
-        raise NotFound(_l("There is nothing here, or it is not yours to see."))
-    return organisation
+    return organisation_of_member(actor, organisation_id, "startup")
 
 
 # ------------------------------------------------------------------ profile
@@ -216,6 +124,7 @@ def _already_registered(existing: Organisation) -> AlreadyRegistered:
     return AlreadyRegistered(message, {"org_number": [message]}, existing)
 
 
+@service
 def create_startup(*, actor: User, now: datetime | None = None, **values) -> Organisation:
     """Register a startup with the actor as its first member.
 
@@ -227,13 +136,13 @@ def create_startup(*, actor: User, now: datetime | None = None, **values) -> Org
     if existing is not None:
         raise _already_registered(existing)
     organisation = Organisation(kind="startup", created_at=now, **cleaned)
-    db.session.add(organisation)
-    db.session.add(Membership(user=actor, organisation=organisation, created_at=now))
     try:
-        db.session.commit()
+        with savepoint():
+            db.session.add(organisation)
+            db.session.add(Membership(user=actor, organisation=organisation, created_at=now))
+            db.session.flush()
     except IntegrityError:
         # Someone registered the same number a moment ago.
-        db.session.rollback()
         existing = _registered(cleaned["country"], cleaned["org_number"])
         if existing is None:
             raise
@@ -241,22 +150,23 @@ def create_startup(*, actor: User, now: datetime | None = None, **values) -> Org
     return organisation
 
 
+@service
 def update_startup(*, actor: User, organisation_id: int, now: datetime | None = None, **values) -> Organisation:
     """Change a startup's profile (members only), with the same checks as registering it."""
     now = now or utcnow()
-    organisation = _own_startup(actor, organisation_id)
+    organisation = own_startup(actor, organisation_id)
     cleaned = _clean_profile(values, now)
     other = _registered(cleaned["country"], cleaned["org_number"], except_id=organisation.id)
     if other is not None:
         message = _l("Another organisation is already registered with this organisation number in %(country)s.",
                      country=country_name(cleaned["country"]))
         raise Invalid(message, {"org_number": [message]})
-    for name, value in cleaned.items():
-        setattr(organisation, name, value)
     try:
-        db.session.commit()
+        with savepoint():
+            for name, value in cleaned.items():
+                setattr(organisation, name, value)
+            db.session.flush()
     except IntegrityError:
-        db.session.rollback()
         message = _l("Another organisation is already registered with this organisation number in %(country)s.",
                      country=country_name(cleaned["country"]))
         raise Invalid(message, {"org_number": [message]}) from None
@@ -266,6 +176,7 @@ def update_startup(*, actor: User, organisation_id: int, now: datetime | None = 
 # ------------------------------------------------------------------ joining
 
 
+@service
 def request_to_join(*, actor: User, country: str, org_number: str, message: str | None = None,
                     now: datetime | None = None) -> JoinRequest:
     """Ask to join the startup registered under ``country`` and ``org_number``; e-mail its members."""
@@ -289,22 +200,19 @@ def request_to_join(*, actor: User, country: str, org_number: str, message: str 
     if _open_request(actor.id, startup.id) is not None:
         refusal = _l("You have already asked to join %(name)s; its members have been told and will decide.", name=startup.name)
         raise Invalid(refusal, {"org_number": [refusal]})
-    members = list(db.session.scalars(
-        select(User).join(Membership, Membership.user_id == User.id)
-        .where(Membership.organisation_id == startup.id).options(lazyload(User.memberships)).order_by(User.id)
-    ))
+    members = members_of_startup(startup.id)
     if not members:
         refusal = _l("%(name)s has no members who could let you in. Please contact the programme administrator.",
                      name=startup.name)
         raise Invalid(refusal, {"org_number": [refusal]})
 
     request = JoinRequest(user=actor, organisation=startup, message=(message or "").strip() or None, created_at=now)
-    db.session.add(request)
     try:
-        db.session.flush()
+        with savepoint():
+            db.session.add(request)
+            db.session.flush()
     except IntegrityError:
         # A second click raced the first: one open request per person and startup.
-        db.session.rollback()
         refusal = _l("You have already asked to join %(name)s; its members have been told and will decide.", name=startup.name)
         raise Invalid(refusal, {"org_number": [refusal]}) from None
     for member in members:
@@ -314,7 +222,6 @@ def request_to_join(*, actor: User, country: str, org_number: str, message: str 
             context={"name": actor.name, "email": actor.email, "organisation": startup.name, "organisation_id": startup.id},
             dedup_key=f"join-request:{request.id}:user-{member.id}",
         )
-    db.session.commit()
     return request
 
 
@@ -323,11 +230,12 @@ def _open_request(user_id: int, organisation_id: int) -> JoinRequest | None:
         JoinRequest.user_id == user_id, JoinRequest.organisation_id == organisation_id, JoinRequest.decided_at.is_(None)))
 
 
+@service
 def decide_join_request(*, actor: User, organisation_id: int, request_id: int, approve: bool,
                         now: datetime | None = None) -> JoinRequest:
     """A member approves or declines a request to join their startup; the requester is e-mailed."""
     now = now or utcnow()
-    startup = _own_startup(actor, organisation_id)
+    startup = own_startup(actor, organisation_id)
     request = db.session.get(JoinRequest, request_id)
     if request is None or request.organisation_id != startup.id:
         raise NotFound(_l("There is nothing here, or it is not yours to see."))
@@ -349,5 +257,5 @@ def decide_join_request(*, actor: User, organisation_id: int, request_id: int, a
         context={"organisation": startup.name, "approved": approve},
         dedup_key=f"join-decided:{request.id}",
     )
-    db.session.commit()
+    db.session.flush()
     return request

@@ -44,8 +44,8 @@ class Application(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    call: Mapped[Call] = relationship(lazy="joined")
-    startup: Mapped[Organisation] = relationship(lazy="joined")
+    call: Mapped[Call] = relationship()
+    startup: Mapped[Organisation] = relationship()
     created_by: Mapped[User | None] = relationship()
     attachments: Mapped[list["Attachment"]] = relationship(
         back_populates="application", cascade="all, delete-orphan", order_by="Attachment.id"
@@ -81,7 +81,7 @@ class ApplicationEdit(db.Model):
     fields: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    user: Mapped[User | None] = relationship(lazy="joined")
+    user: Mapped[User | None] = relationship()
 
 
 class Attachment(db.Model):

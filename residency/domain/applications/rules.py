@@ -53,6 +53,11 @@ def decision_visible_clause():
     return not_(decision_hidden_clause())
 
 
+def decisions_released_clause():
+    """SQL: the call's decisions are released (join ``Call`` first)."""
+    return Call.decisions_released_at.is_not(None)
+
+
 def deadline_with(call: Call, extension: datetime | None) -> datetime:
     return max(call.closes_at, extension) if extension else call.closes_at
 

@@ -2,31 +2,40 @@
 change requests, withdrawal, attachments and deadline extensions.
 
 Services take plain values and an actor, check permission on the object, and
-commit once. Statuses change only through ``workflow.perform``.
+run in one unit of work (``@service``): they commit once, and a refusal they raise
+leaves nothing behind. Where work must be kept although the command is refused
+(the answers of an incomplete submission), the service commits the work and
+reports the refusal in its outcome instead of raising. Statuses change only
+through ``workflow.perform``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from functools import wraps
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from residency.core import attachments as files
 from residency.core import workflow
-from residency.core.errors import Conflict, Forbidden, Invalid, NotFound
+from residency.core.db import utcnow
+from residency.core.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 from residency.core.extensions import db
+from residency.core.i18n import country_name, format_in_zone
+from residency.core.models import StatusChange
+from residency.core.uow import savepoint, service
 from residency.domain.accounts.models import TRACKS, Organisation, User
+from residency.domain.applications import rules
 from residency.domain.applications.models import Application, ApplicationEdit, Attachment, DeadlineExtension
 from residency.domain.programme.models import Call
-from residency.core.models import StatusChange
-from residency.core.db import utcnow
+from residency.domain.programme.services import local_to_utc
 
 EDITABLE = ("draft", "changes_requested")
-DECIDED = ("nominated", "not_nominated", "withdrawn")
 MAX_ATTACHMENTS = 5
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 
@@ -82,35 +91,30 @@ def field_label(key: str) -> str:
 # ----------------------------------------------------------------- reading
 
 
-def effective_deadline(call: Call, startup_id: int) -> datetime:
-    """The call's closing time, or this startup's extension if it has one."""
-    extension = db.session.scalar(
-        select(DeadlineExtension.closes_at)
-        .where(DeadlineExtension.call_id == call.id, DeadlineExtension.startup_id == startup_id)
-        .order_by(DeadlineExtension.id.desc())
-        .limit(1)
-    )
-    return max(call.closes_at, extension) if extension else call.closes_at
-
-
-def accepting(call: Call, startup_id: int, now: datetime) -> bool:
-    """Whether the call accepts this startup's application now (in absolute time)."""
-    if call.status not in ("published", "closed"):
-        return False
-    return call.opens_at <= now < effective_deadline(call, startup_id)
-
-
 def application_for(user: User, application_id: int) -> Application:
     """The application if ``user`` may see it (a member, the nominating cluster after submission, an administrator)."""
-    application = db.session.get(Application, application_id)
-    if application is None or not workflow.roles_on(application, user):
+    return workflow.require(db.session.get(Application, application_id), user)
+
+
+def own_application(user: User, application_id: int) -> Application:
+    """The application if ``user`` is a member of its startup; 404 otherwise (staff read
+    applications in their own area, not on the startup's pages)."""
+    application = application_for(user, application_id)
+    if workflow.APPLICANT not in workflow.roles_on(application, user):
         raise NotFound(_l("Not found."))
     return application
 
 
+def active_application(call_id: int, startup_id: int) -> Application | None:
+    """The startup's application to the call that is not withdrawn, if it has one."""
+    return db.session.scalar(select(Application).where(
+        Application.call_id == call_id, Application.startup_id == startup_id, Application.status != "withdrawn"))
+
+
 def edits_of(application: Application) -> list[ApplicationEdit]:
     return list(db.session.scalars(
-        select(ApplicationEdit).where(ApplicationEdit.application_id == application.id).order_by(ApplicationEdit.id)
+        select(ApplicationEdit).where(ApplicationEdit.application_id == application.id)
+        .options(joinedload(ApplicationEdit.user)).order_by(ApplicationEdit.id)
     ))
 
 
@@ -125,17 +129,80 @@ def values_of(application: Application) -> dict:
     return values
 
 
+@dataclass
+class ApplicationPage:
+    """What the startup's application page shows: answers, edits, the timeline the
+    startup may see, the deadline in force and what the viewer may do."""
+
+    application: Application
+    values: dict
+    edits: list[ApplicationEdit]
+    timeline: list[StatusChange]
+    deadline: datetime
+    label: str
+    editable: bool
+    can_withdraw: bool
+
+
+def application_page(application: Application, viewer: User) -> ApplicationPage:
+    held = workflow.roles_on(application, viewer)
+    return ApplicationPage(
+        application=application,
+        values=values_of(application),
+        edits=edits_of(application),
+        timeline=applicant_timeline(application, workflow.history(application, for_applicant=True)),
+        deadline=rules.effective_deadline(application.call, application.startup_id),
+        label=workflow.label("application", rules.applicant_status(application), for_applicant=True),
+        editable=application.status in EDITABLE and workflow.APPLICANT in held,
+        can_withdraw=any(t.action == "withdraw" for t in workflow.allowed_actions(application, viewer)),
+    )
+
+
+def applicant_timeline(application: Application, changes: list[StatusChange]) -> list[StatusChange]:
+    """The changes the startup may see: decisions only once the call's decisions are released."""
+    return [c for c in changes if rules.applicant_sees_change(c, application.call)]
+
+
 # ----------------------------------------------------------------- drafts
 
 
 def _require_member(application: Application, actor: User) -> None:
-    held = workflow.roles_on(application, actor)
-    if not held:
-        raise NotFound(_l("Not found."))
-    if workflow.APPLICANT not in held:
-        raise Forbidden(_l("Only members of the startup can change its application."))
+    workflow.require(application, actor, workflow.APPLICANT)
 
 
+# The attachment files written and deleted by the current unit of work (see ``_service_with_files``).
+_FILES_WRITTEN, _FILES_DROPPED = "residency.attachment_files_written", "residency.attachment_files_dropped"
+
+
+def _service_with_files(fn):
+    """``@service`` for services that write or delete attachment files, which no transaction
+    covers: a file written is removed again if the unit of work fails, and the file of a
+    deleted attachment is removed only once the unit has succeeded."""
+    unit = service(fn)
+
+    @wraps(fn)
+    def run(*args, **kwargs):
+        info = db.session.info
+        if _FILES_WRITTEN in info:  # inside another such service: it keeps the files in step
+            return unit(*args, **kwargs)
+        info[_FILES_WRITTEN], info[_FILES_DROPPED] = [], []
+        try:
+            result = unit(*args, **kwargs)
+        except BaseException:
+            for name in info.pop(_FILES_WRITTEN):
+                files.remove(name)
+            info.pop(_FILES_DROPPED)
+            raise
+        info.pop(_FILES_WRITTEN)
+        for name in info.pop(_FILES_DROPPED):
+            files.remove(name)
+        return result
+
+    run.__residency_service__ = True
+    return run
+
+
+@service
 def start(*, call: Call, startup: Organisation, actor: User, now: datetime | None = None) -> Application:
     """Open a draft for ``startup`` in ``call``, prefilled from the startup's profile."""
     now = now or utcnow()
@@ -143,13 +210,13 @@ def start(*, call: Call, startup: Organisation, actor: User, now: datetime | Non
         raise NotFound(_l("Not found."))
     if call.status not in ("published", "closed"):
         raise NotFound(_l("Not found."))
-    if not accepting(call, startup.id, now):
+    if not rules.accepting(call, startup.id, now):
         raise Conflict(_l("This call does not accept applications now; it closed %(when)s.",
-                          when=_format(effective_deadline(call, startup.id), call.timezone)))
+                          when=_format(rules.effective_deadline(call, startup.id), call.timezone)))
     if startup.country != call.route.home_country:
         raise Conflict(_l("This call is for startups registered in %(country)s; %(startup)s is registered in %(home)s.",
                           country=_country(call.route.home_country), startup=startup.name, home=_country(startup.country)))
-    existing = _active_application(call.id, startup.id)
+    existing = active_application(call.id, startup.id)
     if existing is not None:
         raise Conflict(_l("%(startup)s already has an application to this call. Continue that one instead.", startup=startup.name))
     application = Application(call=call, startup=startup, created_by_id=actor.id, answers={},
@@ -159,16 +226,11 @@ def start(*, call: Call, startup: Organisation, actor: User, now: datetime | Non
         db.session.flush()
     except IntegrityError:
         # Two members starting at the same moment: the unique index lets one through.
-        db.session.rollback()
-        raise Conflict(_l("%(startup)s already has an application to this call. Continue that one instead.", startup=startup.name))
+        raise Conflict(_l("%(startup)s already has an application to this call. Continue that one instead.",
+                          startup=startup.name)) from None
     db.session.add(ApplicationEdit(application_id=application.id, user_id=actor.id, fields=["created"], created_at=now))
-    db.session.commit()
+    db.session.flush()
     return application
-
-
-def _active_application(call_id: int, startup_id: int) -> Application | None:
-    return db.session.scalar(select(Application).where(
-        Application.call_id == call_id, Application.startup_id == startup_id, Application.status != "withdrawn"))
 
 
 def _clean(values: dict, call: Call) -> tuple[dict, dict]:
@@ -224,14 +286,69 @@ def _clean(values: dict, call: Call) -> tuple[dict, dict]:
     return cleaned, errors
 
 
+@service
 def save_draft(*, application: Application, actor: User, values: dict, loaded_edit_id: int | None,
                now: datetime | None = None) -> list[str]:
     """Save the answers; return the names of fields another member changed meanwhile
     (those keep the other member's text and are reported, never overwritten silently)."""
     now = now or utcnow()
-    conflicts = _save(application, actor, values, loaded_edit_id, now)
-    db.session.commit()
-    return conflicts
+    return _save(application, actor, values, loaded_edit_id, now)
+
+
+@dataclass
+class Saved:
+    """What saving the application form did.
+
+    The answers given are saved whatever else happens (invalid answers are refused
+    by raising ``Invalid`` instead, and then nothing is saved). What could not be
+    done is in ``refusal``: its message and the fields to fix. ``change`` is the
+    submission, if it went in."""
+
+    conflicts: list[str] = field(default_factory=list)
+    refusal: ServiceError | None = None
+    change: StatusChange | None = None
+
+    @property
+    def submitted(self) -> bool:
+        return self.change is not None
+
+    def or_raise(self) -> StatusChange | None:
+        """The submission, or the refusal raised: for callers with no typed work to show again (the API)."""
+        if self.refusal is not None:
+            raise self.refusal
+        return self.change
+
+
+@_service_with_files
+def save_form(*, application: Application, actor: User, values: dict, loaded_edit_id: int | None,
+              upload: tuple[str, bytes] | None = None, remove_attachment_id: int | None = None, submit: bool = False,
+              now: datetime | None = None) -> Saved:
+    """One press of a button on the application form: save the answers, add the uploaded
+    file (``upload`` is its name and bytes) or remove an attachment, then submit if asked.
+
+    The answers are kept even when the file is refused, another member's edits stand in
+    the way, or the application is not complete yet; each of those is the outcome's refusal.
+    """
+    now = now or utcnow()
+    saved = Saved(conflicts=_save(application, actor, values, loaded_edit_id, now))
+    try:
+        with savepoint():
+            if upload is not None:
+                _attach(application, actor, upload[0], upload[1], now)
+            if remove_attachment_id is not None:
+                _detach(application, actor, remove_attachment_id, now)
+    except ServiceError as refusal:
+        saved.refusal = refusal
+        return saved
+    if saved.conflicts:
+        fields = ", ".join(field_label(k) for k in saved.conflicts)
+        saved.refusal = Conflict(_l("Another member changed %(fields)s while you were editing. Their text is saved; yours is shown "
+                                    "in the form below — merge the two and save again.", fields=fields),
+                                 {k: [_l("Changed by another member meanwhile.")] for k in saved.conflicts})
+        return saved
+    if submit:
+        _submit_saved(application, actor, now, saved)
+    return saved
 
 
 def _save(application, actor, values, loaded_edit_id, now) -> list[str]:
@@ -284,9 +401,9 @@ def _completeness_errors(application: Application) -> dict:
 def eligibility_errors(application: Application, now: datetime) -> list:
     call, startup = application.call, application.startup
     problems = []
-    if not accepting(call, startup.id, now):
+    if not rules.accepting(call, startup.id, now):
         problems.append(_l("The call closed %(when)s; it no longer accepts applications.",
-                           when=_format(effective_deadline(call, startup.id), call.timezone)))
+                           when=_format(rules.effective_deadline(call, startup.id), call.timezone)))
     if startup.country != call.route.home_country:
         problems.append(_l("This call is for startups registered in %(country)s; %(startup)s is registered in %(home)s.",
                            country=_country(call.route.home_country), startup=startup.name, home=_country(startup.country)))
@@ -298,39 +415,50 @@ def eligibility_errors(application: Application, now: datetime) -> list:
     return problems
 
 
+@service
 def submit(*, application: Application, actor: User, values: dict, loaded_edit_id: int | None,
-           now: datetime | None = None) -> StatusChange:
+           now: datetime | None = None) -> Saved:
     """Save the answers, then submit (or resubmit after a change request) if complete and eligible.
 
-    An incomplete or ineligible application stays a saved draft and the refusal
-    names every field to fix.
+    An incomplete or ineligible application stays a saved draft, and the outcome's
+    refusal names every field to fix (``.or_raise()`` raises it).
     """
     now = now or utcnow()
-    conflicts = _save(application, actor, values, loaded_edit_id, now)
-    db.session.commit()
-    if conflicts:
-        raise Conflict(_l("Another member changed %(fields)s while you were editing; check their text before submitting.",
-                          fields=", ".join(field_label(k) for k in conflicts)))
+    saved = Saved(conflicts=_save(application, actor, values, loaded_edit_id, now))
+    if saved.conflicts:
+        saved.refusal = Conflict(_l("Another member changed %(fields)s while you were editing; check their text before submitting.",
+                                    fields=", ".join(field_label(k) for k in saved.conflicts)))
+        return saved
+    _submit_saved(application, actor, now, saved)
+    return saved
+
+
+def _submit_saved(application: Application, actor: User, now: datetime, saved: Saved) -> None:
+    """Submit the saved answers if complete and eligible; else put the refusal in ``saved``."""
     errors = _completeness_errors(application)
     problems = eligibility_errors(application, now)
     if errors or problems:
         message = problems[0] if problems else _l("Your answers are saved, but the application is not complete yet.")
-        raise Invalid(message, errors | ({"__all__": problems} if problems else {}))
+        saved.refusal = Invalid(message, errors | ({"__all__": problems} if problems else {}))
+        return
     action = "resubmit" if application.status == "changes_requested" else "submit"
-    change = workflow.perform(application, action, actor, now=now)
-    application.response_due_at = None
-    db.session.commit()
-    return change
+    try:
+        with savepoint():
+            saved.change = workflow.perform(application, action, actor, now=now)
+            application.response_due_at = None
+            db.session.flush()
+    except ServiceError as refusal:
+        saved.refusal = refusal
 
 
+@service
 def withdraw(*, application: Application, actor: User, reason: str, now: datetime | None = None) -> StatusChange:
     """The startup withdraws, with a reason, until a decision is made."""
     _require_member(application, actor)
-    change = workflow.perform(application, "withdraw", actor, reason=reason, now=now)
-    db.session.commit()
-    return change
+    return workflow.perform(application, "withdraw", actor, reason=reason, now=now)
 
 
+@service
 def request_changes(*, application: Application, actor: User, message: str, respond_by: date,
                     now: datetime | None = None) -> StatusChange:
     """Cluster staff ask for changes; the applicant should answer by the end of ``respond_by`` in the call's zone."""
@@ -342,17 +470,21 @@ def request_changes(*, application: Application, actor: User, message: str, resp
     change = workflow.perform(application, "request_changes", actor, reason=message, now=now,
                               data={"response_due_at": due})
     application.response_due_at = due
-    db.session.commit()
+    db.session.flush()
     return change
 
 
 # ------------------------------------------------------------ attachments
 
 
+@_service_with_files
 def add_attachment(*, application: Application, actor: User, filename: str, data: bytes,
                    now: datetime | None = None) -> Attachment:
     """Attach a PDF or image of at most 10 MB (5 in all); the type is read from the content."""
-    now = now or utcnow()
+    return _attach(application, actor, filename, data, now or utcnow())
+
+
+def _attach(application: Application, actor: User, filename: str, data: bytes, now: datetime) -> Attachment:
     _require_member(application, actor)
     if application.status not in EDITABLE:
         raise Conflict(_l("This application was submitted and can no longer be edited."))
@@ -370,33 +502,32 @@ def add_attachment(*, application: Application, actor: User, filename: str, data
         raise Invalid(_l("%(name)s is not a PDF or an image (PNG, JPEG, GIF, WebP). Its content was checked, not its name.",
                          name=filename), {field: [_l("Only PDF files and images can be attached.")]})
     stored_name, digest = files.store(data)
+    db.session.info[_FILES_WRITTEN].append(stored_name)
     attachment = Attachment(application=application, uploaded_by_id=actor.id, filename=_safe_name(filename),
                             stored_name=stored_name, content_type=content_type, size_bytes=len(data), sha256=digest,
                             created_at=now)
     db.session.add(attachment)
     db.session.add(ApplicationEdit(application_id=application.id, user_id=actor.id, fields=["attachments"], created_at=now))
-    try:
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        files.remove(stored_name)
-        raise
+    db.session.flush()
     return attachment
 
 
+@_service_with_files
 def remove_attachment(*, application: Application, actor: User, attachment_id: int, now: datetime | None = None) -> None:
-    now = now or utcnow()
+    _detach(application, actor, attachment_id, now or utcnow())
+
+
+def _detach(application: Application, actor: User, attachment_id: int, now: datetime) -> None:
     _require_member(application, actor)
     if application.status not in EDITABLE:
         raise Conflict(_l("This application was submitted and can no longer be edited."))
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None or attachment.application_id != application.id:
         raise NotFound(_l("Not found."))
-    stored_name = attachment.stored_name
-    db.session.delete(attachment)
+    db.session.info[_FILES_DROPPED].append(attachment.stored_name)
+    application.attachments.remove(attachment)  # delete-orphan: the row goes, and the list is right for a submission
     db.session.add(ApplicationEdit(application_id=application.id, user_id=actor.id, fields=["attachments"], created_at=now))
-    db.session.commit()
-    files.remove(stored_name)
+    db.session.flush()
 
 
 def attachment_for(*, user: User, application_id: int, attachment_id: int) -> Attachment:
@@ -411,6 +542,7 @@ def attachment_for(*, user: User, application_id: int, attachment_id: int) -> At
 # ------------------------------------------------------------- extensions
 
 
+@service
 def grant_extension(*, call: Call, startup: Organisation, closes_at: datetime, reason: str, actor: User,
                     now: datetime | None = None) -> DeadlineExtension:
     """A programme administrator gives one startup a later closing time for one call."""
@@ -427,23 +559,42 @@ def grant_extension(*, call: Call, startup: Organisation, closes_at: datetime, r
     extension = DeadlineExtension(call=call, startup=startup, closes_at=closes_at, reason=reason.strip(),
                                   granted_by_id=actor.id, created_at=now)
     db.session.add(extension)
-    db.session.commit()
+    db.session.flush()
     current_app.logger.info("deadline extended", extra={"call_id": call.id, "startup_id": startup.id, "actor_id": actor.id})
     return extension
+
+
+@service
+def extend_deadline(*, call: Call, startup_id: int | None, local_closes_at: datetime, reason: str, actor: User,
+                    now: datetime | None = None) -> DeadlineExtension:
+    """The administrator's form: ``grant_extension`` for a startup chosen by id, the time typed in the call's zone."""
+    startup = db.session.get(Organisation, startup_id) if startup_id else None
+    if startup is None or startup.kind != "startup":
+        raise Invalid(_l("Choose a startup."), {"startup_id": [_l("Choose a startup.")]})
+    try:
+        closes_at = local_to_utc(local_closes_at, call.timezone)
+    except ValueError:
+        raise Invalid(_l("That time does not exist or exists twice in %(zone)s because the clocks change; choose another.",
+                         zone=call.timezone), {"closes_at": [_l("Choose a time outside the clock change.")]}) from None
+    return grant_extension(call=call, startup=startup, closes_at=closes_at, reason=reason, actor=actor, now=now)
+
+
+def extensions_of(call: Call) -> list[DeadlineExtension]:
+    """Every extension granted in this call, newest first (startup and granter loaded with it)."""
+    return list(db.session.scalars(
+        select(DeadlineExtension).where(DeadlineExtension.call_id == call.id)
+        .options(joinedload(DeadlineExtension.startup), joinedload(DeadlineExtension.granted_by))
+        .order_by(DeadlineExtension.id.desc())).unique())
 
 
 # ---------------------------------------------------------------- helpers
 
 
 def _format(when: datetime, zone: str) -> str:
-    from residency.core.i18n import format_in_zone
-
     return format_in_zone(when, zone)
 
 
 def _country(code: str) -> str:
-    from residency.core.i18n import country_name
-
     return country_name(code)
 
 
@@ -475,7 +626,8 @@ def overview(*, startup_ids: list[int], now: datetime | None = None) -> list[Ove
     if not startup_ids:
         return []
     rows = list(db.session.scalars(
-        select(Application).where(Application.startup_id.in_(startup_ids)).order_by(Application.created_at.desc(), Application.id.desc())
+        select(Application).where(Application.startup_id.in_(startup_ids)).options(joinedload(Application.call))
+        .order_by(Application.created_at.desc(), Application.id.desc())
     ).unique())
     ids = [a.id for a in rows]
     changes: dict[int, list] = {i: [] for i in ids}
@@ -484,35 +636,18 @@ def overview(*, startup_ids: list[int], now: datetime | None = None) -> list[Ove
                 StatusChange.workflow == "application", StatusChange.record_id.in_(ids),
                 StatusChange.visible_to_applicant.is_(True)).order_by(StatusChange.id)):
             changes[change.record_id].append(change)
-    extensions: dict[tuple, datetime] = {}
-    for call_id, startup_id, closes_at in db.session.execute(
-            select(DeadlineExtension.call_id, DeadlineExtension.startup_id, DeadlineExtension.closes_at)
-            .where(DeadlineExtension.startup_id.in_(startup_ids)).order_by(DeadlineExtension.id)):
-        extensions[(call_id, startup_id)] = closes_at  # newest wins
+    extensions = rules.latest_extensions(DeadlineExtension.startup_id.in_(startup_ids))
     result = []
     for a in rows:
-        deadline = max(a.call.closes_at, extensions.get((a.call_id, a.startup_id), a.call.closes_at))
+        deadline = rules.deadline_with(a.call, extensions.get((a.call_id, a.startup_id)))
         step, due = _next_step(a, deadline, now)
-        result.append(Overview(a, workflow.APPLICATION.label(applicant_status(a), for_applicant=True),
+        result.append(Overview(a, workflow.label("application", rules.applicant_status(a), for_applicant=True),
                                applicant_timeline(a, changes[a.id]), step, due, deadline))
     return result
 
 
-def applicant_status(application: Application) -> str:
-    """The status the startup sees: a decision stays "under review" until the cluster releases the call's decisions."""
-    if application.status in ("nominated", "not_nominated") and application.call.decisions_released_at is None:
-        return "under_review"
-    return application.status
-
-
-def applicant_timeline(application: Application, changes: list[StatusChange]) -> list[StatusChange]:
-    if application.call.decisions_released_at is not None:
-        return changes
-    return [c for c in changes if c.action not in ("nominate", "decline")]
-
-
 def _next_step(a: Application, deadline: datetime, now: datetime):
-    status = applicant_status(a)
+    status = rules.applicant_status(a)
     if status == "draft":
         if now >= deadline:
             return _l("The call has closed; this draft can no longer be submitted."), None
@@ -526,8 +661,7 @@ def _next_step(a: Application, deadline: datetime, now: datetime):
     return None, None
 
 
+@service
 def start_review(*, application: Application, actor: User, now: datetime | None = None) -> StatusChange:
     """Cluster staff take a submitted application into review."""
-    change = workflow.perform(application, "start_review", actor, now=now)
-    db.session.commit()
-    return change
+    return workflow.perform(application, "start_review", actor, now=now)

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import joinedload
 
 from residency.core.errors import NotFound
 from residency.core.extensions import db
@@ -19,7 +19,8 @@ class RouteOverview:
     calls: list[Call] = field(default_factory=list)
 
 
-def _funder_ids(actor: User) -> list[int]:
+def funder_ids(actor: User) -> list[int]:
+    """The funders the actor is an officer of: what the funder's pages show."""
     return [o.id for o in actor.organisations("funder")]
 
 
@@ -28,7 +29,6 @@ def _with_calls(routes: list[Route]) -> list[RouteOverview]:
     if by_id:
         for call in db.session.scalars(
             select(Call).where(Call.route_id.in_(list(by_id)))
-            .options(lazyload(Call.route), lazyload(Call.criteria))
             .order_by(Call.opens_at.desc(), Call.id.desc())
         ):
             by_id[call.route_id].calls.append(call)
@@ -37,11 +37,12 @@ def _with_calls(routes: list[Route]) -> list[RouteOverview]:
 
 def dashboard(actor: User) -> list[RouteOverview]:
     """The routes any of the actor's funders is eligible on, each with its calls (three queries)."""
-    funder_ids = _funder_ids(actor)
-    if not funder_ids:
+    funders = funder_ids(actor)
+    if not funders:
         return []
     routes = list(db.session.scalars(
-        select(Route).where(Route.id.in_(select(route_funder.c.route_id).where(route_funder.c.funder_id.in_(funder_ids))))
+        select(Route).where(Route.id.in_(select(route_funder.c.route_id).where(route_funder.c.funder_id.in_(funders))))
+        .options(joinedload(Route.host_hub))
         .order_by(Route.home_country, Route.id)
     ))
     return _with_calls(routes)
@@ -50,7 +51,6 @@ def dashboard(actor: User) -> list[RouteOverview]:
 def route_overview(actor: User, route_id: int) -> RouteOverview:
     """A route the actor's funder is eligible on, with its calls; 404 for any other route."""
     route = db.session.get(Route, route_id)
-    funder_ids = set(_funder_ids(actor))
-    if route is None or not funder_ids & {f.id for f in route.funders}:
+    if route is None or not set(funder_ids(actor)) & {f.id for f in route.funders}:
         raise NotFound(_l("There is nothing here, or it is not yours to see."))
     return _with_calls([route])[0]

@@ -45,7 +45,7 @@ class FundingScheme(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    funder: Mapped[Organisation] = relationship(lazy="joined")
+    funder: Mapped[Organisation] = relationship()
 
     __table_args__ = (
         CheckConstraint(_in("currency", CURRENCIES), name="currency"),
@@ -79,8 +79,8 @@ class FundingApplication(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    scheme: Mapped[FundingScheme] = relationship(lazy="joined")
-    startup: Mapped[Organisation] = relationship(lazy="joined")
+    scheme: Mapped[FundingScheme] = relationship()
+    startup: Mapped[Organisation] = relationship()
     placement: Mapped[Placement] = relationship()
     budget_lines: Mapped[list["BudgetLine"]] = relationship(
         back_populates="funding_application", cascade="all, delete-orphan", order_by="BudgetLine.id")
@@ -152,7 +152,7 @@ class FundingReport(db.Model):
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    funding_application: Mapped[FundingApplication] = relationship(lazy="joined")
+    funding_application: Mapped[FundingApplication] = relationship()
     submitted_by: Mapped[User | None] = relationship()
 
     __table_args__ = (

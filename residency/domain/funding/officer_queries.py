@@ -13,6 +13,7 @@ from residency.domain.funding import services as funding
 from residency.core import workflow
 from residency.core.errors import NotFound
 from residency.core.extensions import db
+from residency.domain.funding.funders import funder_ids
 from residency.domain.funding.models import Disbursement, FundingApplication, FundingReport, FundingScheme
 from residency.domain.accounts.models import Organisation, User
 from residency.core.models import StatusChange
@@ -39,20 +40,16 @@ class Queue:
     search: str
 
 
-def _funder_ids(actor: User) -> list[int]:
-    return [o.id for o in actor.organisations("funder")]
-
-
 def queue(actor: User, scheme_id: int | None = None, status: str | None = None, search: str = "") -> Queue:
     """Submitted and later applications to the actor's funders' schemes, newest change first.
 
     Four queries whatever the number of rows: schemes, applications (scheme, funder and
     startup joined), and the instalments and reports waiting for the officer, grouped."""
-    funder_ids = _funder_ids(actor)
+    funders = funder_ids(actor)
     search = (search or "").strip()
-    if not funder_ids:
+    if not funders:
         return Queue([], [], None, None, search)
-    schemes = list(db.session.scalars(select(FundingScheme).where(FundingScheme.funder_id.in_(funder_ids))
+    schemes = list(db.session.scalars(select(FundingScheme).where(FundingScheme.funder_id.in_(funders))
                                       .order_by(FundingScheme.name, FundingScheme.id)))
     scheme_ids = [s.id for s in schemes]
     scheme_id = scheme_id if scheme_id in scheme_ids else None
@@ -66,7 +63,9 @@ def queue(actor: User, scheme_id: int | None = None, status: str | None = None, 
         if search:
             pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             stmt = stmt.where(FundingApplication.startup.has(Organisation.name.ilike(pattern, escape="\\")))
-        applications = list(db.session.scalars(stmt.order_by(FundingApplication.updated_at.desc(), FundingApplication.id.desc())))
+        applications = list(db.session.scalars(
+            stmt.options(*funding.WITH_SCHEME_AND_STARTUP)
+            .order_by(FundingApplication.updated_at.desc(), FundingApplication.id.desc())))
         ids = [fa.id for fa in applications]
         to_pay, to_review = {}, {}
         if ids:
@@ -78,7 +77,7 @@ def queue(actor: User, scheme_id: int | None = None, status: str | None = None, 
                 select(FundingReport.funding_application_id, func.count()).where(
                     FundingReport.funding_application_id.in_(ids), FundingReport.status == "submitted")
                 .group_by(FundingReport.funding_application_id)).all())
-        rows = [QueueRow(fa, workflow.FUNDING.label(fa.status, False), to_pay.get(fa.id, 0), to_review.get(fa.id, 0))
+        rows = [QueueRow(fa, workflow.get("funding").label(fa.status, False), to_pay.get(fa.id, 0), to_review.get(fa.id, 0))
                 for fa in applications]
     return Queue(schemes, rows, scheme_id, status, search)
 
@@ -130,12 +129,12 @@ def page(actor: User, funding_id: int, now: datetime | None = None) -> OfficerPa
     if granted:
         for report in db.session.scalars(select(FundingReport).where(FundingReport.funding_application_id == fa.id)
                                          .order_by(FundingReport.due_on, FundingReport.id)):
-            reports.append(ReportLine(report, workflow.REPORT.label(report.status, False),
+            reports.append(ReportLine(report, workflow.get("report").label(report.status, False),
                                       {t.action for t in workflow.allowed_actions(report, actor)}))
     paid = funding.paid_total(fa) if granted else None
     actions = {t.action for t in workflow.allowed_actions(fa, actor)}
     return OfficerPage(
-        fa=fa, label=workflow.FUNDING.label(fa.status, False), currency=fa.scheme.currency, zone=funding.funder_zone(fa.scheme),
+        fa=fa, label=workflow.get("funding").label(fa.status, False), currency=fa.scheme.currency, zone=funding.funder_zone(fa.scheme),
         totals=funding.totals(fa), rule_errors=funding.rule_errors(fa, now) if fa.status in ("submitted", "under_assessment") else {},
         actions=actions, plan=funding.plan(fa) if granted else [], paid_total=paid, reports=reports,
         history=workflow.history(fa, for_applicant=False),

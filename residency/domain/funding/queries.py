@@ -28,15 +28,20 @@ class StartupFunding:
 
 
 def overview(actor: User) -> list[StartupFunding]:
-    """Each of the actor's startups: its residency, the schemes open to it and its funding applications."""
+    """Each of the actor's startups: its residency, the schemes open to it and its funding applications
+    (a fixed number of queries, however many startups)."""
     startups = actor.organisations("startup")
     if not startups:
         return []
     by_startup: dict[int, list] = {s.id: [] for s in startups}
     for fa in db.session.scalars(select(FundingApplication).where(FundingApplication.startup_id.in_(list(by_startup)))
+                                 .options(*funding.WITH_SCHEME_AND_STARTUP)
                                  .order_by(FundingApplication.created_at.desc(), FundingApplication.id.desc())):
         by_startup[fa.startup_id].append(fa)
-    return [StartupFunding(startup=s, placement=funding.eligible_placement(s), schemes=funding.schemes_for(s),
+    placements = funding.eligible_placements(list(by_startup))
+    schemes = funding.schemes_by_placement(list(placements.values()))
+    return [StartupFunding(startup=s, placement=placements.get(s.id),
+                           schemes=schemes[placements[s.id].id] if s.id in placements else [],
                            applications=by_startup[s.id]) for s in startups]
 
 
@@ -114,10 +119,10 @@ def page(actor: User, funding_id: int, now: datetime | None = None) -> StartupFu
             comments = None
             if report.status == "returned":
                 comments = _latest_reason(workflow.history(report, for_applicant=True), "return")
-            reports.append(ReportLine(report, workflow.REPORT.label(report.status, True),
+            reports.append(ReportLine(report, workflow.get("report").label(report.status, True),
                                       "submit" in actions and fa.status == "in_progress", comments))
     return StartupFundingPage(
-        fa=fa, label=workflow.FUNDING.label(fa.status, True), currency=fa.scheme.currency, zone=funding.funder_zone(fa.scheme),
+        fa=fa, label=workflow.get("funding").label(fa.status, True), currency=fa.scheme.currency, zone=funding.funder_zone(fa.scheme),
         editable=fa.status in funding.EDITABLE, totals=funding.totals(fa),
         changes_requested=_latest_reason(history, "request_changes") if fa.status == "changes_requested" else None,
         rejection=_latest_reason(history, "reject") if fa.status == "rejected" else None,

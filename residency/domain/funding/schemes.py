@@ -2,7 +2,7 @@
 limits, the instalment plan, eligibility and the report schedule.
 
 Plain values in; ``Invalid`` with field errors keyed by form field out, before
-anything changes; one commit. ``funding.py`` applies the schemes' rules.
+anything changes; one unit of work per service. ``services.py`` applies the schemes' rules.
 """
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager
 
 from residency.core.errors import Invalid, NotFound
 from residency.core.extensions import db
+from residency.core.uow import service
 from residency.domain.funding.services import money
-from residency.core.i18n import country_name
 from residency.domain.accounts.models import COUNTRIES, Organisation, User
 from residency.domain.funding.models import CURRENCIES, REPORT_KINDS, FundingApplication, FundingScheme
 from residency.domain.funding.models import GRANTED_STATES
@@ -32,7 +33,7 @@ CENT = Decimal("0.01")
 def list_schemes() -> list[FundingScheme]:
     """Every scheme with its funder (joined), by funder and name: one query."""
     return list(db.session.scalars(
-        select(FundingScheme).join(Organisation, Organisation.id == FundingScheme.funder_id)
+        select(FundingScheme).join(FundingScheme.funder).options(contains_eager(FundingScheme.funder))
         .order_by(Organisation.name, FundingScheme.name, FundingScheme.id)
     ))
 
@@ -107,6 +108,14 @@ def parse_instalments(text: str | None) -> tuple[list[dict], list]:
 def format_instalments(steps: list[dict]) -> str:
     """The plan as the administrator types it, for the edit form."""
     return "\n".join(f"{s.get('label', '')} | {s['percent']} | {s.get('after', 'acceptance')}" for s in steps or [])
+
+
+def form_values(scheme: FundingScheme) -> dict:
+    """A saved scheme as the administrator typed it, for the edit form."""
+    return dict(funder_id=scheme.funder_id, name=scheme.name, currency=scheme.currency, max_amount=str(scheme.max_amount),
+                max_share_percent=_percent_text(scheme.max_share_percent), instalments=format_instalments(scheme.instalments),
+                home_countries=list(scheme.home_countries or []), max_company_age_years=scheme.max_company_age_years,
+                report_kinds=list(scheme.report_kinds or []), active=scheme.active)
 
 
 # ------------------------------------------------------------------ saving
@@ -201,23 +210,21 @@ def _locked_changes(scheme: FundingScheme, funder: Organisation, currency: str, 
     return errors
 
 
+@service
 def create_scheme(actor: User, **values) -> FundingScheme:
     """Create a scheme; ``values`` as for ``_values`` (instalments typed as text)."""
     _require_admin(actor)
     scheme = FundingScheme(**_values(scheme=None, **values))
     db.session.add(scheme)
-    db.session.commit()
+    db.session.flush()
     return scheme
 
 
+@service
 def update_scheme(actor: User, scheme_id: int, **values) -> FundingScheme:
     _require_admin(actor)
     scheme = get_scheme(scheme_id)
     for key, value in _values(scheme=scheme, **values).items():
         setattr(scheme, key, value)
-    db.session.commit()
+    db.session.flush()
     return scheme
-
-
-def describe_countries(scheme: FundingScheme) -> str:
-    return ", ".join(country_name(c) for c in scheme.home_countries or [])

@@ -12,10 +12,18 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from residency.core import workflow
-from residency.core.errors import Conflict, Forbidden, Invalid, NotFound
+from residency.core.db import utcnow
+from residency.core.errors import Conflict, Invalid, NotFound
 from residency.core.extensions import db
+from residency.core.models import StatusChange
+from residency.core.outbox import enqueue
+from residency.core.uow import each_in_own_unit, service
+from residency.domain.accounts.models import Organisation, User
+from residency.domain.accounts.queries import members
+from residency.domain.applications.models import Application
 from residency.domain.funding.models import (
     BUDGET_CATEGORIES,
     BudgetLine,
@@ -24,10 +32,8 @@ from residency.domain.funding.models import (
     FundingReport,
     FundingScheme,
 )
-from residency.domain.accounts.models import Organisation, User
 from residency.domain.placements.models import Placement
-from residency.core.models import StatusChange
-from residency.core.db import utcnow
+from residency.domain.programme.models import Call, Route
 
 CENT = Decimal("0.01")
 EDITABLE = ("draft", "changes_requested")
@@ -72,21 +78,35 @@ def totals(fa: FundingApplication) -> Totals:
 # ------------------------------------------------------------------ eligibility
 
 
+def eligible_placements(startup_ids) -> dict[int, Placement]:
+    """The latest accepted or active placement of each startup (with its route's funders), in two queries."""
+    ids = list(set(startup_ids))
+    found: dict[int, Placement] = {}
+    if not ids:
+        return found
+    for startup_id, placement in db.session.execute(
+            select(Application.startup_id, Placement).join(Placement.application)
+            .where(Placement.status.in_(ELIGIBLE_PLACEMENTS), Application.startup_id.in_(ids))
+            .options(joinedload(Placement.hub),
+                     joinedload(Placement.application).joinedload(Application.call).joinedload(Call.route)
+                     .selectinload(Route.funders))
+            .order_by(Placement.id.desc())):
+        found.setdefault(startup_id, placement)
+    return found
+
+
 def eligible_placement(startup: Organisation) -> Placement | None:
-    return db.session.scalar(select(Placement).join(Placement.application).where(
-        Placement.status.in_(ELIGIBLE_PLACEMENTS), Placement.application.has(startup_id=startup.id)).order_by(Placement.id.desc()))
+    return eligible_placements([startup.id]).get(startup.id)
 
 
-def schemes_for(startup: Organisation) -> list[FundingScheme]:
-    """Active schemes of the funders on the routes of the startup's placements."""
-    placement = eligible_placement(startup)
-    if placement is None:
-        return []
-    funder_ids = [f.id for f in placement.application.call.route.funders]
-    if not funder_ids:
-        return []
-    return list(db.session.scalars(select(FundingScheme).where(
-        FundingScheme.funder_id.in_(funder_ids), FundingScheme.active.is_(True)).order_by(FundingScheme.name)))
+def schemes_by_placement(placements: list[Placement]) -> dict[int, list[FundingScheme]]:
+    """The active schemes of the funders on each placement's route, by placement, in one query."""
+    funders_of = {p.id: {f.id for f in p.application.call.route.funders} for p in placements}
+    funder_ids = set().union(*funders_of.values()) if funders_of else set()
+    schemes = list(db.session.scalars(select(FundingScheme).where(
+        FundingScheme.funder_id.in_(funder_ids), FundingScheme.active.is_(True))
+        .options(joinedload(FundingScheme.funder)).order_by(FundingScheme.name))) if funder_ids else []
+    return {pid: [s for s in schemes if s.funder_id in ids] for pid, ids in funders_of.items()}
 
 
 def rule_errors(fa: FundingApplication, now: datetime) -> dict:
@@ -149,21 +169,18 @@ def funder_zone(scheme: FundingScheme) -> str:
 # ------------------------------------------------------------------ the startup
 
 
-def _member(fa: FundingApplication, actor: User) -> None:
-    held = workflow.roles_on(fa, actor)
-    if not held:
-        raise NotFound(_l("Not found."))
-    if workflow.APPLICANT not in held:
-        raise Forbidden(_l("Only members of the startup can change its funding application."))
+# What every check and page of one application reads: its scheme (whose funder's officers
+# may see it) with the funder, and the startup.
+WITH_SCHEME_AND_STARTUP = (joinedload(FundingApplication.scheme).joinedload(FundingScheme.funder),
+                           joinedload(FundingApplication.startup))
 
 
 def funding_for(user: User, funding_id: int) -> FundingApplication:
-    fa = db.session.get(FundingApplication, funding_id)
-    if fa is None or not workflow.roles_on(fa, user):
-        raise NotFound(_l("Not found."))
-    return fa
+    """A funding application ``user`` may see; 404 for any other."""
+    return workflow.require(db.session.get(FundingApplication, funding_id, options=WITH_SCHEME_AND_STARTUP), user)
 
 
+@service
 def start(*, scheme: FundingScheme, startup: Organisation, actor: User, now: datetime | None = None) -> FundingApplication:
     """Open a draft for a scheme of a funder on the startup's route; rules are checked at submission."""
     now = now or utcnow()
@@ -177,20 +194,20 @@ def start(*, scheme: FundingScheme, startup: Organisation, actor: User, now: dat
     fa = FundingApplication(scheme=scheme, startup=startup, placement=placement, created_by_id=actor.id,
                             period_start=placement.starts_on, period_end=placement.ends_on, created_at=now, updated_at=now)
     db.session.add(fa)
-    db.session.commit()
+    db.session.flush()
     return fa
 
 
+@service
 def save_draft(*, fa: FundingApplication, actor: User, values: dict, budget: list[dict]) -> Totals:
     """Save the answers and the budget; amounts are parsed exactly. Bad input changes nothing."""
     _write_draft(fa, actor, values, budget)
-    db.session.commit()
     return totals(fa)
 
 
 def _write_draft(fa: FundingApplication, actor: User, values: dict, budget: list[dict]) -> None:
     """Check and apply the answers and the budget (flushes; the caller commits)."""
-    _member(fa, actor)
+    workflow.require(fa, actor, workflow.APPLICANT)
     if fa.status not in EDITABLE:
         raise Conflict(_l("This funding application was submitted and can no longer be edited."))
     errors: dict[str, list] = {}
@@ -254,94 +271,94 @@ def _write_draft(fa: FundingApplication, actor: User, values: dict, budget: list
     db.session.flush()
 
 
-class RulesRefused(Invalid):
-    """The scheme's rules refuse a submission; the draft itself is as it was saved."""
+@dataclass
+class Submission:
+    """What ``save_and_submit`` did. The draft is saved either way; when a scheme rule refuses
+    the submission, ``change`` is None and ``field_errors`` names every rule broken (by field)."""
+
+    change: StatusChange | None
+    field_errors: dict
+
+    @property
+    def submitted(self) -> bool:
+        return self.change is not None
+
+    @property
+    def message(self):
+        """The first refusal, for a summary above the form."""
+        return next(iter(self.field_errors.values()))[0] if self.field_errors else None
 
 
-def _refuse_by_rules(fa: FundingApplication, now: datetime) -> None:
-    errors = rule_errors(fa, now)
-    if errors:
-        first = next(iter(errors.values()))[0]
-        raise RulesRefused(first, errors)
+def _submit_action(fa: FundingApplication) -> str:
+    return "resubmit" if fa.status == "changes_requested" else "submit"
 
 
+@service
 def save_and_submit(*, fa: FundingApplication, actor: User, values: dict, budget: list[dict],
-                    now: datetime | None = None) -> StatusChange:
+                    now: datetime | None = None) -> Submission:
     """Save what the startup typed and submit it. When a scheme rule refuses the submission
-    the draft is still saved, so the refusal never costs the startup its work."""
+    the draft is still saved (and committed), so the refusal never costs the startup its work;
+    bad input saves nothing (``Invalid``)."""
     now = now or utcnow()
     _write_draft(fa, actor, values, budget)
-    try:
-        _refuse_by_rules(fa, now)
-    except RulesRefused:
-        db.session.commit()
-        raise
-    change = workflow.perform(fa, "resubmit" if fa.status == "changes_requested" else "submit", actor, now=now)
-    db.session.commit()
-    return change
+    errors = rule_errors(fa, now)
+    if errors:
+        return Submission(None, errors)
+    return Submission(workflow.perform(fa, _submit_action(fa), actor, now=now), {})
 
 
+@service
 def submit(*, fa: FundingApplication, actor: User, now: datetime | None = None) -> StatusChange:
     """Submit (or resubmit after a change request) when every scheme rule holds."""
     now = now or utcnow()
-    _member(fa, actor)
-    _refuse_by_rules(fa, now)
-    change = workflow.perform(fa, "resubmit" if fa.status == "changes_requested" else "submit", actor, now=now)
-    db.session.commit()
-    return change
+    workflow.require(fa, actor, workflow.APPLICANT)
+    errors = rule_errors(fa, now)
+    if errors:
+        raise Invalid(next(iter(errors.values()))[0], errors)
+    return workflow.perform(fa, _submit_action(fa), actor, now=now)
 
 
+@service
 def accept_offer(*, fa: FundingApplication, actor: User, now: datetime | None = None) -> StatusChange:
     now = now or utcnow()
     if fa.status == "granted" and fa.offer_expires_at and fa.offer_expires_at <= now:
         raise Conflict(_l("The grant offer expired; it can no longer be accepted."))
-    change = workflow.perform(fa, "accept_offer", actor, now=now)
-    db.session.commit()
-    return change
+    return workflow.perform(fa, "accept_offer", actor, now=now)
 
 
 # ------------------------------------------------------------------ the funder officer
 
 
-def _officer(fa: FundingApplication, actor: User) -> None:
-    held = workflow.roles_on(fa, actor)
-    if not held:
-        raise NotFound(_l("Not found."))
-    if workflow.FUNDER not in held:
-        raise Forbidden(_l("Only the funder's officers can do this."))
-
-
+@service
 def start_assessment(*, fa: FundingApplication, actor: User) -> StatusChange:
-    change = workflow.perform(fa, "start_assessment", actor)
-    db.session.commit()
-    return change
+    return workflow.perform(fa, "start_assessment", actor)
 
 
+@service
 def save_notes(*, fa: FundingApplication, actor: User, notes: str) -> None:
     """Assessment notes: staff only, never shown to the startup."""
-    _officer(fa, actor)
+    workflow.require(fa, actor, workflow.FUNDER)
     fa.assessment_notes = (notes or "").strip()
-    db.session.commit()
+    db.session.flush()
 
 
+@service
 def request_changes(*, fa: FundingApplication, actor: User, message: str) -> StatusChange:
-    change = workflow.perform(fa, "request_changes", actor, reason=message)
-    db.session.commit()
-    return change
+    return workflow.perform(fa, "request_changes", actor, reason=message)
 
 
+@service
 def reject(*, fa: FundingApplication, actor: User, reason: str) -> StatusChange:
-    change = workflow.perform(fa, "reject", actor, reason=reason)
-    db.session.commit()
-    return change
+    return workflow.perform(fa, "reject", actor, reason=reason)
 
 
+@service
 def grant(*, fa: FundingApplication, actor: User, amount, share_percent, conditions: str, offer_deadline: date,
           report_due: dict[str, date], now: datetime | None = None) -> StatusChange:
     """Grant an amount within the scheme's limits; the startup must accept by the end of
     ``offer_deadline`` (funder's zone); a report of each kind falls due on its date."""
     now = now or utcnow()
-    _officer(fa, actor)
+    workflow.require(fa, actor, workflow.FUNDER)
     scheme = fa.scheme
     errors: dict[str, list] = {}
     try:
@@ -379,7 +396,7 @@ def grant(*, fa: FundingApplication, actor: User, amount, share_percent, conditi
     change = workflow.perform(fa, "grant", actor, now=now)
     for kind in scheme.report_kinds:
         db.session.add(FundingReport(funding_application_id=fa.id, kind=kind, due_on=report_due[kind], created_at=now))
-    db.session.commit()
+    db.session.flush()
     return change
 
 
@@ -430,9 +447,10 @@ def plan(fa: FundingApplication) -> list[Instalment]:
     return result
 
 
+@service
 def request_instalment(*, fa: FundingApplication, actor: User, index: int, now: datetime | None = None) -> Disbursement:
     now = now or utcnow()
-    _member(fa, actor)
+    workflow.require(fa, actor, workflow.APPLICANT)
     _lock(fa)
     steps = plan(fa)
     if not 0 <= index < len(steps):
@@ -445,16 +463,15 @@ def request_instalment(*, fa: FundingApplication, actor: User, index: int, now: 
     disbursement = Disbursement(funding_application_id=fa.id, instalment=index, amount=step.amount, requested_at=now,
                                 requested_by_id=actor.id)
     db.session.add(disbursement)
-    db.session.commit()
+    db.session.flush()
     return disbursement
 
 
+@service
 def record_paid(*, fa: FundingApplication, actor: User, disbursement_id: int, now: datetime | None = None) -> Disbursement:
     """The officer records an instalment paid; the sum paid never exceeds the grant."""
-    from residency.core.outbox import enqueue
-
     now = now or utcnow()
-    _officer(fa, actor)
+    workflow.require(fa, actor, workflow.FUNDER)
     _lock(fa)
     disbursement = db.session.get(Disbursement, disbursement_id)
     if disbursement is None or disbursement.funding_application_id != fa.id:
@@ -472,11 +489,11 @@ def record_paid(*, fa: FundingApplication, actor: User, disbursement_id: int, no
     if step.after == "progress_report" and "progress" not in approved:
         raise Conflict(_l("This instalment is paid only after the progress report is approved."))
     disbursement.paid_at, disbursement.paid_by_id = now, actor.id
-    for user in workflow._members(fa.startup_id):
-        enqueue(recipient=user, template="funding_instalment_paid",
-                context=workflow.FUNDING.context(fa) | {"amount": str(disbursement.amount), "label": step.label},
+    context = workflow.get("funding").context(fa) | {"amount": str(disbursement.amount), "label": step.label}
+    for user in members(fa.startup_id):
+        enqueue(recipient=user, template="funding_instalment_paid", context=context,
                 dedup_key=f"instalment-paid:{disbursement.id}:user-{user.id}")
-    db.session.commit()
+    db.session.flush()
     return disbursement
 
 
@@ -501,61 +518,58 @@ def _lock(fa: FundingApplication) -> None:
 
 
 def report_for(user: User, report_id: int) -> FundingReport:
-    report = db.session.get(FundingReport, report_id)
-    if report is None or not workflow.roles_on(report, user):
-        raise NotFound(_l("Not found."))
-    return report
+    """A funding report ``user`` may see; 404 for any other."""
+    return workflow.require(db.session.get(FundingReport, report_id), user)
 
 
+@service
 def submit_report(*, report: FundingReport, actor: User, text: str) -> StatusChange:
-    held = workflow.roles_on(report, actor)
-    if workflow.APPLICANT not in held:
-        raise NotFound(_l("Not found.")) if not held else Forbidden(_l("Only the startup submits its reports."))
+    workflow.require(report, actor, workflow.APPLICANT)
     if not (text or "").strip():
         raise Invalid(_l("Write the report before submitting it."), {"text": [_l("The report is empty.")]})
     report.text, report.submitted_by_id = text.strip(), actor.id
-    change = workflow.perform(report, "submit", actor)
-    db.session.commit()
-    return change
+    return workflow.perform(report, "submit", actor)
 
 
+@service
 def approve_report(*, report: FundingReport, actor: User) -> StatusChange:
-    change = workflow.perform(report, "approve", actor)
-    db.session.commit()
-    return change
+    return workflow.perform(report, "approve", actor)
 
 
+@service
 def return_report(*, report: FundingReport, actor: User, comments: str) -> StatusChange:
-    change = workflow.perform(report, "return", actor, reason=comments)
-    db.session.commit()
-    return change
+    return workflow.perform(report, "return", actor, reason=comments)
 
 
+@service
 def close(*, fa: FundingApplication, actor: User) -> StatusChange:
     """Close a grant when every instalment is paid and every report approved."""
-    _officer(fa, actor)
+    workflow.require(fa, actor, workflow.FUNDER)
     if paid_total(fa) != fa.granted_amount:
         raise Conflict(_l("Close the grant after every instalment is paid."))
     open_reports = db.session.scalar(select(func.count()).select_from(FundingReport).where(
         FundingReport.funding_application_id == fa.id, FundingReport.status != "approved"))
     if open_reports:
         raise Conflict(_l("Close the grant after every report is approved."))
-    change = workflow.perform(fa, "close", actor)
-    db.session.commit()
-    return change
+    return workflow.perform(fa, "close", actor)
+
+
+@service
+def cancel(*, fa: FundingApplication, actor: User, reason: str, now: datetime | None = None) -> StatusChange:
+    """Cancel a grant in progress (funder officers only; a reason is required and kept in the
+    audit trail). What was paid stays recorded; no further instalment can be requested."""
+    return workflow.perform(fa, "cancel", actor, reason=reason, now=now)
 
 
 # ------------------------------------------------------------------ the scheduler's work
 
 
 def lapse_expired_grant_offers(now: datetime | None = None) -> int:
+    """Lapse every grant offer past its deadline, each in a unit of its own: an offer someone
+    accepted a moment ago (a conflict) is left alone and the others still lapse."""
     now = now or utcnow()
-    ids = list(db.session.scalars(select(FundingApplication.id).where(
-        FundingApplication.status == "granted", FundingApplication.offer_expires_at <= now)))
-    for funding_id in ids:
-        try:
-            workflow.perform(db.session.get(FundingApplication, funding_id), "lapse", None, now=now)
-            db.session.commit()
-        except Conflict:
-            db.session.rollback()
-    return len(ids)
+    expired = list(db.session.scalars(select(FundingApplication).where(
+        FundingApplication.status == "granted", FundingApplication.offer_expires_at <= now)
+        .options(joinedload(FundingApplication.startup), joinedload(FundingApplication.scheme).joinedload(FundingScheme.funder))))
+    each_in_own_unit(expired, lambda fa: workflow.perform(fa, "lapse", None, now=now))
+    return len(expired)

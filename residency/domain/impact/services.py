@@ -3,7 +3,6 @@ months later, on jobs, revenue, capital raised, patents, products, partnerships
 with the host and export revenue."""
 from __future__ import annotations
 
-import calendar
 from datetime import date, datetime
 from decimal import InvalidOperation
 
@@ -12,8 +11,10 @@ from sqlalchemy import select
 
 from residency.core.errors import Conflict, Invalid, NotFound
 from residency.core.extensions import db
+from residency.core.uow import service
 from residency.domain.funding.services import money
 from residency.domain.impact.models import SURVEY_MONTHS, ImpactSurvey
+from residency.domain.placements.hub_queries import add_months
 from residency.domain.placements.models import Placement
 from residency.domain.accounts.models import User
 from residency.core.db import utcnow
@@ -23,14 +24,8 @@ COUNTS = ("employees", "patents_filed", "products_launched", "partnerships_with_
 AMOUNTS = ("revenue", "capital_raised", "export_revenue")
 
 
-def add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
 def schedule(placement: Placement, ended_on: date) -> list[ImpactSurvey]:
-    """The three surveys of a residency that ended on ``ended_on`` (the caller commits)."""
+    """The three surveys of a residency that ended on ``ended_on`` (in the caller's unit of work)."""
     startup = placement.application.startup
     surveys = [ImpactSurvey(placement_id=placement.id, startup_id=startup.id, months_after=m,
                             due_on=add_months(ended_on, m), currency=CURRENCY_BY_COUNTRY.get(startup.country, "EUR"))
@@ -53,6 +48,7 @@ def surveys_of(startup_ids: list[int]) -> list[ImpactSurvey]:
                                    .order_by(ImpactSurvey.due_on, ImpactSurvey.id)))
 
 
+@service
 def submit(*, survey: ImpactSurvey, actor: User, values: dict, now: datetime | None = None) -> ImpactSurvey:
     """The startup's answers; every figure is required, counts are whole numbers, money exact."""
     now = now or utcnow()
@@ -82,5 +78,4 @@ def submit(*, survey: ImpactSurvey, actor: User, values: dict, now: datetime | N
     for key, value in cleaned.items():
         setattr(survey, key, value)
     survey.submitted_at, survey.submitted_by_id = now, actor.id
-    db.session.commit()
     return survey

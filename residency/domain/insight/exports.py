@@ -27,7 +27,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, false, func, not_, or_, select, true, type_coerce
+from sqlalchemy import and_, case, func, not_, or_, select, type_coerce
 from sqlalchemy.orm import aliased
 
 from residency.core import workflow
@@ -36,48 +36,36 @@ from residency.core.errors import Forbidden
 from residency.core.extensions import db
 from residency.core.i18n import country_name
 from residency.domain.accounts.labels import track_label
+from residency.domain.accounts.scope import Scope
+from residency.domain.applications import rules
+from residency.domain.applications import scope as application_scope
 from residency.domain.applications.models import APPLICATION_STATES, Application
+from residency.domain.funding import scope as funding_scope
 from residency.domain.programme.models import Call, Route
 from residency.domain.funding.models import Disbursement, FundingApplication, FundingScheme
 from residency.domain.impact.models import ImpactSurvey
 from residency.domain.accounts.models import Organisation, User
 from residency.domain.placements.models import Placement
 from residency.domain.funding.models import FUNDING_STATES, Money
+from residency.domain.placements import scope as placement_scope
 from residency.domain.placements.models import PLACEMENT_STATES
+from residency.domain.insight.services import staffed_calls_clause
 
 BATCH = 1000
 KINDS = ("applications", "placements", "grants", "surveys")
-SURVEY_STATES = ("due", "submitted")
-# A decision the startup does not see until the cluster releases the call's decisions.
-DECIDED = ("nominated", "not_nominated")
 
 
-# ------------------------------------------------------------------ who may see what
+# ------------------------------------------------------------------ who may export what
 
 
-@dataclass(frozen=True)
-class Scope:
-    """The organisations whose rows the viewer may export, by role."""
-
-    admin: bool = False
-    cluster_ids: tuple = ()
-    hub_ids: tuple = ()
-    funder_ids: tuple = ()
-    startup_ids: tuple = ()
-
-    def allows(self, kind: str) -> bool:
-        return {
-            "applications": self.admin or bool(self.cluster_ids or self.startup_ids),
-            "placements": self.admin or bool(self.cluster_ids or self.hub_ids or self.startup_ids),
-            "grants": self.admin or bool(self.funder_ids or self.startup_ids),
-            "surveys": self.admin or bool(self.startup_ids),
-        }[kind]
-
-
-def scope_of(actor: User) -> Scope:
-    ids = lambda kind: tuple(sorted(o.id for o in actor.organisations(kind)))  # noqa: E731
-    return Scope(admin=actor.has_role("programme_admin"), cluster_ids=ids("cluster"), hub_ids=ids("hub"),
-                 funder_ids=ids("funder"), startup_ids=ids("startup"))
+def allows(scope: Scope, kind: str) -> bool:
+    """Whether the viewer has a role that gives rows of this export (the rows themselves follow the scope clauses)."""
+    return {
+        "applications": scope.admin or bool(scope.cluster_ids or scope.startup_ids),
+        "placements": scope.admin or bool(scope.cluster_ids or scope.hub_ids or scope.startup_ids),
+        "grants": scope.admin or bool(scope.funder_ids or scope.startup_ids),
+        "surveys": scope.admin or bool(scope.startup_ids),
+    }[kind]
 
 
 @dataclass(frozen=True)
@@ -96,13 +84,13 @@ def catalogue() -> dict[str, ExportInfo]:
     return {
         "applications": ExportInfo("applications", _("Applications"),
                                    _("Applications to residency calls, with the startup, its wishes and the status."),
-                                   _("Created"), labelled(workflow.APPLICATION, APPLICATION_STATES)),
+                                   _("Created"), labelled(workflow.get("application"), APPLICATION_STATES)),
         "placements": ExportInfo("placements", _("Placements"),
                                  _("Placements at host hubs: dates, desks, lab benches and status."),
-                                 _("Residency starts"), labelled(workflow.PLACEMENT, PLACEMENT_STATES)),
+                                 _("Residency starts"), labelled(workflow.get("placement"), PLACEMENT_STATES)),
         "grants": ExportInfo("grants", _("Grants"),
                              _("Funding applications with the amounts requested, granted and paid, to the øre or cent."),
-                             _("Created"), labelled(workflow.FUNDING, FUNDING_STATES)),
+                             _("Created"), labelled(workflow.get("funding"), FUNDING_STATES)),
         "surveys": ExportInfo("surveys", _("Impact surveys"),
                               _("Impact follow-up 12, 24 and 36 months after a residency: jobs, revenue, capital and more."),
                               _("Due"), [("due", _("Not answered yet")), ("submitted", _("Answered"))]),
@@ -111,27 +99,38 @@ def catalogue() -> dict[str, ExportInfo]:
 
 def available(actor: User) -> list[ExportInfo]:
     """The exports the viewer may download, in a fixed order."""
-    scope = scope_of(actor)
+    scope = Scope.of(actor)
     every = catalogue()
-    return [every[kind] for kind in KINDS if scope.allows(kind)]
+    return [every[kind] for kind in KINDS if allows(scope, kind)]
 
 
 def calls_for(actor: User) -> list[Call]:
     """The calls a viewer may filter by: those tied to their organisations (all calls for administrators)."""
-    scope = scope_of(actor)
-    stmt = select(Call).join(Route, Route.id == Call.route_id).order_by(Call.closes_at.desc(), Call.id.desc())
-    if not scope.admin:
-        conds = [false()]
-        if scope.cluster_ids:
-            conds.append(Route.cluster_id.in_(scope.cluster_ids))
-        if scope.hub_ids:
-            conds.append(Route.host_hub_id.in_(scope.hub_ids))
-        if scope.funder_ids:
-            conds.append(Route.funders.any(Organisation.id.in_(scope.funder_ids)))
-        if scope.startup_ids:
-            conds.append(Call.id.in_(select(Application.call_id).where(Application.startup_id.in_(scope.startup_ids))))
-        stmt = stmt.where(or_(*conds))
+    scope = Scope.of(actor)
+    conds = [staffed_calls_clause(scope)]
+    if scope.funder_ids:
+        conds.append(Route.funders.any(scope.funders(Organisation.id)))
+    if scope.startup_ids:
+        conds.append(Call.id.in_(select(Application.call_id).where(application_scope.own_clause(scope))))
+    stmt = (select(Call).join(Route, Route.id == Call.route_id).where(or_(*conds))
+            .order_by(Call.closes_at.desc(), Call.id.desc()))
     return list(db.session.scalars(stmt))
+
+
+@dataclass(frozen=True)
+class ExportsPage:
+    """What the exports page shows: the exports the viewer may download and the calls to filter by."""
+
+    exports: list[ExportInfo]
+    calls: list[Call]
+
+
+def page(actor: User) -> ExportsPage:
+    """The exports page; 403 for a viewer who may download none of them."""
+    exports = available(actor)
+    if not exports:
+        raise Forbidden(_l("You may not download this export."))
+    return ExportsPage(exports=exports, calls=calls_for(actor))
 
 
 # ------------------------------------------------------------------ filters
@@ -183,14 +182,6 @@ class ExportFilters:
             errors["to"] = str(_l("The end date must not be before the start date."))
         return cls(call_id=call_id, status=status, date_from=date_from, date_to=date_to), errors
 
-    def args(self) -> dict:
-        out = {}
-        for name, param in self.PARAMS.items():
-            value = getattr(self, name)
-            if value is not None:
-                out[param] = value.isoformat() if isinstance(value, date) else value
-        return out
-
 
 def _between(column, filters: ExportFilters, is_datetime: bool) -> list:
     """Conditions for the date range, inclusive of both days (days run midnight to midnight UTC)."""
@@ -233,8 +224,8 @@ def export(actor: User, kind: str, filters: ExportFilters, batch: int = BATCH) -
     """
     if kind not in KINDS:
         raise Forbidden(_l("There is no such export."))
-    scope = scope_of(actor)
-    if not scope.allows(kind):
+    scope = Scope.of(actor)
+    if not allows(scope, kind):
         raise Forbidden(_l("You may not download this export."))
     header, stmt, id_column, to_values = {
         "applications": _applications, "placements": _placements, "grants": _grants, "surveys": _surveys,
@@ -253,10 +244,6 @@ def _batched(stmt, id_column, batch: int) -> Iterator:
         if len(rows) < batch:
             return
         last = rows[-1].id
-
-
-def _any(conds: list):
-    return or_(false(), *conds) if conds else false()
 
 
 def _memo(fn):
@@ -279,12 +266,10 @@ def _status_labels(wf):
 
 def _applications(scope: Scope, filters: ExportFilters):
     startup = aliased(Organisation)
-    staff = true() if scope.admin else _any(
-        [and_(Route.cluster_id.in_(scope.cluster_ids), Application.status != "draft")] if scope.cluster_ids else [])
-    own = Application.startup_id.in_(scope.startup_ids) if scope.startup_ids else false()
+    staff, own = application_scope.staff_clause(scope), application_scope.own_clause(scope)
     # A startup sees a decision only once the call's decisions are released.
-    hidden = and_(not_(staff), Application.status.in_(DECIDED), Call.decisions_released_at.is_(None))
-    status = case((hidden, "under_review"), else_=Application.status)
+    hidden = and_(not_(staff), rules.decision_hidden_clause())
+    status = case((hidden, rules.UNRELEASED_STATUS), else_=Application.status)
     stmt = (
         select(Application.id.label("id"), Call.id.label("call_id"), Call.title.label("call_title"),
                startup.id.label("startup_id"), startup.name.label("startup_name"), startup.org_number, startup.country,
@@ -306,7 +291,7 @@ def _applications(scope: Scope, filters: ExportFilters):
               _("Country"), _("Status code"), _("Status"), _("Track"), _("TRL"), _("Desired start"), _("Months"),
               _("Desks"), _("Benches"), _("Created at (UTC)"), _("Updated at (UTC)")]
 
-    status_label, country, track = _status_labels(workflow.APPLICATION), _memo(country_name), _memo(track_label)
+    status_label, country, track = _status_labels(workflow.get("application")), _memo(country_name), _memo(track_label)
 
     def values(r) -> list:
         return [r.id, r.call_id, r.call_title, r.startup_id, r.startup_name, r.org_number, country(r.country),
@@ -318,16 +303,7 @@ def _applications(scope: Scope, filters: ExportFilters):
 
 def _placements(scope: Scope, filters: ExportFilters):
     startup, hub = aliased(Organisation), aliased(Organisation)
-    conds = []
-    if scope.cluster_ids:
-        conds.append(Route.cluster_id.in_(scope.cluster_ids))
-    if scope.hub_ids:
-        conds.append(Placement.hub_id.in_(scope.hub_ids))
-    staff = true() if scope.admin else _any(conds)
-    # A pending placement is a nomination the startup does not know of until decisions are released.
-    own = (and_(Application.startup_id.in_(scope.startup_ids),
-                or_(Placement.status != "pending", Call.decisions_released_at.is_not(None)))
-           if scope.startup_ids else false())
+    staff, own = placement_scope.staff_clause(scope), placement_scope.own_clause(scope)
     stmt = (
         select(Placement.id.label("id"), Application.id.label("application_id"), Call.id.label("call_id"),
                Call.title.label("call_title"), startup.id.label("startup_id"), startup.name.label("startup_name"),
@@ -351,7 +327,7 @@ def _placements(scope: Scope, filters: ExportFilters):
               _("Status code"), _("Status"), _("Starts on"), _("Ends on"), _("Desks"), _("Benches"),
               _("Offer expires at (UTC)"), _("Checked in on"), _("Checked out on"), _("Created at (UTC)")]
 
-    status_label = _status_labels(workflow.PLACEMENT)
+    status_label = _status_labels(workflow.get("placement"))
 
     def values(r) -> list:
         return [r.id, r.application_id, r.call_id, r.call_title, r.startup_id, r.startup_name, r.hub_name, r.status,
@@ -363,10 +339,7 @@ def _placements(scope: Scope, filters: ExportFilters):
 
 def _grants(scope: Scope, filters: ExportFilters):
     startup, funder = aliased(Organisation), aliased(Organisation)
-    staff = true() if scope.admin else _any(
-        [and_(FundingScheme.funder_id.in_(scope.funder_ids), FundingApplication.status != "draft")]
-        if scope.funder_ids else [])
-    own = FundingApplication.startup_id.in_(scope.startup_ids) if scope.startup_ids else false()
+    staff, own = funding_scope.staff_clause(scope), funding_scope.own_clause(scope)
     paid = (
         select(func.coalesce(func.sum(Disbursement.amount), 0))
         .where(Disbursement.funding_application_id == FundingApplication.id, Disbursement.paid_at.is_not(None))
@@ -400,7 +373,7 @@ def _grants(scope: Scope, filters: ExportFilters):
               _("Period end"), _("Own financing"), _("Amount requested"), _("Granted amount"), _("Granted share (%)"),
               _("Paid amount"), _("Created at (UTC)")]
 
-    status_label = _status_labels(workflow.FUNDING)
+    status_label = _status_labels(workflow.get("funding"))
 
     def values(r) -> list:
         return [r.id, r.scheme_name, r.funder_name, r.startup_id, r.startup_name, r.placement_id, r.call_id, r.call_title,
@@ -413,8 +386,8 @@ def _grants(scope: Scope, filters: ExportFilters):
 
 def _surveys(scope: Scope, filters: ExportFilters):
     startup, hub = aliased(Organisation), aliased(Organisation)
-    staff = true() if scope.admin else false()
-    own = ImpactSurvey.startup_id.in_(scope.startup_ids) if scope.startup_ids else false()
+    # Surveys are the startup's own answers: administrators and the startup only.
+    staff, own = scope.everything(), scope.startups(ImpactSurvey.startup_id)
     stmt = (
         select(ImpactSurvey.id.label("id"), ImpactSurvey.placement_id, Call.id.label("call_id"),
                Call.title.label("call_title"), startup.id.label("startup_id"), startup.name.label("startup_name"),

@@ -19,9 +19,12 @@ from sqlalchemy import and_, exists, func, or_, select
 
 from residency.core.errors import Forbidden, NotFound
 from residency.core.extensions import db
-from residency.domain.placements.hub_queries import add_months
+from residency.domain.accounts.scope import Scope
+from residency.domain.funding import scope as funding_scope
+from residency.domain.placements import scope as placement_scope
+from residency.domain.placements.hub_queries import add_months, parse_month
 from residency.domain.impact.models import SURVEY_MONTHS, ImpactSurvey
-from residency.domain.accounts.models import TRACKS, Organisation, User
+from residency.domain.accounts.models import COUNTRIES, TRACKS, Organisation, User
 from residency.domain.applications.models import Application
 from residency.domain.programme.models import Call, HubCapacity, Route
 from residency.domain.funding.models import Disbursement, FundingApplication, FundingScheme
@@ -69,66 +72,38 @@ TRACK_LABELS = {
 # ------------------------------------------------------------------ scope
 
 
-@dataclass(frozen=True)
-class Scope:
-    """What a viewer may see. ``everything`` for programme administrators; otherwise the
-    organisations the viewer belongs to, by kind."""
-
-    everything: bool = False
-    cluster_ids: frozenset = frozenset()
-    hub_ids: frozenset = frozenset()
-    funder_ids: frozenset = frozenset()
-
-    @property
-    def empty(self) -> bool:
-        return not (self.everything or self.cluster_ids or self.hub_ids or self.funder_ids)
-
-    @property
-    def sees_calls(self) -> bool:
-        return self.everything or bool(self.cluster_ids or self.hub_ids)
-
-    @property
-    def sees_hubs(self) -> bool:
-        return self.everything or bool(self.hub_ids)
-
-    @property
-    def sees_funding(self) -> bool:
-        return self.everything or bool(self.funder_ids)
-
-    def call_clause(self):
-        """Calls in scope: those of the cluster's routes or of the routes the hub hosts."""
-        if self.everything:
-            return True
-        return or_(Route.cluster_id.in_(self.cluster_ids), Route.host_hub_id.in_(self.hub_ids))
-
-    def hub_clause(self, column):
-        return True if self.everything else column.in_(self.hub_ids)
-
-    def scheme_clause(self):
-        return True if self.everything else FundingScheme.funder_id.in_(self.funder_ids)
-
-    def placement_clause(self):
-        """Placements in scope: at the viewer's hub, in the cluster's calls, or funded by the funder's schemes."""
-        if self.everything:
-            return True
-        funded = exists().where(FundingApplication.placement_id == Placement.id,
-                                FundingApplication.scheme_id == FundingScheme.id,
-                                FundingScheme.funder_id.in_(self.funder_ids))
-        nominated_by = exists().where(Application.id == Placement.application_id, Application.call_id == Call.id,
-                                      Call.route_id == Route.id, Route.cluster_id.in_(self.cluster_ids))
-        return or_(Placement.hub_id.in_(self.hub_ids), nominated_by, funded)
-
-
 def scope_for(actor: User) -> Scope:
     """The viewer's scope; 403 for someone with no staff role (an applicant, say)."""
-    kinds = defaultdict(set)
-    for membership in actor.memberships:
-        kinds[membership.organisation.kind].add(membership.organisation_id)
-    scope = Scope(everything=bool(kinds["operator"]), cluster_ids=frozenset(kinds["cluster"]),
-                  hub_ids=frozenset(kinds["hub"]), funder_ids=frozenset(kinds["funder"]))
-    if scope.empty:
+    scope = Scope.of(actor)
+    if not scope.staff:
         raise Forbidden(_l("Insight is for programme, cluster, hub and funder staff."))
     return scope
+
+
+def sees_calls(scope: Scope) -> bool:
+    return scope.admin or bool(scope.cluster_ids or scope.hub_ids)
+
+
+def sees_hubs(scope: Scope) -> bool:
+    return scope.admin or bool(scope.hub_ids)
+
+
+def sees_funding(scope: Scope) -> bool:
+    return scope.admin or bool(scope.funder_ids)
+
+
+def staffed_calls_clause(scope: Scope):
+    """SQL: calls in scope, those of the cluster's routes or of the routes the hub hosts (join ``Route`` first)."""
+    return or_(scope.everything(), scope.clusters(Route.cluster_id), scope.hubs(Route.host_hub_id))
+
+
+def _hubs_clause(scope: Scope, column):
+    return or_(scope.everything(), scope.hubs(column))
+
+
+def _placements_clause(scope: Scope):
+    """SQL: placements in scope: at the viewer's hub, in the cluster's calls, or funded by the funder's schemes."""
+    return or_(placement_scope.staff_clause(scope), funding_scope.funded_placements_clause(scope))
 
 
 # ------------------------------------------------------------------ filters
@@ -141,10 +116,6 @@ class Filters:
     country: str | None = None
     track: str | None = None
 
-    @property
-    def active(self) -> bool:
-        return any(v is not None for v in (self.call_id, self.route_id, self.country, self.track))
-
 
 def _int(value) -> int | None:
     try:
@@ -156,18 +127,16 @@ def _int(value) -> int | None:
 def parse_filters(args, scope: Scope) -> Filters:
     """Filters from GET parameters. A call or route outside the viewer's scope answers 404,
     as if it did not exist; unknown countries and tracks are ignored."""
-    from residency.domain.accounts.models import COUNTRIES
-
     filters = Filters(call_id=_int(args.get("call")), route_id=_int(args.get("route")),
                       country=args.get("country") if args.get("country") in COUNTRIES else None,
                       track=args.get("track") if args.get("track") in TRACKS else None)
     if filters.call_id is not None:
         found = db.session.scalar(select(Call.id).join(Route, Call.route_id == Route.id).where(
-            Call.id == filters.call_id, scope.call_clause()))
+            Call.id == filters.call_id, staffed_calls_clause(scope)))
         if found is None:
             raise NotFound(_l("There is nothing here, or it is not yours to see."))
     if filters.route_id is not None:
-        found = db.session.scalar(select(Route.id).where(Route.id == filters.route_id, scope.call_clause()))
+        found = db.session.scalar(select(Route.id).where(Route.id == filters.route_id, staffed_calls_clause(scope)))
         if found is None:
             raise NotFound(_l("There is nothing here, or it is not yours to see."))
     return filters
@@ -175,13 +144,13 @@ def parse_filters(args, scope: Scope) -> Filters:
 
 def filter_choices(scope: Scope) -> dict:
     """The calls and routes the viewer may filter by (two queries)."""
-    if not scope.sees_calls:
+    if not sees_calls(scope):
         return {"calls": [], "routes": []}
     calls = db.session.execute(select(Call.id, Call.title).join(Route, Call.route_id == Route.id)
-                               .where(scope.call_clause()).order_by(Call.opens_at.desc(), Call.id)).all()
+                               .where(staffed_calls_clause(scope)).order_by(Call.opens_at.desc(), Call.id)).all()
     hub = Organisation.__table__.alias("hub")
     routes = db.session.execute(select(Route.id, Route.home_country, hub.c.name).join(hub, hub.c.id == Route.host_hub_id)
-                                .where(scope.call_clause()).order_by(Route.home_country, hub.c.name)).all()
+                                .where(staffed_calls_clause(scope)).order_by(Route.home_country, hub.c.name)).all()
     return {"calls": calls, "routes": routes}
 
 
@@ -243,7 +212,7 @@ def funnel(scope: Scope, filters: Filters) -> Funnel:
             .join(hub, hub.c.id == Route.host_hub_id)
             .join(Organisation, Application.startup_id == Organisation.id)
             .outerjoin(Placement, Placement.application_id == Application.id)
-            .where(Application.status != "withdrawn", scope.call_clause())
+            .where(Application.status != "withdrawn", staffed_calls_clause(scope))
             .order_by(Call.opens_at.desc(), Call.id))
     rows = db.session.execute(_filtered(stmt, filters)).all()
     calls: dict[int, FunnelRow] = {}
@@ -285,9 +254,9 @@ def _median(values: list[Decimal]) -> Decimal | None:
 def decision_times(scope: Scope, filters: Filters) -> list[DecisionTime]:
     """Median days from first submission to the first decision, from the audit trail (three queries)."""
     result = {d: [] for d in DECISIONS}
-    if scope.sees_calls:
+    if sees_calls(scope):
         base = (select(Application.id).join(Call, Application.call_id == Call.id).join(Route, Call.route_id == Route.id)
-                .join(Organisation, Application.startup_id == Organisation.id).where(scope.call_clause()))
+                .join(Organisation, Application.startup_id == Organisation.id).where(staffed_calls_clause(scope)))
         app_ids = _filtered(base, filters).scalar_subquery()
         submitted, decided = {}, {}
         for record_id, action, at in db.session.execute(
@@ -307,9 +276,9 @@ def decision_times(scope: Scope, filters: Filters) -> list[DecisionTime]:
                 .group_by(Placement.application_id)):
             if application_id in submitted:
                 result["offer"].append(_days(at - submitted[application_id]))
-    if scope.sees_funding:
+    if sees_funding(scope):
         ids = select(FundingApplication.id).join(FundingScheme, FundingApplication.scheme_id == FundingScheme.id).where(
-            scope.scheme_clause()).scalar_subquery()
+            funding_scope.scheme_clause(scope)).scalar_subquery()
         submitted, granted = {}, {}
         for record_id, action, at in db.session.execute(
                 select(StatusChange.record_id, StatusChange.action, StatusChange.created_at)
@@ -321,7 +290,7 @@ def decision_times(scope: Scope, filters: Filters) -> list[DecisionTime]:
             elif record_id in submitted:
                 granted.setdefault(record_id, at)
         result["grant"] = [_days(granted[r] - submitted[r]) for r in granted]
-    shown = [d for d in DECISIONS if (d == "grant" and scope.sees_funding) or (d != "grant" and scope.sees_calls)]
+    shown = [d for d in DECISIONS if (d == "grant" and sees_funding(scope)) or (d != "grant" and sees_calls(scope))]
     return [DecisionTime(d, DECISION_LABELS[d], _median(result[d]), len(result[d])) for d in shown]
 
 
@@ -343,21 +312,17 @@ class HubOccupancy:
     name: str
     months: list[MonthOccupancy]
 
-    @property
-    def scale(self) -> int:
-        return max([1] + [max(m.desks_used, m.desks_capacity, m.benches_used, m.benches_capacity) for m in self.months])
-
 
 def occupancy(scope: Scope, first_month: date | None = None, now: datetime | None = None) -> list[HubOccupancy]:
     """For every hub in scope and each of twelve months: the most desks and benches held
     (booked or offered) on any day against the capacity on that day (three queries)."""
-    if not scope.sees_hubs:
+    if not sees_hubs(scope):
         return []
     first = (first_month or (now or utcnow()).date()).replace(day=1)
     last = add_months(first, MONTHS_SHOWN) - timedelta(days=1)
     days = (last - first).days + 1
     hubs = db.session.execute(select(Organisation.id, Organisation.name).where(
-        Organisation.kind == "hub", scope.hub_clause(Organisation.id)).order_by(Organisation.name)).all()
+        Organisation.kind == "hub", _hubs_clause(scope, Organisation.id)).order_by(Organisation.name)).all()
     zero = lambda: {"desks": [0] * days, "benches": [0] * days}  # noqa: E731
     cap, use = defaultdict(zero), defaultdict(zero)
 
@@ -368,11 +333,11 @@ def occupancy(scope: Scope, first_month: date | None = None, now: datetime | Non
 
     for hub_id, starts_on, ends_on, desks, benches in db.session.execute(
             select(HubCapacity.hub_id, HubCapacity.starts_on, HubCapacity.ends_on, HubCapacity.desks, HubCapacity.benches)
-            .where(scope.hub_clause(HubCapacity.hub_id), HubCapacity.starts_on <= last, HubCapacity.ends_on >= first)):
+            .where(_hubs_clause(scope, HubCapacity.hub_id), HubCapacity.starts_on <= last, HubCapacity.ends_on >= first)):
         spread(cap[hub_id], starts_on, ends_on, desks, benches)
     for hub_id, starts_on, ends_on, desks, benches in db.session.execute(
             select(Placement.hub_id, Placement.starts_on, Placement.ends_on, Placement.desks, Placement.benches)
-            .where(scope.hub_clause(Placement.hub_id), Placement.status.in_(HOLDING),
+            .where(_hubs_clause(scope, Placement.hub_id), Placement.status.in_(HOLDING),
                    Placement.starts_on <= last, Placement.ends_on >= first)):
         spread(use[hub_id], starts_on, ends_on, desks, benches)
     result = []
@@ -405,7 +370,7 @@ class FundingTotals:
 def funding(scope: Scope) -> list[FundingTotals]:
     """Requested (submitted at least once), granted and paid, per currency (two queries).
     Sums are made in Python so that every amount stays an exact Decimal."""
-    if not scope.sees_funding:
+    if not sees_funding(scope):
         return []
     totals: dict[str, FundingTotals] = {}
     ever_submitted = exists().where(StatusChange.workflow == "funding", StatusChange.record_id == FundingApplication.id,
@@ -414,7 +379,7 @@ def funding(scope: Scope) -> list[FundingTotals]:
             select(FundingScheme.currency, FundingApplication.status, FundingApplication.amount_requested,
                    FundingApplication.granted_amount)
             .join(FundingScheme, FundingApplication.scheme_id == FundingScheme.id)
-            .where(scope.scheme_clause(), or_(FundingApplication.status != "draft", ever_submitted))):
+            .where(funding_scope.scheme_clause(scope), or_(FundingApplication.status != "draft", ever_submitted))):
         row = totals.setdefault(currency, FundingTotals(currency))
         row.applications += 1
         row.requested += requested or Decimal("0.00")
@@ -424,7 +389,7 @@ def funding(scope: Scope) -> list[FundingTotals]:
             select(FundingScheme.currency, Disbursement.amount)
             .join(FundingApplication, Disbursement.funding_application_id == FundingApplication.id)
             .join(FundingScheme, FundingApplication.scheme_id == FundingScheme.id)
-            .where(scope.scheme_clause(), Disbursement.paid_at.is_not(None))):
+            .where(funding_scope.scheme_clause(scope), Disbursement.paid_at.is_not(None))):
         totals.setdefault(currency, FundingTotals(currency)).paid += amount
     return [totals[c] for c in sorted(totals)]
 
@@ -452,7 +417,7 @@ def impact(scope: Scope) -> list[ImpactRound]:
                    ImpactSurvey.capital_raised, ImpactSurvey.export_revenue, ImpactSurvey.patents_filed,
                    ImpactSurvey.products_launched, ImpactSurvey.partnerships_with_host)
             .join(Placement, ImpactSurvey.placement_id == Placement.id)
-            .where(ImpactSurvey.submitted_at.is_not(None), scope.placement_clause())):
+            .where(ImpactSurvey.submitted_at.is_not(None), _placements_clause(scope))):
         r = rounds[months_after]
         r.surveys += 1
         r.employees += employees or 0
@@ -481,20 +446,19 @@ class Dashboard:
     first_month: date | None
     funding: list[FundingTotals]
     impact: list[ImpactRound]
+    sees_funding: bool
 
 
 def dashboard(actor: User, args, now: datetime | None = None) -> Dashboard:
     """Everything the insight page shows, for the viewer's scope and the filters in ``args``."""
-    from residency.domain.placements.hub_queries import parse_month
-
     scope = scope_for(actor)
     filters = parse_filters(args, scope)
     first_month = parse_month(args.get("month"))
     occ = occupancy(scope, first_month, now)
     return Dashboard(
         scope=scope, filters=filters, choices=filter_choices(scope),
-        funnel=funnel(scope, filters) if scope.sees_calls else None,
+        funnel=funnel(scope, filters) if sees_calls(scope) else None,
         decision_times=decision_times(scope, filters), occupancy=occ,
-        first_month=(first_month or (now or utcnow()).date()).replace(day=1) if scope.sees_hubs else None,
-        funding=funding(scope), impact=impact(scope),
+        first_month=(first_month or (now or utcnow()).date()).replace(day=1) if sees_hubs(scope) else None,
+        funding=funding(scope), impact=impact(scope), sees_funding=sees_funding(scope),
     )

@@ -1,10 +1,9 @@
 """What the hub reads about its placements: the inbox in the cluster's rank order,
 occupancy month by month, and one placement with what may be done to it now.
 
-Everything here only reads (except ``check_in``, a thin guard around
-``placements.record_check_in``); offers, waitlisting, answers and the residency
-itself are the services of ``residency.placements``, which go through the
-workflow engine.
+Everything here only reads; offers, waitlisting, answers, the move-in day and
+the residency itself are the services of ``placements.services``, which go
+through the workflow engine.
 """
 from __future__ import annotations
 
@@ -15,11 +14,12 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.orm import defaultload
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from residency.domain.placements import services as placements
 from residency.core import workflow
-from residency.core.errors import NotFound
+from residency.domain.placements.hubs import own_hub
 from residency.domain.placements.services import CHECK_IN_STATES
 from residency.core.extensions import db
 from residency.domain.applications.models import Application
@@ -34,30 +34,16 @@ from residency.core.db import utcnow
 WAITING = ("pending", "waitlisted")
 OFFERED = ("offered",)
 RUNNING = ("accepted", "active")
-CLOSED = ("rejected", "declined", "lapsed", "completed", "terminated")
 # An offer that was not taken frees its space for the next nominee on the waitlist.
 FREED = ("declined", "lapsed")
 MONTHS_SHOWN = 12
 
 
-def _not_found():
-    return NotFound(_l("There is nothing here, or it is not yours to see."))
-
-
-def own_hub(actor: User, hub_id: int) -> Organisation:
-    """The hub, if the actor administers it; 404 otherwise."""
-    hub = db.session.get(Organisation, hub_id)
-    if hub is None or hub.kind != "hub" or not actor.is_member_of(hub.id):
-        raise _not_found()
-    return hub
-
-
 def hub_placement(actor: User, placement_id: int) -> Placement:
-    """A placement at one of the actor's hubs; 404 for anyone else (including its startup)."""
-    placement = placements.placement_for(actor, placement_id)
-    if workflow.HUB not in workflow.roles_on(placement, actor):
-        raise _not_found()
-    return placement
+    """A placement at one of the actor's hubs; 404 for anyone who may not see it, 403 for one who may see it
+    but does not act for its hub (its startup, a programme administrator)."""
+    placement = db.session.scalar(select(Placement).where(Placement.id == placement_id).options(*placements.with_details()))
+    return workflow.require(placement, actor, workflow.HUB)
 
 
 def hub_today(hub: Organisation, now: datetime | None = None) -> date:
@@ -138,18 +124,20 @@ class Inbox:
 def _rows(hub_id: int) -> list[InboxRow]:
     """Every placement at the hub with its nomination and review summary: one query."""
     reviews = _review_summaries()
-    call_path = defaultload(Placement.application).defaultload(Application.call)
+    application = joinedload(Placement.application)
+    call_path = application.joinedload(Application.call)
     stmt = (
         select(Placement, Nomination.rank, Nomination.rationale, reviews.c.mean, reviews.c.n)
         .outerjoin(Nomination, Nomination.application_id == Placement.application_id)
         .outerjoin(reviews, reviews.c.application_id == Placement.application_id)
         .where(Placement.hub_id == hub_id)
-        # The call's criteria and the route's funders are not shown here; don't load them.
-        .options(call_path.lazyload(Call.criteria), call_path.defaultload(Call.route).lazyload(Route.funders))
+        # The startup and the call are shown; the call's criteria and the route's funders are not.
+        .options(application.joinedload(Application.startup), call_path.lazyload(Call.criteria),
+                 call_path.defaultload(Call.route).lazyload(Route.funders))
     )
     rows = [
         InboxRow(placement=p, rank=rank, rationale=rationale, reviews=ReviewSummary(_decimal(mean), n or 0),
-                 label=workflow.PLACEMENT.label(p.status, False))
+                 label=workflow.get("placement").label(p.status, False))
         for p, rank, rationale, mean, n in db.session.execute(stmt)
     ]
 
@@ -327,13 +315,22 @@ def placement_page(actor: User, placement_id: int, now: datetime | None = None) 
         placement=placement,
         nomination=db.session.scalar(select(Nomination).where(Nomination.application_id == placement.application_id)),
         reviews=review_summary(placement.application_id),
-        history=workflow.history(placement, for_applicant=False),
+        history=_with_actors(workflow.history(placement, for_applicant=False)),
         actions={t.action for t in workflow.allowed_actions(placement, actor)},
-        label=workflow.PLACEMENT.label(placement.status, False),
+        label=workflow.get("placement").label(placement.status, False),
         zone=zone,
         today=placements.local_today(zone, now or utcnow()),
         can_check_in=placement.status in CHECK_IN_STATES,
     )
+
+
+def _with_actors(history: list[StatusChange]) -> list[StatusChange]:
+    """Load who made each change in one query, so that the page reads their names without one query per entry."""
+    actor_ids = {change.actor_id for change in history if change.actor_id is not None}
+    actors = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(actor_ids)))} if actor_ids else {}
+    for change in history:
+        set_committed_value(change, "actor", actors.get(change.actor_id))
+    return history
 
 
 def offer_defaults(placement: Placement, now: datetime | None = None) -> dict:
@@ -355,12 +352,3 @@ def offer_defaults(placement: Placement, now: datetime | None = None) -> dict:
         "offer_expires_on": expires_on if expires_on > today else None,
         "conditions": placement.conditions or "",
     }
-
-
-def extend(*, placement: Placement, actor: User, ends_on: date | None) -> StatusChange:
-    return placements.extend(placement=placement, actor=actor, ends_on=ends_on)
-
-
-def check_in(*, placement: Placement, actor: User, checked_in_on: date | None) -> None:
-    """Record the day the startup moved in (the rules are in ``placements.record_check_in``)."""
-    placements.record_check_in(placement=placement, actor=actor, checked_in_on=checked_in_on)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import contains_eager, lazyload
 
 from residency.core.errors import Invalid, NotFound
 from residency.core.extensions import db
+from residency.core.uow import service
 from residency.core.i18n import format_day
 from residency.domain.programme.models import Call, HubCapacity, Route
 from residency.domain.accounts.models import Organisation, User
@@ -25,7 +26,8 @@ class HubOverview:
     calls: list[Call] = field(default_factory=list)
 
 
-def _own_hub(actor: User, hub_id: int) -> Organisation:
+def own_hub(actor: User, hub_id: int) -> Organisation:
+    """The hub, if the actor administers it; 404 otherwise."""
     hub = db.session.get(Organisation, hub_id)
     if hub is None or hub.kind != "hub" or not actor.is_member_of(hub.id):
         raise NotFound(_l("There is nothing here, or it is not yours to see."))
@@ -39,7 +41,7 @@ def _overviews(hubs: list[Organisation]) -> list[HubOverview]:
     by_id = {h.id: HubOverview(hub=h) for h in hubs}
     for period in db.session.scalars(
         select(HubCapacity).where(HubCapacity.hub_id.in_(list(by_id)))
-        .options(lazyload(HubCapacity.hub)).order_by(HubCapacity.starts_on, HubCapacity.id)
+        .order_by(HubCapacity.starts_on, HubCapacity.id)
     ):
         by_id[period.hub_id].capacity.append(period)
     for call in db.session.scalars(
@@ -59,12 +61,13 @@ def dashboard(actor: User) -> list[HubOverview]:
 
 def hub_overview(actor: User, hub_id: int) -> HubOverview:
     """One of the actor's hubs; 404 for any other."""
-    return _overviews([_own_hub(actor, hub_id)])[0]
+    return _overviews([own_hub(actor, hub_id)])[0]
 
 
+@service
 def add_capacity(*, actor: User, hub_id: int, starts_on: date, ends_on: date, desks: int, benches: int) -> HubCapacity:
     """Add a capacity period; refuse bad numbers, reversed dates and a period that overlaps another."""
-    hub = _own_hub(actor, hub_id)
+    hub = own_hub(actor, hub_id)
     errors: dict[str, list] = {}
     if not isinstance(starts_on, date):
         errors["starts_on"] = [_l("Enter the first day of the period.")]
@@ -98,17 +101,16 @@ def add_capacity(*, actor: User, hub_id: int, starts_on: date, ends_on: date, de
 
     period = HubCapacity(hub=hub, starts_on=starts_on, ends_on=ends_on, desks=desks, benches=benches)
     db.session.add(period)
-    db.session.commit()
     return period
 
 
+@service
 def delete_capacity(*, actor: User, hub_id: int, capacity_id: int) -> tuple[date, date]:
     """Remove one of the hub's capacity periods; return its first and last day."""
-    hub = _own_hub(actor, hub_id)
+    hub = own_hub(actor, hub_id)
     period = db.session.get(HubCapacity, capacity_id)
     if period is None or period.hub_id != hub.id:
         raise NotFound(_l("There is nothing here, or it is not yours to see."))
     days = (period.starts_on, period.ends_on)
     db.session.delete(period)
-    db.session.commit()
     return days

@@ -35,8 +35,8 @@ class Placement(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    application: Mapped[Application] = relationship(lazy="joined")
-    hub: Mapped[Organisation] = relationship(lazy="joined")
+    application: Mapped[Application] = relationship()
+    hub: Mapped[Organisation] = relationship()
 
     __table_args__ = (
         CheckConstraint(_in("status", PLACEMENT_STATES), name="status"),

@@ -5,11 +5,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from residency.domain.placements import services as placements
 from residency.core import workflow
 from residency.core.errors import NotFound
+from residency.core.extensions import db
+from residency.domain.applications.rules import decisions_released
 from residency.domain.placements.models import Placement
+from residency.domain.placements.rules import NOMINATION_ONLY, visible_to_startup
 from residency.core.models import StatusChange
 from residency.domain.accounts.models import User
 from residency.core.db import utcnow
@@ -25,12 +29,6 @@ class StartupPlacement:
     expired: bool
 
 
-def visible_to_startup(placement: Placement) -> bool:
-    """A nomination stays unknown to the startup until the cluster releases the call's decisions;
-    once the hub has acted the startup has been told anyway."""
-    return placement.status != "pending" or placement.application.call.decisions_released_at is not None
-
-
 def startup_placement(actor: User, placement_id: int, now: datetime | None = None) -> StartupPlacement:
     """A placement of one of the actor's startups; 404 for anyone else, hub staff included."""
     now = now or utcnow()
@@ -40,9 +38,27 @@ def startup_placement(actor: User, placement_id: int, now: datetime | None = Non
     expired = placement.status == "offered" and placement.offer_expires_at is not None and placement.offer_expires_at <= now
     return StartupPlacement(
         placement=placement,
-        label=workflow.PLACEMENT.label(placement.status, for_applicant=True),
+        label=workflow.get("placement").label(placement.status, for_applicant=True),
         history=workflow.history(placement, for_applicant=True),
         zone=placements.hub_zone(placement),
         can_answer=not expired and any(t.action == "accept" for t in workflow.allowed_actions(placement, actor)),
         expired=expired,
     )
+
+
+def placements_of_applications(applications) -> dict[int, tuple[int, str]]:
+    """Application id -> (placement id, the status the startup sees) of the placements the startup may know of.
+
+    One query, and none when no application is nominated (the applicant's dashboard).
+    """
+    nominated = {a.id: a for a in applications if a.status == "nominated"}
+    if not nominated:
+        return {}
+    result = {}
+    for placement_id, application_id, status in db.session.execute(
+            select(Placement.id, Placement.application_id, Placement.status)
+            .where(Placement.application_id.in_(list(nominated)))):
+        # Hidden, like the nomination itself, until the cluster releases the call's decisions.
+        if status != NOMINATION_ONLY or decisions_released(nominated[application_id].call):
+            result[application_id] = (placement_id, workflow.get("placement").label(status, for_applicant=True))
+    return result

@@ -6,25 +6,32 @@ locked, so concurrent offers can never overbook a hub.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import joinedload
 
-from residency.domain.impact import services as impact
 from residency.core import workflow
-from residency.core.errors import Conflict, Invalid, NotFound
+from residency.core.errors import Conflict, Invalid
 from residency.core.extensions import db
+from residency.core.i18n import format_day
+from residency.core.uow import each_in_own_unit, service
 from residency.domain.programme.models import HubCapacity
 from residency.domain.accounts.models import Organisation, User
+from residency.domain.applications.models import Application
 from residency.domain.placements.models import Placement
+from residency.domain.placements.rules import offer_expired, offer_expired_clause
 from residency.core.models import StatusChange
 from residency.core.db import utcnow
 
 # Placements that hold space: booked (accepted, active) or offered.
 HOLDING = ("offered", "accepted", "active")
+
+log = logging.getLogger(__name__)
 
 
 # ------------------------------------------------------------------ capacity
@@ -88,8 +95,6 @@ def _lock_hub(hub_id: int) -> None:
 
 
 def _capacity_message(problems: list[FullRange]):
-    from residency.core.i18n import format_day
-
     parts = []
     for p in problems:
         what = _l("office desks") if p.kind == "desks" else _l("lab benches")
@@ -111,11 +116,17 @@ def capacity_guard(placement, actor, now, data):
 # ------------------------------------------------------------------ reading
 
 
+def with_details():
+    """The hub, application, startup and call of placements, loaded with them: what every page of a
+    placement shows and what ``hub_zone`` and the workflow's e-mails read."""
+    application = joinedload(Placement.application)
+    return (joinedload(Placement.hub), application.joinedload(Application.startup), application.joinedload(Application.call))
+
+
 def placement_for(user: User, placement_id: int) -> Placement:
-    placement = db.session.get(Placement, placement_id)
-    if placement is None or not workflow.roles_on(placement, user):
-        raise NotFound(_l("Not found."))
-    return placement
+    """The placement with its details, if ``user`` has any relation to it; 404 otherwise."""
+    placement = db.session.scalar(select(Placement).where(Placement.id == placement_id).options(*with_details()))
+    return workflow.require(placement, user)
 
 
 def hub_zone(placement: Placement) -> str:
@@ -150,6 +161,7 @@ def _validate_period(placement: Placement, starts_on, ends_on, desks, benches) -
     return errors
 
 
+@service
 def offer(*, placement: Placement, actor: User, starts_on: date, ends_on: date, desks: int, benches: int,
           offer_expires_on: date, conditions: str = "", now: datetime | None = None) -> StatusChange:
     """Offer a placement within the call's window and the hub's capacity; the offer expires
@@ -171,33 +183,29 @@ def offer(*, placement: Placement, actor: User, starts_on: date, ends_on: date, 
     period = {"starts_on": starts_on, "ends_on": ends_on, "desks": desks, "benches": benches}
     placement.starts_on, placement.ends_on, placement.desks, placement.benches = starts_on, ends_on, desks, benches
     placement.offer_expires_at, placement.conditions = expires_at, (conditions or "").strip() or None
-    change = workflow.perform(placement, "offer", actor, now=now, data=period)
-    db.session.commit()
-    return change
+    return workflow.perform(placement, "offer", actor, now=now, data=period)
 
 
+@service
 def waitlist(*, placement: Placement, actor: User, reason: str = "", now: datetime | None = None) -> StatusChange:
-    change = workflow.perform(placement, "waitlist", actor, reason=reason, now=now)
-    db.session.commit()
-    return change
+    return workflow.perform(placement, "waitlist", actor, reason=reason, now=now)
 
 
+@service
 def reject(*, placement: Placement, actor: User, reason: str, now: datetime | None = None) -> StatusChange:
-    change = workflow.perform(placement, "reject", actor, reason=reason, now=now)
-    db.session.commit()
-    return change
+    return workflow.perform(placement, "reject", actor, reason=reason, now=now)
 
 
+@service
 def answer_offer(*, placement: Placement, actor: User, accept: bool, now: datetime | None = None) -> StatusChange:
     """The startup accepts or declines the offer before it expires."""
     now = now or utcnow()
-    if placement.status == "offered" and placement.offer_expires_at and placement.offer_expires_at <= now:
+    if offer_expired(placement, now):
         raise Conflict(_l("This offer expired; it can no longer be answered."))
-    change = workflow.perform(placement, "accept" if accept else "decline", actor, now=now)
-    db.session.commit()
-    return change
+    return workflow.perform(placement, "accept" if accept else "decline", actor, now=now)
 
 
+@service
 def extend(*, placement: Placement, actor: User, ends_on: date, now: datetime | None = None) -> StatusChange:
     """A longer residency, if the hub has the space on every added day."""
     if placement.status != "active":
@@ -209,91 +217,88 @@ def extend(*, placement: Placement, actor: User, ends_on: date, now: datetime | 
     change = workflow.perform(placement, "extend", actor, now=now, data={"ends_on": ends_on},
                               reason=str(_l("Extended to %(day)s", day=ends_on.isoformat())))
     placement.ends_on = ends_on
-    db.session.commit()
     return change
 
 
+@service
 def complete(*, placement: Placement, actor: User | None, checked_out_on: date | None = None,
              now: datetime | None = None) -> StatusChange:
     now = now or utcnow()
-    change = workflow.perform(placement, "complete", actor, now=now)
-    placement.checked_out_on = checked_out_on or min(placement.ends_on, local_today(hub_zone(placement), now))
-    impact.schedule(placement, placement.checked_out_on)
-    db.session.commit()
+    ended_on = checked_out_on or min(placement.ends_on, local_today(hub_zone(placement), now))
+    # Impact surveys follow from the "ended_on" the workflow hook receives.
+    change = workflow.perform(placement, "complete", actor, now=now, data={"ended_on": ended_on})
+    placement.checked_out_on = ended_on
     return change
 
 
+@service
 def terminate(*, placement: Placement, actor: User, reason: str, checked_out_on: date | None = None,
               now: datetime | None = None) -> StatusChange:
     now = now or utcnow()
-    change = workflow.perform(placement, "terminate", actor, reason=reason, now=now)
-    placement.checked_out_on = checked_out_on or local_today(hub_zone(placement), now)
-    impact.schedule(placement, placement.checked_out_on)
-    db.session.commit()
+    ended_on = checked_out_on or local_today(hub_zone(placement), now)
+    change = workflow.perform(placement, "terminate", actor, reason=reason, now=now, data={"ended_on": ended_on})
+    placement.checked_out_on = ended_on
     return change
 
 
 CHECK_IN_STATES = ("accepted", "active")
 
 
+@service
 def record_check_in(*, placement: Placement, actor: User, checked_in_on: date | None) -> None:
     """The day the startup actually moved in (not a status change), once it has accepted."""
-    if workflow.HUB not in workflow.roles_on(placement, actor):
-        raise NotFound(_l("Not found."))
+    workflow.require(placement, actor, workflow.HUB)
     if placement.status not in CHECK_IN_STATES:
         raise Conflict(_l("A move-in day can be recorded once the startup has accepted, until the residency ends; "
-                          "the placement is %(state)s.", state=workflow.PLACEMENT.label(placement.status, False)))
+                          "the placement is %(state)s.", state=workflow.get("placement").label(placement.status, False)))
     if checked_in_on is None:
         raise Invalid(_l("Enter the day the startup moved in."), {"checked_in_on": [_l("Enter the day the startup moved in.")]})
     placement.checked_in_on = checked_in_on
-    db.session.commit()
 
 
 # ------------------------------------------------------------------ the scheduler's work
 
 
+def _skipped(job: str):
+    """Report a placement the job could not move (another unit changed it a moment ago, or it failed)."""
+    def report(placement, error):
+        # The identity, not ``placement.id``: the rollback expired it, and reading it must not fail again.
+        placement_id = inspect(placement).identity
+        if isinstance(error, Conflict):
+            log.info("%s: placement %s changed meanwhile; skipped", job, placement_id)
+        else:
+            log.error("%s: placement %s failed", job, placement_id, exc_info=error)
+
+    return report
+
+
 def lapse_expired_offers(now: datetime | None = None) -> int:
-    """Unanswered offers lapse at their expiry, freeing their space."""
+    """Unanswered offers lapse at their expiry, freeing their space; each offer in a unit of its own."""
     now = now or utcnow()
-    due = list(db.session.scalars(select(Placement.id).where(Placement.status == "offered", Placement.offer_expires_at <= now)))
-    for placement_id in due:
-        placement = db.session.get(Placement, placement_id)
-        try:
-            workflow.perform(placement, "lapse", None, now=now)
-            db.session.commit()
-        except Conflict:
-            db.session.rollback()  # answered a moment ago
+    due = list(db.session.scalars(select(Placement).where(offer_expired_clause(now)).order_by(Placement.id)))
+    each_in_own_unit(due, lambda placement: workflow.perform(placement, "lapse", None, now=now),
+                     on_error=_skipped("lapse-offers"))
     return len(due)
 
 
 def start_due_residencies(now: datetime | None = None) -> int:
-    """Accepted placements become active on their first day, in the hub's time zone."""
+    """Accepted placements become active on their first day, in the hub's time zone; each in a unit of its own."""
     now = now or utcnow()
-    started = 0
-    candidates = list(db.session.scalars(select(Placement).where(Placement.status == "accepted",
-                                                                 Placement.starts_on <= (now + timedelta(days=1)).date())))
-    for placement in candidates:
-        if placement.starts_on <= local_today(hub_zone(placement), now):
-            try:
-                workflow.perform(placement, "start", None, now=now)
-                db.session.commit()
-                started += 1
-            except Conflict:
-                db.session.rollback()
-    return started
+    candidates = db.session.scalars(select(Placement).where(
+        Placement.status == "accepted", Placement.starts_on <= (now + timedelta(days=1)).date())
+        .options(*with_details()).order_by(Placement.id)).unique()
+    due = [p for p in candidates if p.starts_on <= local_today(hub_zone(p), now)]
+    return each_in_own_unit(due, lambda placement: workflow.perform(placement, "start", None, now=now),
+                            on_error=_skipped("start-residencies"))
 
 
 def complete_finished_residencies(now: datetime | None = None) -> int:
-    """Active placements whose last day has passed (hub's time zone) are completed."""
+    """Active placements whose last day has passed (hub's time zone) are completed; each in a unit of its own."""
     now = now or utcnow()
-    done = 0
-    candidates = list(db.session.scalars(select(Placement).where(Placement.status == "active",
-                                                                 Placement.ends_on < now.date() + timedelta(days=1))))
-    for placement in candidates:
-        if placement.ends_on < local_today(hub_zone(placement), now):
-            try:
-                complete(placement=placement, actor=None, checked_out_on=placement.ends_on, now=now)
-                done += 1
-            except Conflict:
-                db.session.rollback()
-    return done
+    candidates = db.session.scalars(select(Placement).where(
+        Placement.status == "active", Placement.ends_on < now.date() + timedelta(days=1))
+        .options(*with_details()).order_by(Placement.id)).unique()
+    due = [p for p in candidates if p.ends_on < local_today(hub_zone(p), now)]
+    return each_in_own_unit(
+        due, lambda placement: complete(placement=placement, actor=None, checked_out_on=placement.ends_on, now=now),
+        on_error=_skipped("complete-residencies"))

@@ -32,9 +32,9 @@ class Route(db.Model):
     cluster_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    host_hub: Mapped[Organisation] = relationship(foreign_keys=[host_hub_id], lazy="joined")
-    cluster: Mapped[Organisation] = relationship(foreign_keys=[cluster_id], lazy="joined")
-    funders: Mapped[list[Organisation]] = relationship(secondary=route_funder, lazy="selectin")
+    host_hub: Mapped[Organisation] = relationship(foreign_keys=[host_hub_id])
+    cluster: Mapped[Organisation] = relationship(foreign_keys=[cluster_id])
+    funders: Mapped[list[Organisation]] = relationship(secondary=route_funder)
     calls: Mapped[list["Call"]] = relationship(back_populates="route")
 
     __table_args__ = (
@@ -65,9 +65,9 @@ class Call(db.Model):
     decisions_released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    route: Mapped[Route] = relationship(back_populates="calls", lazy="joined")
+    route: Mapped[Route] = relationship(back_populates="calls")
     criteria: Mapped[list["Criterion"]] = relationship(
-        back_populates="call", cascade="all, delete-orphan", order_by="Criterion.position", lazy="selectin"
+        back_populates="call", cascade="all, delete-orphan", order_by="Criterion.position"
     )
 
     __table_args__ = (

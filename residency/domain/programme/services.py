@@ -3,7 +3,8 @@ calls, status corrections and the outbox.
 
 Every public function takes plain values and the acting administrator, refuses
 with ``Invalid`` (field errors keyed by form field), ``Conflict`` or
-``NotFound``, and commits once. Statuses move only through ``workflow.perform``.
+``NotFound``, and runs in one unit of work (``@service``). Statuses move only
+through ``workflow.perform``. Deadline extensions are ``applications.services``'.
 """
 from __future__ import annotations
 
@@ -16,13 +17,14 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, lazyload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from residency.core import orgnumbers, workflow
 from residency.domain.accounts import services as accounts
 from residency.core.errors import Conflict, Forbidden, Invalid, NotFound
 from residency.core.extensions import db
-from residency.core.i18n import is_timezone
+from residency.core.i18n import country_name, is_timezone
+from residency.core.uow import savepoint, service
 from residency.domain.accounts.models import (
     COUNTRIES,
     ORGANISATION_KINDS,
@@ -32,7 +34,6 @@ from residency.domain.accounts.models import (
     User,
 )
 from residency.domain.programme.models import Call, Criterion, Route
-from residency.domain.applications.models import DeadlineExtension
 from residency.core.outbox_models import OutboxMessage
 from residency.core.db import utcnow
 from residency.core.outbox_models import DELIVERY_STATES
@@ -179,16 +180,21 @@ def _organisation_values(*, organisation_id, kind, name, country, org_number, ci
                 timezone=timezone_name or None, website=website or None, **profile)
 
 
-def _commit_organisation() -> None:
+def _flush_organisation(org: Organisation, values: dict) -> None:
+    """Store the organisation's values; a number registered meanwhile is a refusal on its field."""
     try:
-        db.session.commit()
+        with savepoint():
+            for key, value in values.items():
+                setattr(org, key, value)
+            db.session.add(org)
+            db.session.flush()
     except IntegrityError:
-        # Someone registered the same number between our check and our commit.
-        db.session.rollback()
+        # Someone registered the same number between our check and our flush.
         raise Invalid(_l("Please correct the marked fields. Nothing was saved."),
                       {"org_number": [_l("Another organisation is already registered with this organisation number.")]})
 
 
+@service
 def create_organisation(actor: User, *, kind: str, name: str, country: str, org_number: str, city: str | None = None,
                         timezone_name: str | None = None, website: str | None = None, founded_on: date | None = None,
                         employees: int | None = None, track: str | None = None, trl: int | None = None,
@@ -199,12 +205,12 @@ def create_organisation(actor: User, *, kind: str, name: str, country: str, org_
     values = _organisation_values(organisation_id=None, kind=kind, name=name, country=country, org_number=org_number,
                                   city=city, timezone_name=timezone_name, website=website, founded_on=founded_on,
                                   employees=employees, track=track, trl=trl, today=now.date())
-    org = Organisation(created_at=now, **values)
-    db.session.add(org)
-    _commit_organisation()
+    org = Organisation(created_at=now)
+    _flush_organisation(org, values)
     return org
 
 
+@service
 def update_organisation(actor: User, organisation_id: int, *, name: str, country: str, org_number: str,
                         city: str | None = None, timezone_name: str | None = None, website: str | None = None,
                         founded_on: date | None = None, employees: int | None = None, track: str | None = None,
@@ -216,9 +222,7 @@ def update_organisation(actor: User, organisation_id: int, *, name: str, country
     values = _organisation_values(organisation_id=org.id, kind=org.kind, name=name, country=country, org_number=org_number,
                                   city=city, timezone_name=timezone_name, website=website, founded_on=founded_on,
                                   employees=employees, track=track, trl=trl, today=now.date())
-    for key, value in values.items():
-        setattr(org, key, value)
-    _commit_organisation()
+    _flush_organisation(org, values)
     return org
 
 
@@ -255,6 +259,7 @@ def list_invitations(state: str | None = None, now: datetime | None = None) -> l
     return [(inv, invitation_state(inv, now)) for inv in db.session.scalars(stmt)]
 
 
+@service
 def invite_staff(actor: User, *, email: str, organisation_id: int | None, now: datetime | None = None) -> Invitation:
     """E-mail an invitation to join a cluster, hub, funder or the operator."""
     _require_admin(actor)
@@ -267,6 +272,7 @@ def invite_staff(actor: User, *, email: str, organisation_id: int | None, now: d
     return accounts.invite(actor=actor, email=email, organisation=org, now=now)
 
 
+@service
 def revoke_invitation(actor: User, invitation_id: int, now: datetime | None = None) -> Invitation:
     """Withdraw an invitation so that its link stops working."""
     _require_admin(actor)
@@ -279,7 +285,6 @@ def revoke_invitation(actor: User, invitation_id: int, now: datetime | None = No
     if invitation.revoked_at is not None:
         raise Conflict(_l("This invitation was already withdrawn."))
     invitation.revoked_at = now
-    db.session.commit()
     return invitation
 
 
@@ -289,10 +294,13 @@ def revoke_invitation(actor: User, invitation_id: int, now: datetime | None = No
 def list_routes() -> list[Route]:
     """Routes with hub, cluster (joined) and funders (one more query), by country and hub."""
     return list(db.session.scalars(
-        select(Route).join(Route.host_hub).order_by(Route.home_country, Organisation.name, Route.id)
+        select(Route).join(Route.host_hub)
+        .options(contains_eager(Route.host_hub), joinedload(Route.cluster), selectinload(Route.funders))
+        .order_by(Route.home_country, Organisation.name, Route.id)
     ).unique())
 
 
+@service
 def create_route(actor: User, *, home_country: str, host_hub_id: int | None, cluster_id: int | None,
                  funder_ids: list[int] | None = None) -> Route:
     """Open a route: startups of ``home_country`` reside at the hub, nominated by the cluster."""
@@ -313,27 +321,21 @@ def create_route(actor: User, *, home_country: str, host_hub_id: int | None, clu
     if hub is not None and hub.kind == "hub" and home_country in COUNTRIES:
         if hub.country == home_country:
             errors["host_hub_id"] = [_l("The host hub is in %(country)s itself; a residency route leads to a hub in another country.",
-                                        country=_country(home_country))]
+                                        country=country_name(home_country))]
         elif db.session.scalar(select(Route.id).where(Route.home_country == home_country, Route.host_hub_id == hub.id)):
             errors["host_hub_id"] = [_l("There is already a route from %(country)s to %(hub)s.",
-                                        country=_country(home_country), hub=hub.name)]
+                                        country=country_name(home_country), hub=hub.name)]
     _refuse(errors)
     route = Route(home_country=home_country, host_hub=hub, cluster=cluster,
                   funders=sorted(funders, key=lambda f: funder_ids.index(f.id)))
-    db.session.add(route)
     try:
-        db.session.commit()
+        with savepoint():
+            db.session.add(route)
+            db.session.flush()
     except IntegrityError:
-        db.session.rollback()
         raise Invalid(_l("Please correct the marked fields. Nothing was saved."),
                       {"host_hub_id": [_l("There is already a route from this country to this hub.")]})
     return route
-
-
-def _country(code: str) -> str:
-    from residency.core.i18n import country_name
-
-    return country_name(code)
 
 
 # ----------------------------------------------------------------------- calls
@@ -343,8 +345,8 @@ def list_calls(status: str | None = None) -> list[Call]:
     """Every call with its route, hub and cluster, in one query, newest opening first."""
     stmt = (
         select(Call)
-        # Criteria and funders load lazily, and the list never reads them: one query.
-        .options(lazyload(Call.criteria), joinedload(Call.route).lazyload(Route.funders))
+        # The list shows each call's route and hub; criteria and funders it never reads.
+        .options(joinedload(Call.route).joinedload(Route.host_hub))
         .order_by(Call.opens_at.desc(), Call.id.desc())
     )
     if status:
@@ -504,6 +506,7 @@ def _set_criteria(call: Call, criteria: list[tuple[str, Decimal]]) -> None:
         call.criteria.remove(extra)
 
 
+@service
 def create_call(actor: User, *, route_id: int | None, title: str, description: str = "", timezone_name: str | None = None,
                 opens_at: datetime | None, closes_at: datetime | None, nomination_deadline: datetime | None,
                 decision_deadline: datetime | None, seats: int | None, residency_starts_on: date | None,
@@ -521,10 +524,11 @@ def create_call(actor: User, *, route_id: int | None, title: str, description: s
     call = Call(route=route, **values)
     _set_criteria(call, criteria)
     db.session.add(call)
-    db.session.commit()
+    db.session.flush()
     return call
 
 
+@service
 def update_call(actor: User, call_id: int, *, title: str, description: str = "", timezone_name: str | None = None,
                 opens_at: datetime | None, closes_at: datetime | None, nomination_deadline: datetime | None,
                 decision_deadline: datetime | None, seats: int | None, residency_starts_on: date | None,
@@ -534,7 +538,7 @@ def update_call(actor: User, call_id: int, *, title: str, description: str = "",
     call = get_call(call_id)
     if call.status not in EDITABLE_CALL_STATES:
         raise Conflict(_l("Only draft and published calls can be edited; this one is %(state)s.",
-                          state=workflow.CALL.label(call.status, False)))
+                          state=workflow.get("call").label(call.status, False)))
     values = _call_values(route=call.route, title=title, description=description, timezone_name=timezone_name,
                           opens_at=opens_at, closes_at=closes_at, nomination_deadline=nomination_deadline,
                           decision_deadline=decision_deadline, seats=seats, residency_starts_on=residency_starts_on,
@@ -542,10 +546,11 @@ def update_call(actor: User, call_id: int, *, title: str, description: str = "",
     _set_criteria(call, values.pop("criteria"))
     for key, value in values.items():
         setattr(call, key, value)
-    db.session.commit()
+    db.session.flush()
     return call
 
 
+@service
 def change_call_status(actor: User, call_id: int, action: str, now: datetime | None = None) -> Call:
     """Publish, close, reopen or archive a call through the workflow."""
     _require_admin(actor)
@@ -553,7 +558,6 @@ def change_call_status(actor: User, call_id: int, action: str, now: datetime | N
         raise NotFound(_l("Not found."))
     call = get_call(call_id)
     workflow.perform(call, action, actor, now=now)
-    db.session.commit()
     return call
 
 
@@ -562,12 +566,12 @@ def change_call_status(actor: User, call_id: int, action: str, now: datetime | N
 
 def correctable_workflows() -> list[workflow.Workflow]:
     """The workflows whose records exist, so an administrator can correct them."""
-    return [wf for wf in workflow.WORKFLOWS.values() if wf.model is not None]
+    return workflow.registered()
 
 
 def workflow_record(workflow_name: str, record_id: int):
     """The workflow and its record, or NotFound."""
-    wf = workflow.WORKFLOWS.get(workflow_name)
+    wf = workflow.get(workflow_name)
     if wf is None or wf.model is None:
         raise NotFound(_l("There is no such workflow."))
     record = db.session.get(wf.model, record_id)
@@ -582,6 +586,7 @@ def record_zone(record) -> str:
     return call.timezone if call is not None else "UTC"
 
 
+@service
 def correct_status(actor: User, workflow_name: str, record_id: int, *, action: str, reason: str | None,
                    target: str | None = None, now: datetime | None = None):
     """Force a record to ``target``, or revert it to its previous status, with a reason."""
@@ -591,7 +596,6 @@ def correct_status(actor: User, workflow_name: str, record_id: int, *, action: s
         raise Invalid(_l("Choose whether to force or revert the status."), {"action": [_l("Choose force or revert.")]})
     change = workflow.perform(record, action, actor, reason=reason,
                               target=target if action == workflow.FORCE else None, now=now)
-    db.session.commit()
     return change
 
 
@@ -622,6 +626,7 @@ def list_outbox(delivery: str | None = None, page: int = 1, per_page: int = OUTB
     return OutboxPage(messages=messages, page=page, pages=pages, total=total)
 
 
+@service
 def resend_message(actor: User, message_id: int) -> OutboxMessage:
     """Queue a failed message again, at once (the delivery job sends it)."""
     _require_admin(actor)
@@ -630,7 +635,7 @@ def resend_message(actor: User, message_id: int) -> OutboxMessage:
         raise NotFound(_l("There is no such message."))
     if message.delivery == "queued":
         raise Conflict(_l("This message is already waiting to be sent."))
-    resend(message.id)  # commits
+    resend(message.id)
     db.session.refresh(message)
     return message
 
@@ -639,26 +644,3 @@ def resend_message(actor: User, message_id: int) -> OutboxMessage:
 def startups_of_country(country: str) -> list[Organisation]:
     return list(db.session.scalars(
         select(Organisation).where(Organisation.kind == "startup", Organisation.country == country).order_by(Organisation.name)))
-
-
-def extensions_of(call: Call) -> list[DeadlineExtension]:
-    """Every extension granted in this call, newest first (startup and granter loaded with it)."""
-    return list(db.session.scalars(
-        select(DeadlineExtension).where(DeadlineExtension.call_id == call.id)
-        .options(joinedload(DeadlineExtension.startup), joinedload(DeadlineExtension.granted_by))
-        .order_by(DeadlineExtension.id.desc())).unique())
-
-
-def grant_extension(actor: User, call: Call, *, startup_id: int, local_closes_at: datetime, reason: str) -> DeadlineExtension:
-    """A later closing time for one startup, entered in the call's zone (the application service checks and records it)."""
-    from residency.domain.applications import services as applications
-
-    startup = db.session.get(Organisation, startup_id)
-    if startup is None or startup.kind != "startup":
-        raise Invalid(_l("Choose a startup."), {"startup_id": [_l("Choose a startup.")]})
-    try:
-        closes_at = local_to_utc(local_closes_at, call.timezone)
-    except ValueError:
-        raise Invalid(_l("That time does not exist or exists twice in %(zone)s because the clocks change; choose another.",
-                         zone=call.timezone), {"closes_at": [_l("Choose a time outside the clock change.")]})
-    return applications.grant_extension(call=call, startup=startup, closes_at=closes_at, reason=reason, actor=actor)

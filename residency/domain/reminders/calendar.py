@@ -22,13 +22,15 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from icalendar import Calendar, Event
 from sqlalchemy import or_, select
-from sqlalchemy.orm import defaultload, lazyload
+from sqlalchemy.orm import defaultload, joinedload, lazyload
 
 from residency.domain.placements import services as placement_rules
 from residency.core import workflow
 from residency.core.extensions import db
 from residency.core.i18n import format_day
 from residency.domain.placements.models import DATED_STATES, Placement
+from residency.core.uow import service
+from residency.domain.applications import rules as application_rules
 from residency.domain.applications.models import Application, DeadlineExtension
 from residency.domain.programme.models import Call, Route
 from residency.domain.accounts.models import User
@@ -49,18 +51,18 @@ def user_for_token(token: str | None) -> User | None:
     return db.session.scalar(select(User).where(User.calendar_token == token))
 
 
+@service
 def new_token(*, actor: User) -> str:
     """Give the actor a new feed address; the old one stops working at once."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
     actor.calendar_token = token
-    db.session.commit()
     return token
 
 
+@service
 def stop_feed(*, actor: User) -> None:
     """Revoke the actor's feed address without making a new one."""
     actor.calendar_token = None
-    db.session.commit()
 
 
 # ------------------------------------------------------------------ the feed
@@ -121,7 +123,7 @@ def _events(user: User, base_url: str, now: datetime) -> list[Event]:
 
 def _placement_events(user: User, startup_ids: list[int], hub_ids: list[int], base_url: str) -> list[Event]:
     """Residencies and offers of the user's startups and at the user's hubs (one query)."""
-    call_path = defaultload(Placement.application).defaultload(Application.call)
+    call_path = joinedload(Placement.application).joinedload(Application.call)
     conditions = []
     if startup_ids:
         conditions.append(Placement.application.has(Application.startup_id.in_(startup_ids)))
@@ -129,16 +131,17 @@ def _placement_events(user: User, startup_ids: list[int], hub_ids: list[int], ba
         conditions.append(Placement.hub_id.in_(hub_ids))
     rows = db.session.scalars(
         select(Placement).where(Placement.status.in_(DATED_STATES), or_(*conditions))
-        .options(call_path.lazyload(Call.criteria), call_path.defaultload(Call.route).lazyload(Route.funders))
+        .options(*placement_rules.with_details(), call_path.lazyload(Call.criteria),
+                 call_path.defaultload(Call.route).lazyload(Route.funders))
         .order_by(Placement.starts_on, Placement.id)
-    )
+    ).unique()
     events = []
     for p in rows:
         startup, hub = p.application.startup.name, p.hub.name
         as_startup = p.application.startup_id in startup_ids
         zone = placement_rules.hub_zone(p)
         url = f"{base_url}/startup/placements/{p.id}" if as_startup else f"{base_url}/hub/placements/{p.id}"
-        label = workflow.PLACEMENT.label(p.status, for_applicant=as_startup)
+        label = workflow.get("placement").label(p.status, for_applicant=as_startup)
         last = p.checked_out_on if p.status == "terminated" and p.checked_out_on else p.ends_on
         if p.status == "offered":
             summary = (_("Offered residency at %(hub)s (%(startup)s), not yet accepted", hub=hub, startup=startup) if as_startup
@@ -162,21 +165,17 @@ def _draft_deadlines(startup_ids: list[int], base_url: str, now: datetime) -> li
     """The closing time of every draft whose call still accepts it (two queries)."""
     drafts = list(db.session.scalars(
         select(Application).where(Application.startup_id.in_(startup_ids), Application.status == "draft")
-        .options(defaultload(Application.call).lazyload(Call.criteria),
-                 defaultload(Application.call).defaultload(Call.route).lazyload(Route.funders))
+        .options(joinedload(Application.startup), joinedload(Application.call).lazyload(Call.criteria),
+                 joinedload(Application.call).defaultload(Call.route).lazyload(Route.funders))
         .order_by(Application.id)
-    ))
+    ).unique())
     if not drafts:
         return []
-    extended = {}
-    for call_id, startup_id, closes_at in db.session.execute(
-            select(DeadlineExtension.call_id, DeadlineExtension.startup_id, DeadlineExtension.closes_at)
-            .where(DeadlineExtension.startup_id.in_(startup_ids)).order_by(DeadlineExtension.id)):
-        extended[(call_id, startup_id)] = closes_at  # the newest is in force
+    extended = application_rules.latest_extensions(DeadlineExtension.startup_id.in_(startup_ids))
     events = []
     for a in drafts:
         call = a.call
-        deadline = max(call.closes_at, extended.get((call.id, a.startup_id), call.closes_at))
+        deadline = application_rules.deadline_with(call, extended.get((call.id, a.startup_id)))
         if call.status not in ("published", "closed") or not call.opens_at <= now < deadline:
             continue
         events.append(_at(

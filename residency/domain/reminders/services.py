@@ -9,20 +9,26 @@ with a fixed number of queries per batch, never one per row.
 """
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from residency.core import workflow
-from residency.core.workflow import members_of
+from residency.domain.accounts.queries import members_of
 from residency.core.extensions import db
+from residency.core.uow import each_in_own_unit, service
 from residency.core.i18n import format_in_zone
+from residency.domain.applications import rules as application_rules
 from residency.domain.applications.models import Application, DeadlineExtension
 from residency.domain.programme.models import Call
 from residency.domain.funding.models import FundingApplication, FundingReport, FundingScheme
+from residency.domain.impact.models import ImpactSurvey
+from residency.domain.placements import services as placements
 from residency.domain.placements.models import Placement
 from residency.domain.review.models import Review, ReviewAssignment
 from residency.core.models import StatusChange
@@ -31,6 +37,7 @@ from residency.core.db import utcnow
 from residency.core.outbox import enqueue_many
 
 UTC = ZoneInfo("UTC")
+log = logging.getLogger(__name__)
 
 
 def before(deadline: datetime, zone: str, days: int) -> datetime:
@@ -52,29 +59,26 @@ def _batch() -> int:
 
 
 def _emit(items: list[dict], now: datetime) -> int:
+    """Queue the reminders in the rule's unit of work (the rule commits once, at its end)."""
     enqueue_many(items, now=now)
-    db.session.commit()
     return len(items)
 
 
 # ------------------------------------------------------------------ applications
 
 
+@service
 def call_closing(now: datetime) -> int:
     """Owners of drafts: the call closes in 7 days, and in 1 day (their own extended deadline if they have one)."""
     offsets = tuple(sorted(_offsets()["call_closing_days"]))
     horizon = now + timedelta(days=max(offsets) + 2)
     calls = list(db.session.scalars(select(Call).where(Call.status.in_(("published", "closed")))
                                     .where(Call.opens_at <= now)).unique())
-    extensions: dict[tuple, datetime] = {}
-    for call_id, startup_id, closes_at in db.session.execute(
-            select(DeadlineExtension.call_id, DeadlineExtension.startup_id, DeadlineExtension.closes_at)
-            .where(DeadlineExtension.closes_at > now).order_by(DeadlineExtension.id)):
-        extensions[(call_id, startup_id)] = closes_at
+    extensions = application_rules.latest_extensions(DeadlineExtension.call_id.in_([c.id for c in calls])) if calls else {}
     sent = 0
     for call in calls:
         standard_open = now < call.closes_at <= horizon
-        extended = {s for (c, s) in extensions if c == call.id}
+        extended = {s for (c, s), closes_at in extensions.items() if c == call.id and closes_at > now}
         if not standard_open and not extended:
             continue
         last_id = 0
@@ -89,7 +93,7 @@ def call_closing(now: datetime) -> int:
             members = members_of(r.startup_id for r in rows)
             items = []
             for app_id, startup_id in rows:
-                deadline = extensions.get((call.id, startup_id), call.closes_at)
+                deadline = application_rules.deadline_with(call, extensions.get((call.id, startup_id)))
                 if not now < deadline <= horizon:
                     continue
                 days, due_text = _closing_offset(deadline, call.timezone, offsets, now)
@@ -113,6 +117,7 @@ def _closing_offset(deadline: datetime, zone: str, offsets: tuple, now: datetime
     return min(due), format_in_zone(deadline, zone)
 
 
+@service
 def change_request_due(now: datetime) -> int:
     """Applicants who have not answered a change request, 2 days before its date."""
     days = _offsets()["change_request_days"]
@@ -142,6 +147,7 @@ def _calls_before_nomination(now: datetime, days: int) -> list[Call]:
     return [c for c in calls if before(c.nomination_deadline, c.timezone, days) <= now]
 
 
+@service
 def reviews_due(now: datetime) -> int:
     """Reviewers with unscored assignments, 3 days before the nomination deadline."""
     days = _offsets()["reviews_due_days"]
@@ -165,6 +171,7 @@ def reviews_due(now: datetime) -> int:
     return sent
 
 
+@service
 def nomination_deadline(now: datetime) -> int:
     """Cluster staff, 3 days before the nomination deadline of a call whose seats are not filled."""
     days = _offsets()["nomination_deadline_days"]
@@ -188,6 +195,7 @@ def nomination_deadline(now: datetime) -> int:
 # ------------------------------------------------------------------ the hub
 
 
+@service
 def hub_waiting(now: datetime) -> int:
     """Hub administrators, when nominations have waited over 10 days for a placement decision."""
     days = _offsets()["hub_waiting_days"]
@@ -203,41 +211,41 @@ def hub_waiting(now: datetime) -> int:
     return _emit(items, now)
 
 
+@service
 def placement_reminders(now: datetime) -> int:
     """Offer expiring (3 days), residency starting (14 days) and ending (30 days), in the hub's zone."""
     o = _offsets()
     due: list[tuple[Placement, str, str, bool]] = []
     for p in db.session.scalars(select(Placement).where(
             Placement.status == "offered", Placement.offer_expires_at > now,
-            Placement.offer_expires_at <= now + timedelta(days=o["offer_expiring_days"] + 1))):
-        if before(p.offer_expires_at, _hub_zone(p), o["offer_expiring_days"]) <= now:
+            Placement.offer_expires_at <= now + timedelta(days=o["offer_expiring_days"] + 1))
+            .options(*placements.with_details())).unique():
+        if before(p.offer_expires_at, placements.hub_zone(p), o["offer_expiring_days"]) <= now:
             due.append((p, "placement_offer_expiring", f"offer-expiring:{o['offer_expiring_days']}d", False))
     for status, column, template, key, days in (
             ("accepted", Placement.starts_on, "residency_starting", "residency-starting", o["residency_starting_days"]),
             ("active", Placement.ends_on, "residency_ending", "residency-ending", o["residency_ending_days"])):
         for p in db.session.scalars(select(Placement).where(
-                Placement.status == status, column <= now.date() + timedelta(days=days + 1), column >= now.date() - timedelta(days=1))):
-            today = local_date(now, _hub_zone(p))
+                Placement.status == status, column <= now.date() + timedelta(days=days + 1), column >= now.date() - timedelta(days=1))
+                .options(*placements.with_details())).unique():
+            today = local_date(now, placements.hub_zone(p))
             day = p.starts_on if status == "accepted" else p.ends_on
             if today < day <= today + timedelta(days=days):
                 due.append((p, template, f"{key}:{days}d", True))
     members = members_of(p.application.startup_id for p, *_ in due)
     items = []
     for p, template, key, optional in due:
-        context = workflow.PLACEMENT.context(p)
+        context = workflow.get("placement").context(p)
         for user in members.get(p.application.startup_id, []):
             items.append(dict(recipient=user, template=template, context=context, optional=optional,
                               dedup_key=f"{key}:placement:{p.id}:user-{user.id}"))
     return _emit(items, now)
 
 
-def _hub_zone(p: Placement) -> str:
-    return p.hub.timezone or p.application.call.timezone
-
-
 # ------------------------------------------------------------------ funding
 
 
+@service
 def funding_pending(now: datetime) -> int:
     """Funder officers, when a submitted funding application has waited over 30 days for a decision."""
     days = _offsets()["funding_pending_days"]
@@ -258,29 +266,39 @@ def funding_pending(now: datetime) -> int:
     return _emit(items, now)
 
 
+def _funding_details(path=None):
+    """The scheme, funder and startup of funding applications: the funder's zone and the e-mail's context."""
+    path = path.joinedload if path is not None else joinedload
+    return (path(FundingApplication.scheme).joinedload(FundingScheme.funder), path(FundingApplication.startup))
+
+
+@service
 def grant_offer_expiring(now: datetime) -> int:
+    """Startups, before a grant offer lapses, by the funder's clock."""
     days = _offsets()["grant_offer_expiring_days"]
     offers = list(db.session.scalars(select(FundingApplication).where(
         FundingApplication.status == "granted", FundingApplication.offer_expires_at > now,
-        FundingApplication.offer_expires_at <= now + timedelta(days=days + 1))))
+        FundingApplication.offer_expires_at <= now + timedelta(days=days + 1)).options(*_funding_details())).unique())
     members = members_of(f.startup_id for f in offers)
     items = []
     for fa in offers:
         zone = fa.scheme.funder.timezone or "Europe/Oslo"
         if before(fa.offer_expires_at, zone, days) > now:
             continue
-        context = workflow.FUNDING.context(fa)
+        context = workflow.get("funding").context(fa)
         for user in members.get(fa.startup_id, []):
             items.append(dict(recipient=user, template="funding_offer_expiring", context=context, optional=False,
                               dedup_key=f"grant-offer-expiring:{days}d:funding:{fa.id}:user-{user.id}"))
     return _emit(items, now)
 
 
+@service
 def reports_due(now: datetime) -> int:
     """Reports due in 14 days (optional) and overdue (mandatory), by the funder's calendar."""
     days = _offsets()["report_due_days"]
     reports = list(db.session.scalars(select(FundingReport).where(
-        FundingReport.status.in_(("due", "returned")), FundingReport.due_on <= now.date() + timedelta(days=days + 1))))
+        FundingReport.status.in_(("due", "returned")), FundingReport.due_on <= now.date() + timedelta(days=days + 1))
+        .options(*_funding_details(joinedload(FundingReport.funding_application)))).unique())
     members = members_of(r.funding_application.startup_id for r in reports)
     items = []
     for report in reports:
@@ -292,19 +310,19 @@ def reports_due(now: datetime) -> int:
             template, key, optional = "report_due", f"report-due:{days}d", True
         else:
             continue
-        context = workflow.REPORT.context(report)
+        context = workflow.get("report").context(report)
         for user in members.get(fa.startup_id, []):
             items.append(dict(recipient=user, template=template, context=context, optional=optional,
                               dedup_key=f"{key}:report:{report.id}:user-{user.id}"))
     return _emit(items, now)
 
 
+@service
 def impact_surveys_due(now: datetime) -> int:
     """Startups, when an impact survey falls due (12, 24 and 36 months after the residency ended)."""
-    from residency.domain.impact.models import ImpactSurvey
-
     surveys = list(db.session.scalars(select(ImpactSurvey).where(
-        ImpactSurvey.submitted_at.is_(None), ImpactSurvey.due_on <= now.date() + timedelta(days=1))))
+        ImpactSurvey.submitted_at.is_(None), ImpactSurvey.due_on <= now.date() + timedelta(days=1))
+        .options(joinedload(ImpactSurvey.placement).joinedload(Placement.hub))).unique())
     members = members_of(s.startup_id for s in surveys)
     items = []
     for survey in surveys:
@@ -333,6 +351,18 @@ RULES = [
 
 
 def sweep(now: datetime | None = None) -> dict:
-    """Run every rule once; the counts are the reminders each rule wrote or found already written."""
+    """Run every rule once, each in a unit of work of its own: a rule that fails is rolled back alone
+    (its count is None) and the others still send theirs. The counts are the reminders each rule
+    wrote or found already written."""
     now = now or utcnow()
-    return {name: rule(now) for name, rule in RULES}
+    counts: dict = {name: None for name, _rule in RULES}
+
+    def run(entry):
+        name, rule = entry
+        counts[name] = rule(now)
+
+    def failed(entry, error):
+        log.error("reminders: the rule %s failed", entry[0], exc_info=error)
+
+    each_in_own_unit(RULES, run, on_error=failed)
+    return counts

@@ -27,7 +27,7 @@ class ReviewAssignment(db.Model):
     conflict_declared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     conflict_reason: Mapped[str | None] = mapped_column(Text)
 
-    reviewer: Mapped[User] = relationship(foreign_keys=[reviewer_id], lazy="joined")
+    reviewer: Mapped[User] = relationship(foreign_keys=[reviewer_id])
 
     __table_args__ = (UniqueConstraint("application_id", "reviewer_id"),)
 
@@ -51,8 +51,8 @@ class Review(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    reviewer: Mapped[User] = relationship(lazy="joined")
-    scores: Mapped[list["ReviewScore"]] = relationship(back_populates="review", cascade="all, delete-orphan", lazy="selectin")
+    reviewer: Mapped[User] = relationship()
+    scores: Mapped[list["ReviewScore"]] = relationship(back_populates="review", cascade="all, delete-orphan")
 
     __table_args__ = (
         UniqueConstraint("application_id", "reviewer_id"),

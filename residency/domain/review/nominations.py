@@ -7,22 +7,27 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import joinedload
 
 from residency.core import workflow
-from residency.core.errors import Conflict, Invalid, NotFound
+from residency.domain.accounts.queries import members_of
+from residency.core.errors import Conflict, Invalid, ServiceError
 from residency.core.extensions import db
+from residency.core.uow import savepoint, service
+from residency.domain.applications import rules
 from residency.domain.applications.models import Application
 from residency.domain.programme.models import Call
 from residency.domain.review.models import Nomination
-from residency.domain.placements.models import Placement
 from residency.core.models import StatusChange
 from residency.domain.accounts.models import User
 from residency.core.db import utcnow
-from residency.core.outbox import enqueue
+from residency.core.outbox import enqueue, render
+from residency.core.outbox_models import OutboxMessage
+from residency.domain.review.queries import cluster_call
 
-DECIDED = ("nominated", "not_nominated")
+DECIDED = rules.DECIDED
 # Decisions the startup learns only when the cluster releases the call's decisions.
-HELD_ACTIONS = ("nominate", "decline")
+HELD_ACTIONS = rules.DECISION_ACTIONS
 
 
 def nomination_of(application_id: int) -> Nomination | None:
@@ -34,6 +39,7 @@ def seats_taken(call: Call) -> int:
         Application.call_id == call.id, Application.status == "nominated"))
 
 
+@service
 def nominate(*, application: Application, actor: User, rationale: str, rank: int | None = None,
              now: datetime | None = None) -> Nomination:
     """Nominate within the call's seats and before its nomination deadline; the pending
@@ -48,22 +54,20 @@ def nominate(*, application: Application, actor: User, rationale: str, rank: int
         rank = (db.session.scalar(select(func.max(Nomination.rank)).where(Nomination.call_id == application.call_id)) or 0) + 1
     nomination = Nomination(application_id=application.id, call_id=application.call_id, rationale=rationale.strip(),
                             rank=rank, nominated_by_id=actor.id, created_at=now)
+    # The pending placement at the host hub is opened by the placements domain's workflow hook.
     db.session.add(nomination)
-    db.session.add(Placement(application_id=application.id, hub_id=application.call.route.host_hub_id, created_at=now,
-                             updated_at=now))
     db.session.flush()
     _send_if_released(application)
-    db.session.commit()
     return nomination
 
 
+@service
 def decline(*, application: Application, actor: User, reason: str, message: str, now: datetime | None = None) -> StatusChange:
     """Decline with an internal reason (staff only) and a message for the startup."""
     if not (message or "").strip():
         raise Invalid(_l("Write the message the startup will receive."), {"message": [_l("A message for the startup is required.")]})
     change = workflow.perform(application, "decline", actor, reason=reason, note=message, now=now)
     _send_if_released(application)
-    db.session.commit()
     return change
 
 
@@ -77,23 +81,13 @@ class ReleaseItem:
     rank: int | None = None
 
 
-def cluster_call(call_id: int, actor: User) -> Call:
-    """A call the actor's cluster nominates for; 404 for anyone else."""
-    call = db.session.get(Call, call_id)
-    if call is None or not actor.is_member_of(call.route.cluster_id):
-        raise NotFound(_l("There is nothing here, or it is not yours to see."))
-    return call
-
-
-_cluster_call = cluster_call
-
-
 def release_preview(*, call_id: int, actor: User) -> tuple[Call, list[ReleaseItem], int]:
     """What releasing would send: one e-mail per member of each decided startup,
     and how many applications are still undecided."""
-    call = _cluster_call(call_id, actor)
+    call = cluster_call(call_id, actor)
     decided = list(db.session.scalars(select(Application).where(
-        Application.call_id == call.id, Application.status.in_(DECIDED)).order_by(Application.status, Application.id)).unique())
+        Application.call_id == call.id, Application.status.in_(DECIDED))
+        .options(joinedload(Application.startup)).order_by(Application.status, Application.id)))
     items = _items(call, decided)
     undecided = db.session.scalar(select(func.count()).select_from(Application).where(
         Application.call_id == call.id, Application.status.in_(("submitted", "under_review", "changes_requested"))))
@@ -111,12 +105,13 @@ def _items(call: Call, decided: list[Application]) -> list[ReleaseItem]:
             notes[change.record_id] = change.note
         for nomination in db.session.scalars(select(Nomination).where(Nomination.application_id.in_(ids))):
             nominated[nomination.application_id] = nomination
-    members = workflow.members_of(a.startup_id for a in decided)
+    members = members_of(a.startup_id for a in decided)
     return [ReleaseItem(a, a.status, members.get(a.startup_id, []), notes.get(a.id),
                         getattr(nominated.get(a.id), "rationale", None), getattr(nominated.get(a.id), "rank", None))
             for a in decided]
 
 
+@service
 def release(*, call_id: int, actor: User, now: datetime | None = None) -> int:
     """Send every decision of the call at once; later decisions go out as they are made."""
     now = now or utcnow()
@@ -128,7 +123,6 @@ def release(*, call_id: int, actor: User, now: datetime | None = None) -> int:
         raise Conflict(_l("The decisions of this call were already released."))
     for item in items:
         _send_decision(call, item)
-    db.session.commit()
     return len(items)
 
 
@@ -156,9 +150,6 @@ class DecisionMail:
 def release_mails(*, call_id: int, actor: User) -> tuple[Call, list[tuple[ReleaseItem, list[DecisionMail]]], int]:
     """The release preview with the exact text of every e-mail it would send,
     rendered from unsaved outbox messages in each recipient's language. Nothing is written."""
-    from residency.core.outbox_models import OutboxMessage
-    from residency.core.outbox import render
-
     call, items, undecided = release_preview(call_id=call_id, actor=actor)
     result = []
     for item in items:
@@ -176,14 +167,10 @@ def release_mails(*, call_id: int, actor: User) -> tuple[Call, list[tuple[Releas
 def _send_if_released(application: Application) -> None:
     """After the release, a decision goes out as soon as it is made."""
     call = application.call
-    if call.decisions_released_at is None or application.status not in DECIDED:
+    if not rules.decisions_released(call) or application.status not in DECIDED:
         return
     for item in _items(call, [application]):
         _send_decision(call, item)
-
-
-def decision_visible_to_applicant(application: Application) -> bool:
-    return application.status not in DECIDED or application.call.decisions_released_at is not None
 
 
 # ------------------------------------------------------------- bulk actions
@@ -200,22 +187,23 @@ class BulkOutcome:
 
 
 def run_each(call: Call, application_ids, act) -> list[BulkOutcome]:
-    """Apply ``act`` (a service that commits) to each application of ``call`` in turn.
+    """Apply ``act`` (a service) to each application of ``call`` in turn, each in a savepoint
+    of the calling service's unit of work.
 
-    A refusal of one item is rolled back and reported; the others go on."""
-    from residency.core.errors import ServiceError
-
+    A refusal of one item is rolled back alone and reported; the others go on."""
+    ids = list(dict.fromkeys(int(i) for i in application_ids))
+    found = {a.id: a for a in applications_in(call, ids)}
     outcomes = []
-    for application_id in dict.fromkeys(int(i) for i in application_ids):
-        application = db.session.get(Application, application_id)
-        if application is None or application.call_id != call.id:
+    for application_id in ids:
+        application = found.get(application_id)
+        if application is None:
             outcomes.append(BulkOutcome(application_id, None, False, str(_l("This application is not part of the call."))))
             continue
         name = application.startup.name
         try:
-            act(application)
+            with savepoint():
+                act(application)
         except ServiceError as refusal:
-            db.session.rollback()
             outcomes.append(BulkOutcome(application_id, name, False, str(refusal.message)))
         else:
             outcomes.append(BulkOutcome(application_id, name, True))
@@ -223,10 +211,10 @@ def run_each(call: Call, application_ids, act) -> list[BulkOutcome]:
 
 
 def applications_in(call: Call, application_ids) -> list[Application]:
-    """These applications of the call, in the order given (others are left out)."""
+    """These applications of the call, in the order given (others are left out); one query."""
     ids = list(dict.fromkeys(int(i) for i in application_ids))
     found = {a.id: a for a in db.session.scalars(select(Application).where(
-        Application.call_id == call.id, Application.id.in_(ids))).unique()} if ids else {}
+        Application.call_id == call.id, Application.id.in_(ids)).options(joinedload(Application.startup)))} if ids else {}
     return [found[i] for i in ids if i in found]
 
 
@@ -234,11 +222,13 @@ def decline_preview(*, call_id: int, actor: User) -> tuple[Call, list[Applicatio
     """The applications under review that are not nominated: the ones "decline all" would decline."""
     call = cluster_call(call_id, actor)
     apps = list(db.session.scalars(
-        select(Application).where(Application.call_id == call.id, Application.status == "under_review").order_by(Application.id)
-    ).unique())
+        select(Application).where(Application.call_id == call.id, Application.status == "under_review")
+        .options(joinedload(Application.startup)).order_by(Application.id)
+    ))
     return call, apps
 
 
+@service
 def decline_many(*, call_id: int, actor: User, application_ids: list[int], reason: str, message: str,
                  now: datetime | None = None) -> list[BulkOutcome]:
     """Decline each previewed application with one internal reason and one message, one by one."""

@@ -44,9 +44,29 @@ def _cluster_ids(actor: User) -> list[int]:
     return [o.id for o in actor.organisations("cluster")]
 
 
+def cluster_call(call_id: int, actor: User) -> Call:
+    """A call the actor's cluster nominates for; 404 for anyone else."""
+    call = db.session.get(Call, call_id)
+    if call is None or not actor.is_member_of(call.route.cluster_id):
+        raise NotFound(_l("There is nothing here, or it is not yours to see."))
+    return call
+
+
 def status_columns() -> list[tuple[str, str]]:
     """(status, staff label) for every status cluster staff see."""
-    return [(s, workflow.APPLICATION.label(s, for_applicant=False)) for s in VISIBLE_STATES]
+    return [(s, workflow.get("application").label(s, for_applicant=False)) for s in VISIBLE_STATES]
+
+
+def cluster_calls(actor: User) -> list[Call]:
+    """The calls of routes the actor's clusters nominate for, newest first (one query)."""
+    cluster_ids = _cluster_ids(actor)
+    if not cluster_ids:
+        return []
+    return list(db.session.scalars(
+        select(Call).join(Call.route).where(Route.cluster_id.in_(cluster_ids))
+        .options(contains_eager(Call.route).lazyload(Route.funders), lazyload(Call.criteria))
+        .order_by(Call.closes_at.desc(), Call.id.desc())
+    ))
 
 
 def dashboard(actor: User) -> list[CallLine]:
@@ -54,14 +74,7 @@ def dashboard(actor: User) -> list[CallLine]:
 
     Two queries whatever the number of calls: the calls, then one grouped count.
     """
-    cluster_ids = _cluster_ids(actor)
-    if not cluster_ids:
-        return []
-    calls = list(db.session.scalars(
-        select(Call).join(Call.route).where(Route.cluster_id.in_(cluster_ids))
-        .options(contains_eager(Call.route).lazyload(Route.funders), lazyload(Call.criteria))
-        .order_by(Call.closes_at.desc(), Call.id.desc())
-    ))
+    calls = cluster_calls(actor)
     lines = {c.id: CallLine(call=c) for c in calls}
     if lines:
         counted = db.session.execute(
@@ -76,13 +89,11 @@ def dashboard(actor: User) -> list[CallLine]:
 
 def call_page(actor: User, call_id: int) -> CallPage:
     """A call the actor's cluster nominates for, with its applications that are not drafts; 404 otherwise."""
-    call = db.session.get(Call, call_id)
-    if call is None or call.route.cluster_id not in _cluster_ids(actor):
-        raise NotFound(_l("There is nothing here, or it is not yours to see."))
+    call = cluster_call(call_id, actor)
     applications = list(db.session.scalars(
         select(Application).join(Application.startup)
         .where(Application.call_id == call.id, Application.status != "draft")
-        .options(contains_eager(Application.startup), lazyload(Application.call), lazyload(Application.created_by))
+        .options(contains_eager(Application.startup))
         .order_by(Organisation.name, Application.id)
     ))
     return CallPage(call=call, applications=applications)

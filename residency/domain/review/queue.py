@@ -17,11 +17,13 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
 from sqlalchemy import Numeric, and_, case, exists, func, literal_column, not_, or_, select, type_coerce
-from sqlalchemy.orm import contains_eager, lazyload
 
 from residency.core import workflow
-from residency.core.csvtools import csv_stream, iso_utc, safe_text
+from residency.core.csvtools import csv_stream, iso_utc
 from residency.core.errors import NotFound
 from residency.core.extensions import db
 from residency.core.i18n import country_name
@@ -31,7 +33,8 @@ from residency.domain.applications.models import Application
 from residency.domain.programme.models import Call, Route
 from residency.domain.review.models import Review, ReviewAssignment
 from residency.core.models import StatusChange
-from residency.domain.review.queries import VISIBLE_STATES, _cluster_ids
+from residency.domain.review.queries import VISIBLE_STATES, _cluster_ids, cluster_calls
+from residency.domain.review.services import DECIDED_STATES
 
 PER_PAGE = 25
 SORTS = ("submitted", "updated", "company", "score", "status", "trl")
@@ -171,7 +174,7 @@ class QueueRow:
 
     @property
     def status_label(self) -> str:
-        return workflow.APPLICATION.label(self.status, for_applicant=False)
+        return workflow.get("application").label(self.status, for_applicant=False)
 
 
 @dataclass
@@ -208,18 +211,6 @@ class QueuePage:
 
 
 # ------------------------------------------------------------------ services
-
-
-def cluster_calls(actor: User) -> list[Call]:
-    """The calls of routes the actor's clusters nominate for, newest first (one query)."""
-    cluster_ids = _cluster_ids(actor)
-    if not cluster_ids:
-        return []
-    return list(db.session.scalars(
-        select(Call).join(Call.route).where(Route.cluster_id.in_(cluster_ids))
-        .options(contains_eager(Call.route).lazyload(Route.funders), lazyload(Call.criteria))
-        .order_by(Call.closes_at.desc(), Call.id.desc())
-    ))
 
 
 def queue(actor: User, filters: QueueFilters, per_page: int = PER_PAGE) -> QueuePage:
@@ -278,21 +269,24 @@ def export_columns() -> list[str]:
     ]
 
 
-def export_values(row: QueueRow, defuse: bool = True) -> list:
+def _text(value) -> str:
+    return "" if value is None else str(value)
+
+
+def export_values(row: QueueRow) -> list:
     """One row of an export as typed values.
 
-    With ``defuse`` (CSV, where every cell is text a spreadsheet may parse) text that
-    would run as a formula gets a leading quote; a workbook types its text cells as
+    The CSV writer of every export (``csvtools.csv_stream``) formats them and defuses
+    text a spreadsheet would run as a formula; a workbook types its text cells as
     strings instead, so they keep their exact text."""
-    text = safe_text if defuse else (lambda v: "" if v is None else str(v))
     return [
         row.application_id,
-        text(row.startup_name),
-        text(row.org_number),
-        text(country_name(row.country)),
-        text(row.call_title),
-        text(row.status_label),
-        text(track_label(row.track)),
+        _text(row.startup_name),
+        _text(row.org_number),
+        _text(country_name(row.country)),
+        _text(row.call_title),
+        _text(row.status_label),
+        _text(track_label(row.track)),
         row.trl,
         row.desired_start,
         row.months,
@@ -300,21 +294,18 @@ def export_values(row: QueueRow, defuse: bool = True) -> list:
         row.benches,
         row.mean_score,
         row.reviews,
-        iso_utc(row.submitted_at),
+        row.submitted_at,
     ]
 
 
 def csv_lines(rows: Iterator[QueueRow]) -> Iterator[str]:
-    """The export as CSV text, one line at a time, starting with a byte order mark so Excel reads UTF-8."""
+    """The export as CSV text in chunks, through the one CSV writer every export uses
+    (byte order mark, header, ISO dates, UTC times, formula defusing)."""
     return csv_stream(export_columns(), (export_values(row) for row in rows))
 
 
 def xlsx_bytes(rows: Iterator[QueueRow]) -> bytes:
     """The export as an Excel workbook (write-only mode keeps memory flat while rows are added)."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title=_("Applications")[:31])
     header = []
@@ -325,7 +316,9 @@ def xlsx_bytes(rows: Iterator[QueueRow]) -> bytes:
     sheet.append(header)
     for row in rows:
         cells = []
-        for value in export_values(row, defuse=False):
+        for value in export_values(row):
+            if isinstance(value, datetime):
+                value = iso_utc(value)  # as in the CSV: ISO 8601 in UTC, as text
             cell = WriteOnlyCell(sheet, value=value)
             if isinstance(value, Decimal):
                 cell.number_format = "0.00"
@@ -375,8 +368,6 @@ def _visible_mean(reviewed, actor_id: int):
     """The mean as this reader may see it: only once they have submitted their own review
     (never while recused), or once the application is decided — the same rule as the
     application page, applied to the column, the score filter and the sort alike."""
-    from residency.domain.review.services import DECIDED_STATES
-
     _assigned, conflict, scored = _mine(actor_id)
     return case((and_(not_(conflict), or_(scored, Application.status.in_(DECIDED_STATES))), reviewed.c.mean), else_=None)
 

@@ -14,8 +14,9 @@ Rules kept here (and tested in tests/services/test_reviews.py):
   their own review of the application, or once the application is decided.
   A reviewer with a declared conflict is recused and never sees them.
 
-Services take plain values and an actor, check permission on the object and
-commit once (bulk actions: once per item).
+Services take plain values and an actor, check permission on the object and run
+in one unit of work (``@service``); bulk actions run each item in a savepoint of
+their one unit, so a refused item is undone alone.
 """
 from __future__ import annotations
 
@@ -26,11 +27,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
 
 from residency.domain.applications import services as applications
 from residency.core import workflow
-from residency.core.errors import Conflict, Forbidden, Invalid, NotFound
+from residency.core.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 from residency.core.extensions import db
+from residency.core.uow import service
 from residency.domain.review.models import RECOMMENDATIONS, Review, ReviewAssignment, ReviewScore
 from residency.domain.applications.models import Application
 from residency.domain.programme.models import Call, Criterion
@@ -98,9 +101,18 @@ def summarise(reviews: list[Review], criteria: list[Criterion]) -> Summary:
 
 
 def _require_staff(application: Application, actor: User) -> None:
-    """Staff of the nominating cluster, once the application is submitted; 404 for anyone else."""
-    if workflow.CLUSTER not in workflow.roles_on(application, actor):
+    """Staff of the nominating cluster, once the application is submitted (404 for who may not
+    see it, 403 for who may see but not review it)."""
+    workflow.require(application, actor, workflow.CLUSTER)
+
+
+def cluster_application(user: User, application_id: int) -> Application:
+    """The application on the cluster's pages: 404 unless ``user`` is staff of its nominating
+    cluster (the startup and administrators read it in their own areas)."""
+    application = applications.application_for(user, application_id)
+    if workflow.CLUSTER not in workflow.roles_on(application, user):
         raise NotFound(_l("There is nothing here, or it is not yours to see."))
+    return application
 
 
 def cluster_staff(cluster_id: int) -> list[User]:
@@ -113,7 +125,8 @@ def cluster_staff(cluster_id: int) -> list[User]:
 
 def _assignments(application_id: int) -> list[ReviewAssignment]:
     return list(db.session.scalars(
-        select(ReviewAssignment).where(ReviewAssignment.application_id == application_id).order_by(ReviewAssignment.id)
+        select(ReviewAssignment).where(ReviewAssignment.application_id == application_id)
+        .options(joinedload(ReviewAssignment.reviewer)).order_by(ReviewAssignment.id)
     ))
 
 
@@ -126,13 +139,12 @@ def _review_of(application_id: int, reviewer_id: int) -> Review | None:
     return db.session.scalar(select(Review).where(Review.application_id == application_id, Review.reviewer_id == reviewer_id))
 
 
-def _commit() -> None:
-    """Commit; two people writing the same assignment or review at once meet the unique
+def _flush() -> None:
+    """Flush; two people writing the same assignment or review at once meet the unique
     constraint, and the later one is told to reload rather than shown an error page."""
     try:
-        db.session.commit()
+        db.session.flush()
     except IntegrityError:
-        db.session.rollback()
         raise Conflict(_l("Someone else changed these reviews a moment ago; reload the page and try again.")) from None
 
 
@@ -153,6 +165,7 @@ def _eligible(application: Application, reviewer: User, assignments: dict[int, R
     return None
 
 
+@service
 def assign(*, application: Application, actor: User, reviewer_ids: list[int], now: datetime | None = None) -> list[ReviewAssignment]:
     """Assign these staff members of the nominating cluster as reviewers; all or nothing."""
     now = now or utcnow()
@@ -163,10 +176,11 @@ def assign(*, application: Application, actor: User, reviewer_ids: list[int], no
     if not ids:
         raise Invalid(_l("Choose at least one reviewer."), {"reviewers": [_l("Choose at least one reviewer.")]})
     current = {a.reviewer_id: a for a in _assignments(application.id)}
+    found = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
     problems = []
     reviewers = []
     for reviewer_id in ids:
-        reviewer = db.session.get(User, reviewer_id)
+        reviewer = found.get(reviewer_id)
         refusal = _l("This person is not a member of the nominating cluster.") if reviewer is None else _eligible(application, reviewer, current)
         if refusal:
             problems.append(refusal)
@@ -174,13 +188,14 @@ def assign(*, application: Application, actor: User, reviewer_ids: list[int], no
             reviewers.append(reviewer)
     if problems:
         raise Invalid(problems[0], {"reviewers": problems})
-    created = [ReviewAssignment(application_id=application.id, reviewer_id=r.id, assigned_by_id=actor.id, created_at=now)
-               for r in reviewers]
+    created = [ReviewAssignment(application_id=application.id, reviewer_id=r.id, assigned_by_id=actor.id, created_at=now,
+                                reviewer=r) for r in reviewers]
     db.session.add_all(created)
-    _commit()
+    _flush()
     return created
 
 
+@service
 def declare_conflict(*, application: Application, actor: User, reason: str, now: datetime | None = None) -> ReviewAssignment:
     """The actor declares a conflict of interest and is excluded from the application for good.
 
@@ -204,7 +219,7 @@ def declare_conflict(*, application: Application, actor: User, reason: str, now:
     review = _review_of(application.id, actor.id)
     if review is not None:
         db.session.delete(review)
-    _commit()
+    _flush()
     return assignment
 
 
@@ -230,8 +245,9 @@ def plan_even_assignment(*, call_id: int, actor: User, per_application: int) -> 
                       {"per_application": [_l("From 1 to %(n)d.", n=MAX_PER_APPLICATION)]})
     staff = cluster_staff(call.route.cluster_id)
     apps = list(db.session.scalars(
-        select(Application).where(Application.call_id == call.id, Application.status.in_(OPEN_STATES)).order_by(Application.id)
-    ).unique())
+        select(Application).where(Application.call_id == call.id, Application.status.in_(OPEN_STATES))
+        .options(joinedload(Application.startup)).order_by(Application.id)
+    ))
     by_app: dict[int, dict[int, ReviewAssignment]] = {a.id: {} for a in apps}
     load = {u.id: 0 for u in staff}
     rows = db.session.scalars(select(ReviewAssignment).join(Application).where(Application.call_id == call.id))
@@ -257,6 +273,7 @@ def plan_even_assignment(*, call_id: int, actor: User, per_application: int) -> 
     return call, plan
 
 
+@service
 def assign_planned(*, call_id: int, actor: User, plan: list[tuple[int, list[int]]], now: datetime | None = None) -> list[BulkOutcome]:
     """Carry out a previewed plan, application by application, each through ``assign``."""
     call = cluster_call(call_id, actor)
@@ -271,12 +288,29 @@ def assign_planned(*, call_id: int, actor: User, plan: list[tuple[int, list[int]
 # ----------------------------------------------------------------- scoring
 
 
+@dataclass
+class SavedReview:
+    """What saving a review did: ``review`` is saved (as a draft at least) whatever happens;
+    ``refusal`` says why a submission was not taken, with every field to fix."""
+
+    review: Review
+    refusal: ServiceError | None = None
+
+    def or_raise(self) -> Review:
+        """The review, or the refusal raised (for callers that only accept a complete submission)."""
+        if self.refusal is not None:
+            raise self.refusal
+        return self.review
+
+
+@service
 def save_review(*, application: Application, actor: User, scores: dict, recommendation: str | None, comment: str,
-                submit: bool = False, now: datetime | None = None) -> Review:
+                submit: bool = False, now: datetime | None = None) -> SavedReview:
     """Save the actor's review as a draft, or submit it (complete, then fixed).
 
     ``scores`` maps criterion ids to 1-5 (None or missing for not yet scored).
-    An incomplete submission is saved as a draft and refused with every field to fix."""
+    Invalid values are refused by raising, and nothing is saved. An incomplete
+    submission is saved as a draft, and the outcome's refusal names every field to fix."""
     now = now or utcnow()
     _require_staff(application, actor)
     assignment = _assignment_of(application.id, actor.id)
@@ -329,8 +363,8 @@ def save_review(*, application: Application, actor: User, scores: dict, recommen
         elif c.id in existing:
             review.scores.remove(existing[c.id])
     if not submit:
-        _commit()
-        return review
+        _flush()
+        return SavedReview(review)
 
     missing = {f"score_{c.id}": [_l("Score this criterion before submitting.")] for c in criteria if c.id not in cleaned}
     if recommendation is None:
@@ -338,12 +372,12 @@ def save_review(*, application: Application, actor: User, scores: dict, recommen
     if not comment:
         missing["comment"] = [_l("Write a comment before submitting.")]
     if missing:
-        _commit()
-        raise Invalid(_l("Your review is saved as a draft, but it is not complete yet."), missing)
+        _flush()
+        return SavedReview(review, Invalid(_l("Your review is saved as a draft, but it is not complete yet."), missing))
     review.weighted_score = weighted_score(cleaned, criteria)
     review.submitted_at = now
-    _commit()
-    return review
+    _flush()
+    return SavedReview(review)
 
 
 # ---------------------------------------------------------------- the panel
@@ -402,7 +436,9 @@ def review_panel(*, application: Application, viewer: User) -> ReviewPanel:
     """The reviewers, the viewer's own review and, where the rules allow, the others' reviews."""
     _require_staff(application, viewer)
     assignments = _assignments(application.id)
-    reviews = {r.reviewer_id: r for r in db.session.scalars(select(Review).where(Review.application_id == application.id))}
+    reviews = {r.reviewer_id: r for r in db.session.scalars(
+        select(Review).where(Review.application_id == application.id)
+        .options(joinedload(Review.reviewer), selectinload(Review.scores)))}
     by_reviewer = {a.reviewer_id: a for a in assignments}
     mine = by_reviewer.get(viewer.id)
     my_review = reviews.get(viewer.id)
@@ -435,11 +471,13 @@ def start_review_preview(*, call_id: int, actor: User) -> tuple[Call, list[Appli
     """The submitted applications of the call: the ones "start review for all" would move."""
     call = cluster_call(call_id, actor)
     apps = list(db.session.scalars(
-        select(Application).where(Application.call_id == call.id, Application.status == "submitted").order_by(Application.id)
-    ).unique())
+        select(Application).where(Application.call_id == call.id, Application.status == "submitted")
+        .options(joinedload(Application.startup)).order_by(Application.id)
+    ))
     return call, apps
 
 
+@service
 def start_review_many(*, call_id: int, actor: User, application_ids: list[int], now: datetime | None = None) -> list[BulkOutcome]:
     """Start the review of each previewed application, one by one through the workflow."""
     call = cluster_call(call_id, actor)

@@ -22,10 +22,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from residency.core.i18n import COUNTRY_NAMES
-from residency.domain.accounts.labels import TRACK_LABELS
-from residency.core.validators import EmailAddress
-from residency.domain.accounts.models import COUNTRIES, ORGANISATION_KINDS, TRACKS
+from residency.domain.accounts.labels import TRACK_LABELS, country_choices
+from residency.web.validators import EmailAddress
+from residency.domain.accounts.models import ORGANISATION_KINDS, TRACKS
 
 KIND_LABELS = {
     "startup": _l("Startup"),
@@ -39,22 +38,6 @@ CALL_ACTION_LABELS = {
     "close": _l("Close for applications"),
     "reopen": _l("Reopen"),
     "archive": _l("Archive"),
-}
-# How the audit trail names each action (the workflows whose records exist, and corrections).
-ACTION_LABELS = {
-    "submit": _l("Submitted"),
-    "start_review": _l("Review started"),
-    "nominate": _l("Nominated"),
-    "decline": _l("Declined"),
-    "request_changes": _l("Changes requested"),
-    "resubmit": _l("Resubmitted"),
-    "withdraw": _l("Withdrawn"),
-    "publish": _l("Published"),
-    "close": _l("Closed"),
-    "reopen": _l("Reopened"),
-    "archive": _l("Archived"),
-    "force": _l("Forced"),
-    "revert": _l("Reverted"),
 }
 INVITATION_STATE_LABELS = {
     "pending": _l("Pending"),
@@ -72,10 +55,6 @@ def optional_int(value):
     return int(value)
 
 
-def _country_choices():
-    return [(code, COUNTRY_NAMES[code]) for code in COUNTRIES]
-
-
 class ConfirmForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
 
@@ -84,7 +63,7 @@ class OrganisationForm(FlaskForm):
     kind = SelectField(_l("Kind"), choices=[(k, KIND_LABELS[k]) for k in ORGANISATION_KINDS],
                        validators=[DataRequired(_l("Choose the kind of organisation."))])
     name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the organisation's name.")), Length(max=200)])
-    country = SelectField(_l("Country"), choices=_country_choices)
+    country = SelectField(_l("Country"), choices=country_choices)
     org_number = StringField(_l("Organisation number"), validators=[DataRequired(_l("Enter the organisation number."))])
     city = StringField(_l("City"), validators=[Optional(), Length(max=100)])
     timezone = StringField(_l("Time zone"), validators=[Optional(), Length(max=64)], render_kw={"list": "timezones"})
@@ -110,7 +89,7 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class RouteForm(FlaskForm):
-    home_country = SelectField(_l("Home country of the startups"), choices=_country_choices)
+    home_country = SelectField(_l("Home country of the startups"), choices=country_choices)
     host_hub_id = SelectField(_l("Host hub"), coerce=optional_int, validators=[DataRequired(_l("Choose the host hub."))])
     cluster_id = SelectField(_l("Nominating cluster"), coerce=optional_int,
                              validators=[DataRequired(_l("Choose the nominating cluster."))])

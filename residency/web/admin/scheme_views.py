@@ -60,13 +60,7 @@ def scheme_new():
 def scheme_edit(scheme_id: int):
     scheme = services.get_scheme(scheme_id)
     if request.method == "GET":
-        form = _form(formdata=None, data=dict(
-            funder_id=scheme.funder_id, name=scheme.name, currency=scheme.currency, max_amount=str(scheme.max_amount),
-            max_share_percent=services._percent_text(scheme.max_share_percent),
-            instalments=services.format_instalments(scheme.instalments), home_countries=list(scheme.home_countries or []),
-            max_company_age_years=scheme.max_company_age_years, report_kinds=list(scheme.report_kinds or []),
-            active=scheme.active))
-        return _page(form, scheme)
+        return _page(_form(formdata=None, data=services.form_values(scheme)), scheme)
     form = _form()
     if form.validate_on_submit():
         try:

@@ -8,22 +8,22 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from residency.core import workflow
 from residency.web.access import role_required
 from residency.core.errors import Conflict, Invalid
-from residency.core.i18n import COUNTRY_NAMES, timezone_choices
+from residency.core.i18n import country_name, timezone_choices
 from residency.domain.accounts.models import ORGANISATION_KINDS
 from residency.core.db import utcnow
 from residency.core.outbox_models import DELIVERY_STATES
 from residency.web.formtools import apply_field_errors
 from residency.domain.accounts.labels import DELIVERY_LABELS, TRACK_LABELS
+from residency.domain.applications import services as applications
 from residency.domain.programme import services
 from residency.web.admin.forms import (
-    ACTION_LABELS,
     CALL_ACTION_LABELS,
     INVITATION_STATE_LABELS,
     KIND_LABELS,
@@ -35,16 +35,16 @@ from residency.web.admin.forms import (
     OrganisationForm,
     RouteForm,
 )
+from residency.web.admin.blueprint import bp
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
 ADMIN = "programme_admin"
 
 
 @bp.context_processor
 def labels():
-    return dict(ACTION_LABELS=ACTION_LABELS, KIND_LABELS=KIND_LABELS, TRACK_LABELS=TRACK_LABELS,
+    return dict(KIND_LABELS=KIND_LABELS, TRACK_LABELS=TRACK_LABELS,
                 CALL_ACTION_LABELS=CALL_ACTION_LABELS, INVITATION_STATE_LABELS=INVITATION_STATE_LABELS,
-                DELIVERY_LABELS=DELIVERY_LABELS, CALL_WORKFLOW=workflow.CALL, admin_zone=_admin_zone())
+                DELIVERY_LABELS=DELIVERY_LABELS, CALL_WORKFLOW=workflow.get("call"), admin_zone=_admin_zone())
 
 
 def _admin_zone() -> str:
@@ -210,10 +210,10 @@ def route_new():
     """Open a route from a home country to a host hub."""
     form = RouteForm()
     choose = [("", _("Choose"))]
-    form.host_hub_id.choices = choose + [(o.id, f"{o.name} ({COUNTRY_NAMES[o.country]})")
+    form.host_hub_id.choices = choose + [(o.id, f"{o.name} ({country_name(o.country)})")
                                          for o in services.organisations_of_kind("hub")]
     form.cluster_id.choices = choose + [(o.id, o.name) for o in services.organisations_of_kind("cluster")]
-    form.funder_ids.choices = [(o.id, f"{o.name} ({COUNTRY_NAMES[o.country]})") for o in services.organisations_of_kind("funder")]
+    form.funder_ids.choices = [(o.id, f"{o.name} ({country_name(o.country)})") for o in services.organisations_of_kind("funder")]
     if form.validate_on_submit():
         try:
             route = services.create_route(_actor(), home_country=form.home_country.data, host_hub_id=form.host_hub_id.data,
@@ -222,7 +222,7 @@ def route_new():
             _refused(form, error)
         else:
             flash(_("The route from %(country)s to %(hub)s is open; you can now create calls on it.",
-                    country=COUNTRY_NAMES[route.home_country], hub=route.host_hub.name), "success")
+                    country=country_name(route.home_country), hub=route.host_hub.name), "success")
             return redirect(url_for(".routes"))
     return render_template("admin/route_form.html", form=form, active="routes"), _status(form)
 
@@ -233,7 +233,7 @@ def route_new():
 @bp.get("/calls")
 @role_required(ADMIN)
 def calls():
-    status = request.args.get("status") if request.args.get("status") in workflow.CALL.states else None
+    status = request.args.get("status") if request.args.get("status") in workflow.get("call").states else None
     return render_template("admin/calls.html", calls=services.list_calls(status), status=status, now=utcnow(),
                            active="calls")
 
@@ -258,7 +258,7 @@ def call_new():
     routes = services.list_routes()
     form = CallForm()
     form.route_id.choices = [("", _("Choose a route"))] + [
-        (r.id, _("%(country)s → %(hub)s", country=COUNTRY_NAMES[r.home_country], hub=r.host_hub.name)) for r in routes]
+        (r.id, _("%(country)s → %(hub)s", country=country_name(r.home_country), hub=r.host_hub.name)) for r in routes]
     if request.method == "GET" and request.args.get("route_id", "").isdigit():
         chosen = next((r for r in routes if r.id == int(request.args["route_id"])), None)
         if chosen is not None:
@@ -292,7 +292,7 @@ def _call_page(call, extension_form, status=200):
     actions = [t.action for t in workflow.allowed_actions(call, current_user)]
     return render_template("admin/call.html", call=call, actions=actions, form=ConfirmForm(), now=utcnow(),
                            editable=call.status in services.EDITABLE_CALL_STATES, active="calls",
-                           extension_form=extension_form, extensions=services.extensions_of(call)), status
+                           extension_form=extension_form, extensions=applications.extensions_of(call)), status
 
 
 @bp.post("/calls/<int:call_id>/extensions")
@@ -303,8 +303,8 @@ def call_extension(call_id: int):
     form = _extension_form(call)
     if form.validate_on_submit():
         try:
-            services.grant_extension(_actor(), call, startup_id=form.startup_id.data, local_closes_at=form.closes_at.data,
-                                     reason=form.reason.data)
+            applications.extend_deadline(actor=_actor(), call=call, startup_id=form.startup_id.data,
+                                         local_closes_at=form.closes_at.data, reason=form.reason.data)
         except Invalid as error:
             _refused(form, error)
         else:
@@ -355,7 +355,7 @@ def call_status(call_id: int, action: str):
             flash(str(error.message), "error")
         else:
             flash(_("The call “%(title)s” is now %(state)s.", title=call.title,
-                    state=workflow.CALL.label(call.status, False).lower()), "success")
+                    state=workflow.get("call").label(call.status, False).lower()), "success")
     return redirect(url_for(".call", call_id=call_id))
 
 

@@ -5,6 +5,9 @@ from flask_smorest import Api
 from werkzeug.routing import IntegerConverter
 
 from residency.web.api.schemas import ErrorSchema
+from residency.web.api.token_views import bp as tokens_bp
+from residency.web.api.views import BLUEPRINTS
+from residency.web.extensions import csrf
 
 # Record ids are 32-bit integers on PostgreSQL; a larger number in a path is simply not found
 # (rather than overflowing the database driver).
@@ -40,9 +43,6 @@ class ResidencyApi(Api):
 
 
 def init_app(app) -> None:
-    from residency.core.extensions import csrf
-    from residency.web.api.token_views import bp as tokens_bp
-
     for key, value in {
         "API_TITLE": "Nordic Residency Exchange API",
         "API_VERSION": "v1",
@@ -63,8 +63,7 @@ def init_app(app) -> None:
     app.url_map.converters["record_id"] = RecordIdConverter
     api = ResidencyApi(app)
     api.register_converter(RecordIdConverter, lambda converter: {"type": "integer", "minimum": 1, "maximum": MAX_ID})
-    from residency.web.api.views import BLUEPRINTS  # after the converter: routes are documented as they are declared
-
+    # The converter comes first: the blueprints' routes are documented as they are registered.
     for bp in BLUEPRINTS:
         # Token authentication, not the session cookie: there is no cross-site form to forge.
         csrf.exempt(bp)

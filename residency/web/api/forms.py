@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField
 from wtforms.validators import DataRequired, Length
 
-from residency.domain.insight.api import EXPIRY_DAYS
+from residency.domain.accounts.tokens import EXPIRY_DAYS
 
 
 class TokenForm(FlaskForm):

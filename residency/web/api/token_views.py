@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from residency.core.errors import Invalid
 from residency.core.db import utcnow
-from residency.domain.insight import api as services
+from residency.domain.accounts import tokens as api_tokens
 from residency.web.api.forms import TokenForm
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/api/tokens")
@@ -20,7 +20,7 @@ def tokens():
     created = None
     if form.validate_on_submit():
         try:
-            created = services.create_token(actor=current_user, name=form.name.data, days=form.days.data)
+            created = api_tokens.create(actor=current_user, name=form.name.data, days=form.days.data)
         except Invalid as error:
             for name, messages in error.field_errors.items():
                 if name in form:
@@ -28,7 +28,7 @@ def tokens():
         else:
             form = TokenForm(formdata=None)
     status = 422 if form.errors else 200
-    response = render_template("api/tokens.html", form=form, created=created, tokens=services.tokens_of(current_user),
+    response = render_template("api/tokens.html", form=form, created=created, tokens=api_tokens.tokens_of(current_user),
                                now=utcnow())
     # The new token is on this page once: keep it out of every cache.
     return response, status, {"Cache-Control": "no-store"}
@@ -37,6 +37,6 @@ def tokens():
 @bp.post("/<int:token_id>/revoke")
 @login_required
 def revoke(token_id: int):
-    token = services.revoke_token(actor=current_user, token_id=token_id)
+    token = api_tokens.revoke(actor=current_user, token_id=token_id)
     flash(_("The token %(name)s no longer works.", name=token.name), "success")
     return redirect(url_for("api_tokens.tokens"))

@@ -12,9 +12,10 @@ from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 
 from residency.core.errors import ServiceError
-from residency.core.extensions import db
-from residency.web.api import schemas
+from residency.domain.accounts import tokens
 from residency.domain.insight import api as services
+from residency.web.errors import TITLES
+from residency.web.api import schemas
 
 PAGINATION = dict(page=1, page_size=20, max_page_size=100)
 
@@ -47,7 +48,7 @@ def _authenticate():
     if not header:
         return None if request.blueprint in PUBLIC else _unauthorized()
     scheme, _, secret = header.partition(" ")
-    user = services.authenticate(secret.strip()) if scheme.lower() == "bearer" else None
+    user = tokens.authenticate(secret.strip()) if scheme.lower() == "bearer" else None
     if user is None:
         return _unauthorized()
     g.api_user = user
@@ -55,9 +56,7 @@ def _authenticate():
 
 
 def _service_error(error: ServiceError):
-    db.session.rollback()
-    from residency.web import TITLES
-
+    # The service that refused has rolled its unit of work back already.
     body = {"error": str(TITLES.get(error.status_code, TITLES[400])), "message": str(error.message)}
     if error.field_errors:
         body["errors"] = {k: [str(m) for m in v] for k, v in error.field_errors.items()}
@@ -66,8 +65,6 @@ def _service_error(error: ServiceError):
 
 def _unprocessable(error):
     """webargs' refusals (a bad page number, a transition body without an action) in the API's shape."""
-    from residency.web import TITLES
-
     messages = (getattr(error, "data", None) or {}).get("messages", {})
     # webargs nests the messages by location ("json", "query"); the caller wants the fields.
     flat = {}
@@ -136,15 +133,7 @@ def _report(r) -> dict:
     return _record(r, funding_application_id=r.funding_application_id, kind=r.kind, due_on=r.due_on, text=r.text or "")
 
 
-def _transition(record, body: dict) -> dict:
-    user = _viewer()
-    change = services.transition(record, action=body["action"], actor=user, reason=body.get("reason"), details=body)
-    fresh = db.session.get(type(record), record.id)
-    return {"id": record.id, "action": change.action, "from_status": change.from_state, "status": fresh.status,
-            "status_label": services.status_label(fresh, user), "change_id": change.id}
-
-
-def _transitions_route(bp, loader, doc: str):
+def _transitions_route(bp, kind: str, doc: str):
     @bp.route("/<record_id:record_id>/transitions", methods=["POST"])
     @bp.arguments(schemas.TransitionSchema)
     @bp.response(200, schemas.TransitionResultSchema)
@@ -153,7 +142,8 @@ def _transitions_route(bp, loader, doc: str):
     @bp.alt_response(404, schema=schemas.ErrorSchema, description="Not there, or not the caller's to see")
     @bp.alt_response(409, schema=schemas.ErrorSchema, description="Not allowed in the record's current status")
     def transitions(body, record_id: int):
-        return _transition(loader(_viewer(), record_id), body)
+        return services.transition(kind, record_id, action=body["action"], actor=_viewer(), reason=body.get("reason"),
+                                   details=body)
 
     transitions.__doc__ = doc
     return transitions
@@ -216,7 +206,7 @@ def get_application(application_id: int):
     return _application(services.application(_viewer(), application_id), detail=True)
 
 
-_transitions_route(applications_bp, services.application, "Perform a workflow action on an application (start_review, withdraw)")
+_transitions_route(applications_bp, "application", "Perform a workflow action on an application (start_review, withdraw)")
 
 
 # ------------------------------------------------------------------ placements
@@ -241,7 +231,7 @@ def get_placement(placement_id: int):
     return _placement(services.placement(_viewer(), placement_id))
 
 
-_transitions_route(placements_bp, services.placement,
+_transitions_route(placements_bp, "placement",
                    "Perform a workflow action on a placement (waitlist, reject, accept, decline, complete, terminate)")
 
 
@@ -267,9 +257,9 @@ def get_funding_application(funding_id: int):
     return _funding(services.funding_application(_viewer(), funding_id))
 
 
-_transitions_route(funding_bp, services.funding_application,
+_transitions_route(funding_bp, "funding",
                    "Perform a workflow action on a funding application "
-                   "(submit, resubmit, start_assessment, request_changes, reject, accept_offer, close)")
+                   "(submit, resubmit, start_assessment, request_changes, reject, accept_offer, close, cancel)")
 
 
 # ------------------------------------------------------------------ reports
@@ -284,4 +274,4 @@ def get_report(report_id: int):
     return _report(services.report(_viewer(), report_id))
 
 
-_transitions_route(reports_bp, services.report, "Perform a workflow action on a report (approve, return)")
+_transitions_route(reports_bp, "report", "Perform a workflow action on a report (approve, return)")

@@ -6,23 +6,21 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from residency.domain.applications import services as applications
-from residency.core import workflow
 from residency.web.access import role_required
 from residency.core.attachments import path_of
 from residency.core.errors import Conflict, Invalid, ServiceError
-from residency.core.extensions import db
 from residency.web.formtools import apply_field_errors
-from residency.domain.programme.models import Call
+from residency.domain.programme.queries import public_call
 from residency.core.db import utcnow
 from residency.web.applicant.application_forms import ApplicationForm, WithdrawForm
-from residency.web.applicant.views import bp
+from residency.web.applicant.blueprint import bp
 
 
 @bp.post("/calls/<int:call_id>/apply")
 @role_required("applicant")
 def apply(call_id: int):
     """Open a draft for the chosen startup (or continue the one it has)."""
-    call = db.session.get(Call, call_id) or abort(404)
+    call = public_call(call_id) or abort(404)
     startups = current_user.organisations("startup")
     chosen = request.form.get("startup_id", type=int)
     startup = next((s for s in startups if s.id == chosen), None) if chosen else (startups[0] if len(startups) == 1 else None)
@@ -31,7 +29,7 @@ def apply(call_id: int):
     try:
         application = applications.start(call=call, startup=startup, actor=current_user)
     except Conflict as refusal:
-        existing = applications._active_application(call.id, startup.id)
+        existing = applications.active_application(call.id, startup.id)
         flash(str(refusal.message), "error")
         if existing is not None:
             return redirect(url_for("applicant.application", application_id=existing.id))
@@ -41,16 +39,12 @@ def apply(call_id: int):
 
 
 def _render(application, form, status=200, conflicts=()):
-    editable = application.status in applications.EDITABLE and workflow.APPLICANT in workflow.roles_on(application, current_user)
+    page = applications.application_page(application, current_user)
     return render_template(
-        "applicant/application.html", application=application, form=form, editable=editable,
-        withdraw_form=WithdrawForm(formdata=None),
-        can_withdraw=any(t.action == "withdraw" for t in workflow.allowed_actions(application, current_user)),
-        questions=applications.QUESTIONS, sections=applications.SECTIONS, values=applications.values_of(application),
-        edits=applications.edits_of(application),
-        timeline=applications.applicant_timeline(application, workflow.history(application, for_applicant=True)),
-        deadline=applications.effective_deadline(application.call, application.startup_id), now=utcnow(),
-        label=workflow.APPLICATION.label(applications.applicant_status(application), for_applicant=True), conflicts=conflicts,
+        "applicant/application.html", application=application, form=form, editable=page.editable,
+        withdraw_form=WithdrawForm(formdata=None), can_withdraw=page.can_withdraw,
+        questions=applications.QUESTIONS, sections=applications.SECTIONS, values=page.values, edits=page.edits,
+        timeline=page.timeline, deadline=page.deadline, now=utcnow(), label=page.label, conflicts=conflicts,
         max_attachments=applications.MAX_ATTACHMENTS,
     ), status
 
@@ -59,9 +53,7 @@ def _render(application, form, status=200, conflicts=()):
 @login_required
 def application(application_id: int):
     """The application form while it is a draft (or changes are requested); a read-only copy after."""
-    app_ = applications.application_for(current_user, application_id)
-    if workflow.APPLICANT not in workflow.roles_on(app_, current_user):
-        abort(404)  # staff read applications in their own area
+    app_ = applications.own_application(current_user, application_id)
     form = ApplicationForm()
     if request.method == "GET":
         form.fill(applications.values_of(app_))
@@ -71,29 +63,25 @@ def application(application_id: int):
         return _render(app_, form, 422)
     loaded = int(form.loaded_edit_id.data) if (form.loaded_edit_id.data or "").isdigit() else None
     intent = request.form.get("intent", "save")
+    upload = form.new_attachment.data
+    remove = intent[7:] if intent.startswith("remove-") else ""
     try:
-        conflicts = applications.save_draft(application=app_, actor=current_user, values=form.values(), loaded_edit_id=loaded)
-        upload = form.new_attachment.data
-        if upload and upload.filename:
-            applications.add_attachment(application=app_, actor=current_user, filename=upload.filename, data=upload.read())
-        if intent.startswith("remove-"):
-            applications.remove_attachment(application=app_, actor=current_user, attachment_id=int(intent[7:]))
-        if conflicts:
-            raise Conflict(_("Another member changed %(fields)s while you were editing. Their text is saved; yours is shown "
-                             "in the form below — merge the two and save again.",
-                             fields=", ".join(applications.field_label(k) for k in conflicts)), {k: [_("Changed by another member meanwhile.")] for k in conflicts})
-        if intent == "submit":
-            applications.submit(application=app_, actor=current_user, values=form.values(), loaded_edit_id=None)
-            flash(_("Your application is submitted. A receipt with a copy of your answers is on its way by e-mail."), "success")
-            return redirect(url_for("applicant.application", application_id=app_.id))
-    except ServiceError as refusal:
-        db.session.rollback()
+        saved = applications.save_form(
+            application=app_, actor=current_user, values=form.values(), loaded_edit_id=loaded,
+            upload=(upload.filename, upload.read()) if upload and upload.filename else None,
+            remove_attachment_id=int(remove) if remove.isdigit() else None, submit=intent == "submit")
+        refusal = saved.refusal
+    except ServiceError as error:  # nothing was saved
+        refusal = error
+    if refusal is not None:
         # The refusal's own sentence first (it names the file or the rule), then each field's message.
         form.form_errors.append(str(refusal.message))
         apply_field_errors(form, refusal)
-        db.session.refresh(app_)
         form.loaded_edit_id.data = str(applications.latest_edit_id(app_))
         return _render(app_, form, 409 if isinstance(refusal, Conflict) else 422)
+    if saved.submitted:
+        flash(_("Your application is submitted. A receipt with a copy of your answers is on its way by e-mail."), "success")
+        return redirect(url_for("applicant.application", application_id=app_.id))
     flash(_("Saved."), "success")
     return redirect(url_for("applicant.application", application_id=app_.id))
 
@@ -107,7 +95,6 @@ def withdraw(application_id: int):
     try:
         applications.withdraw(application=app_, actor=current_user, reason=form.reason.data or "")
     except Invalid:
-        db.session.rollback()
         flash(_("Please say why you withdraw the application."), "error")
         return redirect(url_for("applicant.application", application_id=app_.id) + "#withdraw")
     flash(_("The application is withdrawn."), "info")

@@ -16,13 +16,12 @@ from flask_login import current_user, login_required
 from residency.domain.funding import services as funding
 from residency.web.access import role_required
 from residency.core.errors import Conflict, Invalid
-from residency.core.extensions import db
 from residency.web.formtools import apply_field_errors
 from residency.domain.funding.labels import labels
 from residency.core.i18n import format_money
 from residency.domain.funding import queries as services
 from residency.web.applicant.funding_forms import FundingForm, ReportForm
-from residency.web.applicant.views import bp
+from residency.web.applicant.blueprint import bp
 
 
 def _render(page, form=None, status=200, refusal=None, report_forms=None, summary=None):
@@ -36,8 +35,7 @@ def _render(page, form=None, status=200, refusal=None, report_forms=None, summar
 
 
 def _refused(funding_id: int, error, **kw):
-    """Show the page again with the refusal; the database is as it was before the request."""
-    db.session.rollback()
+    """Show the page again with the refusal; the service rolled back, so nothing changed."""
     return _render(services.page(current_user, funding_id), status=error.status_code, refusal=str(error.message), **kw)
 
 
@@ -57,7 +55,6 @@ def funding_apply():
     try:
         fa = funding.start(scheme=scheme, startup=startup, actor=current_user)
     except Conflict as refusal:
-        db.session.rollback()
         return render_template("applicant/funding_list.html", overviews=services.overview(current_user),
                                refusal=str(refusal.message), **labels()), 409
     flash(_("Your draft to %(scheme)s is open. Save at any time; nothing is sent until you submit.", scheme=scheme.name),
@@ -83,18 +80,21 @@ def funding_save(funding_id: int):
     submitting = request.form.get("intent") == "submit"
     try:
         if submitting:
-            funding.save_and_submit(fa=fa, actor=current_user, values=form.values(), budget=form.budget_rows())
+            outcome = funding.save_and_submit(fa=fa, actor=current_user, values=form.values(), budget=form.budget_rows())
         else:
             totals = funding.save_draft(fa=fa, actor=current_user, values=form.values(), budget=form.budget_rows())
     except Invalid as error:
-        db.session.rollback()
+        # What was typed stays in the form; the summary says the draft was not saved.
         apply_field_errors(form, error)
-        # What was typed stays in the form; the summary says whether the draft was kept.
-        summary = (_("Your draft is saved, but it cannot be submitted yet:") if isinstance(error, funding.RulesRefused)
-                   else _("Nothing was saved. Please correct the marked fields:"))
-        return _render(services.page(current_user, funding_id), form, 422, summary=summary)
+        return _render(services.page(current_user, funding_id), form, 422,
+                       summary=_("Nothing was saved. Please correct the marked fields:"))
     except Conflict as error:
         return _refused(funding_id, error)
+    if submitting and not outcome.submitted:
+        # The draft is saved; the scheme's rules refused the submission, each named under its field.
+        apply_field_errors(form, outcome)
+        return _render(services.page(current_user, funding_id), form, 422,
+                       summary=_("Your draft is saved, but it cannot be submitted yet:"))
     if submitting:
         flash(_("Your funding application is submitted to %(funder)s.", funder=fa.scheme.funder.name), "success")
     else:
@@ -143,7 +143,6 @@ def funding_submit_report(funding_id: int, report_id: int):
     try:
         funding.submit_report(report=report, actor=current_user, text=form.text.data or "")
     except Invalid as error:
-        db.session.rollback()
         apply_field_errors(form, error)
         return _render(services.page(current_user, funding_id), status=422, report_forms={report.id: form})
     except Conflict as error:

@@ -10,10 +10,9 @@ from flask_login import current_user, login_required
 
 from residency.domain.placements import services as placements
 from residency.core.errors import Conflict
-from residency.core.extensions import db
 from residency.core.i18n import format_day
 from residency.domain.placements import queries as services
-from residency.web.applicant.views import bp
+from residency.web.applicant.blueprint import bp
 
 
 @bp.get("/placements/<int:placement_id>")
@@ -31,7 +30,6 @@ def answer(placement_id: int, decision: str):
     try:
         placements.answer_offer(placement=page.placement, actor=current_user, accept=decision == "accept")
     except Conflict as refusal:
-        db.session.rollback()
         page = services.startup_placement(current_user, placement_id)
         return render_template("applicant/placement.html", page=page, refusal=str(refusal.message)), 409
     if decision == "accept":

@@ -11,10 +11,9 @@ from wtforms import StringField
 from residency.domain.impact import services as impact
 from residency.web.access import role_required
 from residency.core.errors import Conflict, Invalid
-from residency.core.extensions import db
 from residency.web.formtools import apply_field_errors
 from residency.core.db import utcnow
-from residency.web.applicant.views import bp
+from residency.web.applicant.blueprint import bp
 
 
 class SurveyForm(FlaskForm):
@@ -38,7 +37,6 @@ def survey(survey_id: int):
         try:
             impact.submit(survey=found, actor=current_user, values=form.data)
         except (Invalid, Conflict) as refusal:
-            db.session.rollback()
             form.form_errors.append(str(refusal.message))
             apply_field_errors(form, refusal)
             status = 409 if isinstance(refusal, Conflict) else 422

@@ -1,19 +1,20 @@
 """The startup's area: its organisation, members and applications."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from residency.web.access import member_or_404, role_required
 from residency.core.errors import Invalid
 from residency.web.formtools import apply_field_errors
-from residency.domain.accounts.labels import register_filters
 from residency.domain.accounts import startups as services
+from residency.domain.applications import dashboard as startup_pages
+from residency.domain.impact.services import surveys_of
+from residency.domain.placements.queries import placements_of_applications
 from residency.web.applicant.forms import JoinForm, StartupForm
+from residency.web.applicant.blueprint import bp
 
-bp = Blueprint("applicant", __name__, url_prefix="/startup")
-bp.record_once(register_filters)
 
 
 def _render_start(create_form, join_form, status=200, duplicate=None):
@@ -73,16 +74,16 @@ def join():
 @role_required("applicant")
 def dashboard():
     """The user's startups, their members, join requests and applications, and the calls open to them."""
-    return render_template("applicant/dashboard.html", dashboard=services.dashboard(current_user))
+    return render_template("applicant/dashboard.html", dashboard=startup_pages.dashboard(
+        current_user, placements_of=placements_of_applications, surveys_of=surveys_of))
 
 
 @bp.get("/organisations/<int:organisation_id>")
 @login_required
 def organisation(organisation_id: int):
     """A startup's profile, members and open join requests (members only)."""
-    member_or_404(organisation_id, "startup")
-    return render_template("applicant/organisation.html",
-                           overview=services.startup_overview(current_user, organisation_id))
+    return render_template("applicant/organisation.html", overview=startup_pages.startup_overview(
+        current_user, organisation_id, placements_of=placements_of_applications))
 
 
 @bp.route("/organisations/<int:organisation_id>/edit", methods=["GET", "POST"])
@@ -106,7 +107,6 @@ def edit(organisation_id: int):
 @login_required
 def decide(organisation_id: int, request_id: int, decision: str):
     """A member approves or declines a request to join the startup."""
-    member_or_404(organisation_id, "startup")
     decided = services.decide_join_request(actor=current_user, organisation_id=organisation_id,
                                            request_id=request_id, approve=decision == "approve")
     if decided.approved:

@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, RadioField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from residency.core.validators import EmailAddress
+from residency.web.validators import EmailAddress
 
 PASSWORD_RULE = Length(min=10, max=200, message=_l("Use at least 10 characters."))
 

@@ -3,13 +3,15 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from residency.core.errors import Conflict, Invalid
-from residency.web import DASHBOARDS
+from residency.web.access import DASHBOARDS
 from residency.domain.accounts import services
+from residency.domain.accounts.labels import DELIVERY_LABELS
+from residency.web.formtools import apply_field_errors
 from residency.web.auth.forms import (
     AcceptInvitationForm,
     ForgotForm,
@@ -18,8 +20,8 @@ from residency.web.auth.forms import (
     ReminderPreferenceForm,
     ResetForm,
 )
+from residency.web.auth.blueprint import bp
 
-bp = Blueprint("auth", __name__, url_prefix="/account")
 
 
 def landing_for(user) -> str:
@@ -40,12 +42,6 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
-def _apply_field_errors(form, error: Invalid) -> None:
-    for name, messages in error.field_errors.items():
-        if name in form:
-            form[name].errors = list(form[name].errors) + [str(m) for m in messages]
-
-
 @bp.route("/register", methods=["GET", "POST"])
 def register():
     """A founder creates an account, then a startup (or asks to join one)."""
@@ -57,7 +53,7 @@ def register():
             user = services.register(name=form.name.data, email=form.email.data, password=form.password.data,
                                      language=session.get("language"))
         except Invalid as error:
-            _apply_field_errors(form, error)
+            apply_field_errors(form, error)
         else:
             login_user(user)
             flash(_("Welcome, %(name)s. Now tell us about your startup.", name=user.name), "success")
@@ -74,10 +70,14 @@ def login():
     refusal = None
     if form.validate_on_submit():
         try:
-            user = services.authenticate(email=form.email.data, password=form.password.data, remote_addr=request.remote_addr)
-        except (Invalid, Conflict) as error:
+            outcome = services.authenticate(email=form.email.data, password=form.password.data,
+                                            remote_addr=request.remote_addr)
+        except Conflict as error:
             refusal = str(error.message)
         else:
+            refusal = str(outcome.refusal) if outcome.refusal else None
+        if refusal is None:
+            user = outcome.user
             login_user(user, remember=form.remember.data)
             if user.language:
                 session["language"] = user.language
@@ -152,8 +152,6 @@ def notifications():
             flash(_("Your reminder choice is saved."), "success")
             return redirect(url_for("auth.notifications"))
     rows, page, pages, total = services.notifications(current_user, request.args.get("page", 1, type=int))
-    from residency.domain.accounts.labels import DELIVERY_LABELS
-
     # Times in the zone of the reader's own organisation (a startup without one reads UTC).
     zone = next((o.timezone for o in current_user.organisations() if o.timezone), "UTC")
     return render_template("auth/notifications.html", form=form, rows=rows, page=page, pages=pages, total=total,

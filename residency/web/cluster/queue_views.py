@@ -10,7 +10,7 @@ from residency.web.access import role_required
 from residency.domain.accounts.labels import track_choices
 from residency.domain.review import queue as queue_services
 from residency.domain.review.queries import status_columns
-from residency.web.cluster.views import bp  # noqa: F401 - routes are added to the cluster blueprint
+from residency.web.cluster.blueprint import bp  # noqa: F401 - routes are added to the cluster blueprint
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -16,7 +16,6 @@ from residency.domain.review import nominations, services as reviews
 from residency.core import workflow
 from residency.web.access import role_required
 from residency.core.errors import Invalid, ServiceError
-from residency.core.extensions import db
 from residency.web.formtools import apply_field_errors
 from residency.web.cluster.forms import ActionForm, RequestChangesForm
 from residency.web.cluster.review_forms import (
@@ -28,24 +27,20 @@ from residency.web.cluster.review_forms import (
     NominateForm,
     review_form,
 )
-from residency.web.cluster.views import bp
+from residency.web.cluster.blueprint import bp
 
 STAFF = "cluster_staff"
 
 
 def _application(application_id: int):
     """The application, if the current user is staff of its nominating cluster (404 otherwise)."""
-    app_ = applications.application_for(current_user, application_id)
-    if workflow.CLUSTER not in workflow.roles_on(app_, current_user):
-        abort(404)
-    return app_
+    return reviews.cluster_application(current_user, application_id)
 
 
 def _refuse(form, refusal: ServiceError) -> tuple[int, str | None]:
-    """Undo what the refused service began and say why; return the status code and,
+    """Say why the service refused (it undid what it began); return the status code and,
     for a rule that stands in the way (not allowed now, seats full, deadline passed),
     the message to show above the page, since the form may not be shown at all."""
-    db.session.rollback()
     if isinstance(refusal, Invalid):
         apply_field_errors(form, refusal)
         message = str(refusal.message)
@@ -81,7 +76,7 @@ def _render_application(app_, status: int = 200, refusal: str | None = None, **g
         "cluster/application.html", application=app_, panel=panel, refusal=refusal, action_form=ActionForm(formdata=None),
         actions={t.action for t in workflow.allowed_actions(app_, current_user)},
         values=applications.values_of(app_), questions=applications.QUESTIONS, sections=applications.SECTIONS,
-        history=workflow.history(app_, for_applicant=False), label=workflow.APPLICATION.label(app_.status, False),
+        history=workflow.history(app_, for_applicant=False), label=workflow.get("application").label(app_.status, False),
         nomination=nominations.nomination_of(app_.id), seats_taken=nominations.seats_taken(app_.call),
         recommendation_labels=RECOMMENDATION_LABELS, review_open=app_.status in reviews.OPEN_STATES, **forms,
     ), status
@@ -109,7 +104,6 @@ def start_review(application_id: int):
     try:
         applications.start_review(application=app_, actor=current_user)
     except ServiceError as refusal:
-        db.session.rollback()
         flash(str(refusal.message), "error")
     else:
         flash(_("Review started."), "success")
@@ -182,8 +176,9 @@ def save_review(application_id: int):
     if form.validate_on_submit():
         try:
             reviews.save_review(application=app_, actor=current_user, scores=form.scores(),
-                                recommendation=form.recommendation.data, comment=form.comment.data, submit=submit)
-        except ServiceError as error:
+                                recommendation=form.recommendation.data, comment=form.comment.data,
+                                submit=submit).or_raise()
+        except ServiceError as error:  # an incomplete submission is kept as a draft all the same
             status, refusal = _refuse(form, error)
         else:
             flash(_("Your review is submitted.") if submit else _("Your review is saved as a draft."), "success")
@@ -248,7 +243,6 @@ def release(call_id: int):
         try:
             sent = nominations.release(call_id=call_id, actor=current_user)
         except ServiceError as refusal:
-            db.session.rollback()
             flash(str(refusal.message), "error")
         else:
             flash(_("The decisions are released: %(n)d startups are e-mailed.", n=sent), "success")
@@ -256,7 +250,7 @@ def release(call_id: int):
     call, items, undecided = nominations.release_mails(call_id=call_id, actor=current_user)
     return render_template("cluster/release.html", call=call, items=items, undecided=undecided, action_form=form,
                            mail_count=sum(len(mails) for _item, mails in items),
-                           seats_taken=nominations.seats_taken(call), label=workflow.APPLICATION.label)
+                           seats_taken=nominations.seats_taken(call), label=workflow.get("application").label)
 
 
 # ------------------------------------------------------------- bulk actions
@@ -315,7 +309,7 @@ def bulk_start_review(call_id: int):
         return _results(call, _("Reviews started"), outcomes)
     call, apps = reviews.start_review_preview(call_id=call.id, actor=current_user)
     return render_template("cluster/bulk_start_review.html", call=call, apps=apps, action_form=ActionForm(formdata=None),
-                           label=workflow.APPLICATION.label)
+                           label=workflow.get("application").label)
 
 
 @bp.route("/calls/<int:call_id>/bulk/decline", methods=["GET", "POST"])
@@ -326,7 +320,7 @@ def bulk_decline(call_id: int):
     if request.method == "GET":
         call, apps = nominations.decline_preview(call_id=call.id, actor=current_user)
         return render_template("cluster/bulk_decline.html", call=call, apps=apps, form=DeclineForm(formdata=None),
-                               label=workflow.APPLICATION.label)
+                               label=workflow.get("application").label)
     form = DeclineForm()
     ids = _posted_ids()
     status = 422
@@ -340,4 +334,4 @@ def bulk_decline(call_id: int):
             return _results(call, _("Applications declined"), outcomes)
     # The same list as the preview the user confirmed, not a new one.
     return render_template("cluster/bulk_decline.html", call=call, apps=nominations.applications_in(call, ids), form=form,
-                           label=workflow.APPLICATION.label), status
+                           label=workflow.get("application").label), status

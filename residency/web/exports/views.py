@@ -1,23 +1,21 @@
 """Programme insight: the exports page and the streamed CSV downloads."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from flask import Response, render_template, request, stream_with_context
 from flask_login import current_user, login_required
 
 from residency.domain.insight import exports
+from residency.web.exports.blueprint import bp
 
-bp = Blueprint("exports", __name__, url_prefix="/exports")
 
 
 @bp.get("/")
 @login_required
 def index():
     """The exports this viewer may download, each with its filters."""
-    available = exports.available(current_user)
-    if not available:
-        abort(403)
-    return render_template("exports/index.html", exports=available, calls=exports.calls_for(current_user),
-                           errors={}, kind=None, filters=None)
+    shown = exports.page(current_user)
+    return render_template("exports/index.html", exports=shown.exports, calls=shown.calls, errors={}, kind=None,
+                           filters=None)
 
 
 @bp.get("/<any(applications, placements, grants, surveys):kind>.csv")
@@ -27,8 +25,9 @@ def download(kind: str):
     filters, errors = exports.ExportFilters.from_args(request.args, kind)
     prepared = exports.export(current_user, kind, filters)
     if errors:
-        return render_template("exports/index.html", exports=exports.available(current_user),
-                               calls=exports.calls_for(current_user), errors=errors, kind=kind, filters=filters), 400
+        shown = exports.page(current_user)
+        return render_template("exports/index.html", exports=shown.exports, calls=shown.calls, errors=errors, kind=kind,
+                               filters=filters), 400
     response = Response(stream_with_context(prepared.lines()), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="{prepared.filename}"'

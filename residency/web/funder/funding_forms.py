@@ -1,6 +1,6 @@
 """Forms of the funder's funding desk. Amounts are typed as text and parsed exactly
 (Decimal) by the service; each form has a prefix so one page can hold them all. The workflow asks for a
-``reason`` when changes are requested, a report is returned or a grant refused,
+``reason`` when changes are requested, a report is returned, a grant refused or cancelled,
 so those fields are called ``reason`` and its refusal lands under them."""
 from __future__ import annotations
 
@@ -53,3 +53,7 @@ class GrantForm(FlaskForm):
 class ReturnReportForm(FlaskForm):
     reason = TextAreaField(_l("What should the startup add or change?"), validators=[Optional(), Length(max=4000)],
                              render_kw={"rows": 3})
+
+
+class CancelForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=4000)], render_kw={"rows": 3})

@@ -14,12 +14,12 @@ from flask_login import current_user
 from residency.domain.funding import services as funding
 from residency.web.access import role_required
 from residency.core.errors import Invalid, ServiceError
-from residency.core.extensions import db
 from residency.web.formtools import apply_field_errors
 from residency.domain.funding.labels import labels
 from residency.core.i18n import format_in_zone, format_money
 from residency.domain.funding import officer_queries as services
 from residency.web.funder.funding_forms import (
+    CancelForm,
     ChangesForm,
     ConfirmForm,
     GrantForm,
@@ -27,7 +27,7 @@ from residency.web.funder.funding_forms import (
     RejectForm,
     ReturnReportForm,
 )
-from residency.web.funder.views import bp
+from residency.web.funder.blueprint import bp
 
 OFFICER = "funder_officer"
 
@@ -48,6 +48,7 @@ def _forms(page, given: dict) -> dict:
         "notes_form": NotesForm(formdata=None, prefix="notes", data={"notes": fa.assessment_notes}),
         "changes_form": ChangesForm(formdata=None, prefix="changes"),
         "reject_form": RejectForm(formdata=None, prefix="reject"),
+        "cancel_form": CancelForm(formdata=None, prefix="cancel"),
         "grant_form": GrantForm(formdata=None, prefix="grant", data=services.grant_defaults(fa, page.today)).for_scheme(fa.scheme),
     }
     returns = {line.report.id: ReturnReportForm(formdata=None, prefix=f"return-{line.report.id}") for line in page.reports}
@@ -73,7 +74,6 @@ def _act(funding_id: int, form, key: str, perform, success, anchor: str = ""):
         except ServiceError as error:
             if error.status_code in (403, 404):
                 raise
-            db.session.rollback()
             status = error.status_code
             if isinstance(error, Invalid):
                 apply_field_errors(form, error)
@@ -178,3 +178,11 @@ def funding_close(funding_id: int):
     return _act(funding_id, ConfirmForm(), "confirm_form",
                 lambda fa, f: funding.close(fa=fa, actor=current_user),
                 lambda fa, r: _("The grant to %(startup)s is closed.", startup=fa.startup.name))
+
+
+@bp.post("/funding/<int:funding_id>/cancel")
+@role_required(OFFICER)
+def funding_cancel(funding_id: int):
+    return _act(funding_id, CancelForm(prefix="cancel"), "cancel_form",
+                lambda fa, f: funding.cancel(fa=fa, actor=current_user, reason=f.reason.data or ""),
+                lambda fa, r: _("The grant to %(startup)s is cancelled.", startup=fa.startup.name), "#cancelling")

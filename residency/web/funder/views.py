@@ -1,14 +1,14 @@
 """The funder area: routes the funder supports and their calls."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import render_template
 from flask_login import current_user
 
 from residency.core import workflow
 from residency.web.access import role_required
 from residency.domain.funding import funders as services
+from residency.web.funder.blueprint import bp
 
-bp = Blueprint("funder", __name__, url_prefix="/funder")
 
 
 @bp.get("/")
@@ -16,7 +16,7 @@ bp = Blueprint("funder", __name__, url_prefix="/funder")
 def dashboard():
     """The routes the user's funder is eligible on, and their calls."""
     return render_template("funder/dashboard.html", overviews=services.dashboard(current_user),
-                           funders=current_user.organisations("funder"), call_label=workflow.CALL.label)
+                           funders=current_user.organisations("funder"), call_label=workflow.get("call").label)
 
 
 @bp.get("/routes/<int:route_id>")
@@ -24,4 +24,4 @@ def dashboard():
 def route(route_id: int):
     """One route the user's funder is eligible on (404 for any other)."""
     return render_template("funder/route.html", overview=services.route_overview(current_user, route_id),
-                           call_label=workflow.CALL.label)
+                           call_label=workflow.get("call").label)

@@ -15,7 +15,6 @@ from flask_login import current_user
 from residency.domain.placements import services as placements
 from residency.web.access import role_required
 from residency.core.errors import Invalid, ServiceError
-from residency.core.extensions import db
 from residency.web.formtools import apply_field_errors
 from residency.core.i18n import format_day, format_in_zone
 from residency.domain.placements import hub_queries as services
@@ -27,7 +26,7 @@ from residency.web.hub.forms import (
     ReasonForm,
     TerminateForm,
 )
-from residency.web.hub.views import bp
+from residency.web.hub.blueprint import bp
 
 HUB = "hub_admin"
 
@@ -92,7 +91,6 @@ def _act(placement_id: int, action: str, perform, success):
         try:
             perform(placement, form)
         except ServiceError as error:
-            db.session.rollback()  # the offer may have set dates before the guard refused
             status = error.status_code
             if isinstance(error, Invalid):
                 apply_field_errors(form, error)
@@ -150,7 +148,7 @@ def reject(placement_id: int):
 @role_required(HUB)
 def extend(placement_id: int):
     return _act(placement_id, "extend",
-                lambda p, f: services.extend(placement=p, actor=current_user, ends_on=f.ends_on.data),
+                lambda p, f: placements.extend(placement=p, actor=current_user, ends_on=f.ends_on.data),
                 lambda p: _("The residency now ends on %(day)s.", day=format_day(p.ends_on)))
 
 
@@ -176,5 +174,5 @@ def complete(placement_id: int):
 @role_required(HUB)
 def check_in(placement_id: int):
     return _act(placement_id, "check_in",
-                lambda p, f: services.check_in(placement=p, actor=current_user, checked_in_on=f.checked_in_on.data),
+                lambda p, f: placements.record_check_in(placement=p, actor=current_user, checked_in_on=f.checked_in_on.data),
                 lambda p: _("Moved in on %(day)s is recorded.", day=format_day(p.checked_in_on)))

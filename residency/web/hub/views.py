@@ -1,33 +1,32 @@
 """The hub area: the hub's capacity and the calls of the routes it hosts."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from residency.core import workflow
-from residency.web.access import member_or_404, role_required
+from residency.web.access import role_required
 from residency.core.errors import Invalid
 from residency.web.formtools import apply_field_errors
 from residency.core.i18n import format_day
 from residency.domain.placements import hubs as services
 from residency.web.hub.forms import CapacityForm
+from residency.web.hub.blueprint import bp
 
-bp = Blueprint("hub", __name__, url_prefix="/hub")
 
 
 @bp.get("/")
 @role_required("hub_admin")
 def dashboard():
     """The user's hubs, their capacity periods and the calls of the routes they host."""
-    return render_template("hub/dashboard.html", overviews=services.dashboard(current_user), call_label=workflow.CALL.label)
+    return render_template("hub/dashboard.html", overviews=services.dashboard(current_user), call_label=workflow.get("call").label)
 
 
 @bp.route("/<int:hub_id>/capacity", methods=["GET", "POST"])
 @role_required("hub_admin")
 def capacity(hub_id: int):
     """List the hub's capacity periods and add one (404 for a hub that is not the user's)."""
-    member_or_404(hub_id, "hub")
     form = CapacityForm()
     if form.validate_on_submit():
         try:
@@ -46,8 +45,7 @@ def capacity(hub_id: int):
 @bp.post("/<int:hub_id>/capacity/<int:capacity_id>/delete")
 @role_required("hub_admin")
 def delete_capacity(hub_id: int, capacity_id: int):
-    """Delete one of the hub's capacity periods."""
-    member_or_404(hub_id, "hub")
+    """Delete one of the hub's capacity periods (404 for a hub that is not the user's)."""
     starts_on, ends_on = services.delete_capacity(actor=current_user, hub_id=hub_id, capacity_id=capacity_id)
     flash(_("Capacity from %(start)s to %(end)s is deleted.", start=format_day(starts_on), end=format_day(ends_on)), "info")
     return redirect(url_for("hub.capacity", hub_id=hub_id))

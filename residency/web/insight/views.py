@@ -1,21 +1,20 @@
 """The insight dashboard: funnel, decision times, occupancy, funding and impact, scoped to the viewer."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from babel.dates import format_date
+from flask import render_template, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from residency.core.i18n import country_name, format_money
 from residency.domain.insight import services
 from residency.web.insight.charts import bar_chart
+from residency.web.insight.blueprint import bp
 
-bp = Blueprint("insight", __name__, url_prefix="/insight")
 
 
 def _month(day) -> str:
-    from babel.dates import format_date
-    from flask_babel import get_locale
-
     return format_date(day, format="MMM y", locale=str(get_locale() or "en"))
 
 

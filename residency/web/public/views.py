@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -12,8 +12,8 @@ from residency.domain.reminders import calendar
 from residency.domain.accounts.services import set_language as remember_language
 from residency.core.db import utcnow
 from residency.domain.programme import queries as services
+from residency.web.public.blueprint import bp
 
-bp = Blueprint("public", __name__)
 
 
 @bp.get("/")

@@ -107,7 +107,7 @@ def test_incomplete_submit_keeps_the_draft_and_names_every_missing_field(setup):
     call, startup, founder = setup
     application = svc.start(call=call, startup=startup, actor=founder)
     with pytest.raises(Invalid) as err:
-        svc.submit(application=application, actor=founder, values={"summary": "Saved anyway"}, loaded_edit_id=None)
+        svc.submit(application=application, actor=founder, values={"summary": "Saved anyway"}, loaded_edit_id=None).or_raise()
     assert {"team", "technology", "desired_start", "months", "attachments"} <= set(err.value.field_errors)
     assert "summary" not in err.value.field_errors
     db.session.expire_all()
@@ -145,7 +145,7 @@ def test_submission_after_the_deadline_is_refused_and_an_extension_lets_one_star
     svc.add_attachment(application=application, actor=founder, filename="deck.pdf", data=PDF)
     late = call.closes_at + timedelta(hours=1)
     with pytest.raises(Invalid, match="no longer accepts"):
-        svc.submit(application=application, actor=founder, values=complete_values(call), loaded_edit_id=None, now=late)
+        svc.submit(application=application, actor=founder, values=complete_values(call), loaded_edit_id=None, now=late).or_raise()
     assert application.status == "draft"
     admin = make.admin()
     with pytest.raises(Forbidden):

@@ -214,3 +214,69 @@ def test_saving_again_keeps_a_quarters_line_and_drops_the_removed_ones(make):
                                                                           ("rent", Decimal("20000.20"))]
     assert fa.budget_lines[0].id == personnel.id
     assert totals.total_costs == Decimal("120000.20")
+
+
+def _in_progress(make):
+    scheme, startup, founder, officer = resident(make)
+    fa = funding.start(scheme=scheme, startup=startup, actor=founder, now=NOW)
+    fill(fa, founder)
+    funding.submit(fa=fa, actor=founder, now=NOW)
+    funding.start_assessment(fa=fa, actor=officer)
+    funding.grant(fa=fa, actor=officer, amount="100000", share_percent="50", conditions="", offer_deadline=date(2030, 4, 20),
+                  report_due={"progress": date(2030, 7, 1), "final": date(2031, 1, 31)}, now=NOW)
+    funding.accept_offer(fa=fa, actor=founder, now=NOW)
+    return scheme, startup, founder, officer, fa
+
+
+def test_officer_cancels_a_grant_in_progress_with_a_reason(make):
+    scheme, startup, founder, officer, fa = _in_progress(make)
+    paid = funding.request_instalment(fa=fa, actor=founder, index=0)
+    funding.record_paid(fa=fa, actor=officer, disbursement_id=paid.id)
+    with pytest.raises(Invalid) as err:
+        funding.cancel(fa=fa, actor=officer, reason="  ")
+    assert "reason" in err.value.field_errors
+    assert not db.session.dirty and not db.session.new  # the refusal left the session clean
+    with pytest.raises(Forbidden):
+        funding.cancel(fa=fa, actor=founder, reason="Not ours to cancel")
+    with pytest.raises(NotFound):
+        funding.cancel(fa=fa, actor=make.member("funder"), reason="Another funder")
+    db.session.expire_all()
+    assert db.session.get(type(fa), fa.id).status == "in_progress"
+    change = funding.cancel(fa=fa, actor=officer, reason="The company was wound up.")
+    db.session.expire_all()
+    fa = db.session.get(type(fa), fa.id)
+    assert fa.status == "cancelled" and change.reason == "The company was wound up." and change.actor_id == officer.id
+    assert funding.paid_total(fa) == Decimal("30000.00")  # what was paid stays recorded
+    with pytest.raises(Conflict):
+        funding.request_instalment(fa=fa, actor=founder, index=1)
+    with pytest.raises(Conflict, match="This cannot be done now"):
+        funding.cancel(fa=fa, actor=officer, reason="Twice")
+
+
+def test_cancel_is_only_for_a_grant_in_progress(make):
+    scheme, startup, founder, officer = resident(make)
+    fa = funding.start(scheme=scheme, startup=startup, actor=founder, now=NOW)
+    fill(fa, founder)
+    funding.submit(fa=fa, actor=founder, now=NOW)
+    with pytest.raises(Conflict):
+        funding.cancel(fa=fa, actor=officer, reason="Too early")
+    db.session.expire_all()
+    assert db.session.get(type(fa), fa.id).status == "submitted"
+
+
+def test_save_and_submit_keeps_the_draft_when_a_rule_refuses(make):
+    scheme, startup, founder, officer = resident(make)
+    fa = funding.start(scheme=scheme, startup=startup, actor=founder, now=NOW)
+    values = {"title": "Kept draft", "description": "GLP toxicology and CMC.", "period_start": "2030-04-01",
+              "period_end": "2030-12-31", "own_financing": "1.00", "amount_requested": "100000.00"}
+    outcome = funding.save_and_submit(fa=fa, actor=founder, values=values, budget=BUDGET, now=NOW)
+    assert not outcome.submitted and outcome.change is None
+    assert "Rule “financing plan”" in " ".join(str(m) for m in outcome.field_errors["own_financing"])
+    assert outcome.message is not None
+    db.session.expire_all()
+    fa = db.session.get(type(fa), fa.id)
+    assert fa.status == "draft" and fa.title == "Kept draft" and len(fa.budget_lines) == 3
+    outcome = funding.save_and_submit(fa=fa, actor=founder, values=values | {"own_financing": "100000.00"}, budget=BUDGET, now=NOW)
+    assert outcome.submitted and outcome.field_errors == {}
+    db.session.expire_all()
+    assert db.session.get(type(fa), fa.id).status == "submitted"

@@ -18,7 +18,16 @@ from residency.domain.applications.models import Application
 from residency.domain.funding.models import Disbursement, FundingApplication
 from residency.domain.impact.models import ImpactSurvey
 from residency.domain.placements.models import Placement
+from residency.domain.accounts.models import User
+from residency.domain.accounts.scope import Scope
+from residency.domain.applications import scope as application_scope
+from residency.domain.placements import scope as placement_scope
+from residency.domain.placements.rules import visible_to_startup
+from residency.domain.funding import scope as funding_scope
+from residency.domain.funding import services as funding_services
 from residency.core.models import StatusChange
+
+from tests.domain.funding.test_funding import _in_progress, resident
 
 
 def programme(make, n_apps=4, track="drugs"):
@@ -130,8 +139,6 @@ def test_occupancy_month_by_month_against_capacity(make):
 
 
 def _funded(make, currency, requested, granted, paid):
-    from tests.domain.funding.test_funding import resident
-
     scheme, startup, founder, officer = resident(make, country="NO" if currency == "NOK" else "SE", currency=currency)
     placement = db.session.scalar(select(Placement).where(Placement.application_id.in_(
         select(Application.id).where(Application.startup_id == startup.id))))
@@ -211,3 +218,38 @@ def test_impact_sums_submitted_surveys_by_round(make):
     assert result[36].surveys == 0
     other_hub_admin = make.member("hub")
     assert all(r.surveys == 0 for r in insight.impact(insight.scope_for(other_hub_admin)))
+
+
+def test_the_one_scope_agrees_with_the_record_by_record_rules(make):
+    """Scope.of and the scope clauses select exactly the records the workflow relation lets each user see."""
+    call, route, hub, staff, hub_admin = programme(make)
+    programme(make)
+    admin = make.admin()
+    assert Scope.of(admin).admin and not Scope.of(staff).admin
+    assert Scope.of(staff).cluster_ids == (route.cluster_id,) and Scope.of(hub_admin).hub_ids == (hub.id,)
+    assert Scope.of(None) == Scope() and not Scope().staff
+
+    applications = db.session.scalars(select(Application)).all()
+    placements_ = db.session.scalars(select(Placement)).all()
+    assert any(p.status == "pending" for p in placements_)  # a nomination the startup may not know of yet
+    for user in db.session.scalars(select(User)).all():
+        scope = Scope.of(user)
+        seen = set(db.session.scalars(select(Application.id).where(application_scope.visible_clause(scope))))
+        assert seen == {a.id for a in applications if workflow.roles_on(a, user)}, user
+        held = {p.id: workflow.roles_on(p, user) for p in placements_}
+        expected = {p.id for p in placements_ if held[p.id] & {workflow.ADMIN, workflow.HUB}
+                    or (held[p.id] and visible_to_startup(p))}
+        seen = set(db.session.scalars(select(Placement.id).where(placement_scope.visible_clause(scope))))
+        assert seen == expected, user
+
+
+def test_the_funding_scope_clause_agrees_with_the_funding_relation(make):
+    _in_progress(make)
+    scheme, startup, founder, officer = resident(make)
+    draft = funding_services.start(scheme=scheme, startup=startup, actor=founder)
+    make.admin()
+    records = db.session.scalars(select(FundingApplication)).all()
+    assert draft.id in {fa.id for fa in records} and len(records) == 2
+    for user in db.session.scalars(select(User)).all():
+        seen = set(db.session.scalars(select(FundingApplication.id).where(funding_scope.visible_clause(Scope.of(user)))))
+        assert seen == {fa.id for fa in records if workflow.roles_on(fa, user)}, user

@@ -134,6 +134,32 @@ def test_extension_beyond_capacity_is_refused_with_the_full_dates(make, app):
     assert db.session.get(Placement, a.id).ends_on == date(2030, 7, 31)
 
 
+def test_one_offer_that_fails_to_lapse_neither_stops_nor_undoes_the_others(make, app, monkeypatch):
+    from residency.core.models import StatusChange
+
+    hub_admin, (a, b, c) = nominated_placements(make, 3, desks=3)
+    for p in (a, b, c):
+        offer(p, hub_admin)
+    perform = workflow.perform
+
+    def failing_for_b(record, action, actor, **kw):
+        change = perform(record, action, actor, **kw)  # b's lapse is written, then the unit fails
+        if record.id == b.id:
+            raise RuntimeError("a bad record")
+        return change
+
+    monkeypatch.setattr(workflow, "perform", failing_for_b)
+    placements.lapse_expired_offers(now=datetime(2030, 2, 2, tzinfo=timezone.utc))
+    db.session.expire_all()
+    assert [db.session.get(Placement, p.id).status for p in (a, b, c)] == ["lapsed", "offered", "lapsed"]
+    lapses = db.session.scalars(select(StatusChange.record_id).where(StatusChange.action == "lapse")).all()
+    assert sorted(lapses) == sorted([a.id, c.id])
+    monkeypatch.setattr(workflow, "perform", perform)
+    # The next run picks up what was left.
+    placements.lapse_expired_offers(now=datetime(2030, 2, 2, tzinfo=timezone.utc))
+    assert db.session.get(Placement, b.id).status == "lapsed"
+
+
 @pytest.mark.postgres
 def test_twenty_concurrent_offers_for_the_last_desk_exactly_one_succeeds(app, make):
     hub_admin, pending = nominated_placements(make, 20, desks=1)

@@ -239,6 +239,22 @@ def test_sweep_runs_every_rule_and_smtp_delivers_each_reminder_once(make, smtp_s
     assert len({m["X-Residency-Dedup"] for m in smtp_server.messages}) == 3
 
 
+def test_a_failing_rule_neither_stops_nor_undoes_the_other_rules(make, monkeypatch):
+    closes_at = datetime(2031, 5, 10, 10, tzinfo=UTC)
+    draft_in_call(make, closes_at, members=2)
+    now = closes_at - timedelta(hours=3)
+
+    def broken(now):
+        reminders.call_closing(now)  # writes, then fails: its unit is rolled back
+        raise RuntimeError("a bad record")
+
+    monkeypatch.setattr(reminders, "RULES", [("broken", broken)] + reminders.RULES)
+    counts = reminders.sweep(now)
+    assert counts["broken"] is None and counts["call-closing"] == 2
+    db.session.expire_all()
+    assert count("call_closing") == 2
+
+
 def test_offer_expiring_three_days_before_by_the_hubs_clock(make):
     from tests.domain.placements.test_placements import nominated_placements, offer
 

@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from residency.domain.applications import services as applications
+from residency.domain.applications import rules, services as applications
 from residency.domain.review import nominations
 from residency.core import workflow
 from residency.core.errors import Conflict, Invalid, NotFound
@@ -69,7 +69,7 @@ def test_decisions_are_held_until_release_then_sent_once(make):
     nominations.decline(application=no, actor=staff, reason="Weak budget (internal)", message="Thank you; apply again next year.")
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.template.like("decision_%"))) == 0
     # The startup still sees "Under review", and not the internal reason.
-    assert applications.applicant_status(no) == "under_review"
+    assert rules.applicant_status(no) == "under_review"
     assert [c.action for c in applications.applicant_timeline(no, workflow.history(no, for_applicant=True))] == ["submit", "start_review"]
 
     _call, items, undecided = nominations.release_preview(call_id=call.id, actor=staff)
@@ -87,7 +87,7 @@ def test_decisions_are_held_until_release_then_sent_once(make):
     assert "internal" not in str(declined_mail.context)
     db.session.expire_all()
     no = db.session.get(Application, no.id)
-    assert applications.applicant_status(no) == "not_nominated"
+    assert rules.applicant_status(no) == "not_nominated"
     trail = applications.applicant_timeline(no, workflow.history(no, for_applicant=True))
     decline = trail[-1]
     assert decline.action == "decline" and workflow.public_reason(decline) is None and decline.note.startswith("Thank you")

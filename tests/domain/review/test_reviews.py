@@ -36,7 +36,7 @@ def full_scores(call, *values):
 
 def submit(app_, reviewer, *values, recommendation="maybe", comment="Solid."):
     return reviews.save_review(application=app_, actor=reviewer, scores=full_scores(app_.call, *values),
-                               recommendation=recommendation, comment=comment, submit=True)
+                               recommendation=recommendation, comment=comment, submit=True).or_raise()
 
 
 # --------------------------------------------------------------- weighted score
@@ -70,12 +70,12 @@ def test_draft_then_submit_and_the_review_is_then_fixed(make):
     call, [a, _b], [app_] = desk(make)
     reviews.assign(application=app_, actor=a, reviewer_ids=[a.id])
     first, second = call.criteria
-    draft = reviews.save_review(application=app_, actor=a, scores={first.id: 4}, recommendation=None, comment="Half done")
+    draft = reviews.save_review(application=app_, actor=a, scores={first.id: 4}, recommendation=None, comment="Half done").review
     assert draft.submitted_at is None and draft.weighted_score is None
     assert {s.criterion_id: s.score for s in draft.scores} == {first.id: 4}
     # An incomplete submission keeps the draft and names every field to fix.
     with pytest.raises(Invalid) as refused:
-        reviews.save_review(application=app_, actor=a, scores={first.id: 5}, recommendation=None, comment="", submit=True)
+        reviews.save_review(application=app_, actor=a, scores={first.id: 5}, recommendation=None, comment="", submit=True).or_raise()
     assert set(refused.value.field_errors) == {f"score_{second.id}", "recommendation", "comment"}
     db.session.expire_all()
     kept = db.session.scalar(select(Review))

@@ -7,10 +7,11 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from residency.domain.insight import api
+from residency.domain.accounts import tokens
 from residency.core.extensions import db
 from residency.domain.accounts.token_models import ApiToken
 from residency.domain.applications.models import Application
+from residency.domain.funding.models import FundingApplication
 from residency.core.models import StatusChange
 from residency.core.db import utcnow
 
@@ -18,7 +19,7 @@ from tests.domain.funding.test_funding import resident
 
 
 def token_for(user, days=30) -> str:
-    return api.create_token(actor=user, name="script", days=days).secret
+    return tokens.create(actor=user, name="script", days=days).secret
 
 
 def bearer(secret: str) -> dict:
@@ -83,7 +84,7 @@ def test_missing_unknown_expired_and_revoked_tokens_get_401_json(make, client):
     token.expires_at = utcnow() - timedelta(seconds=1)
     db.session.commit()
     revoked = token_for(user)
-    api.revoke_token(actor=user, token_id=db.session.scalar(select(ApiToken.id).order_by(ApiToken.id.desc()).limit(1)))
+    tokens.revoke(actor=user, token_id=db.session.scalar(select(ApiToken.id).order_by(ApiToken.id.desc()).limit(1)))
 
     for headers in ({}, bearer("rx_nonsense"), bearer(expired), bearer(revoked), {"Authorization": "Basic abc"}):
         response = client.get("/api/v1/applications", headers=headers)
@@ -319,3 +320,26 @@ def test_actions_that_need_details_take_them_in_the_body(make, client):
         "desks": 1, "benches": 1, "offer_expires_on": (date.today() + timedelta(days=10)).isoformat()})
     assert offered.status_code == 200, offered.get_json()
     assert db.session.get(Placement, placement.id).status == "offered"
+
+
+def test_a_funder_cancels_a_grant_in_progress_through_the_api(make, client):
+    """The API's cancel goes through the funding service the officer's page uses: a reason is required."""
+    from tests.domain.funding.test_funding import _in_progress
+
+    scheme, startup, founder, officer, fa = _in_progress(make)
+    url = f"/api/v1/funding-applications/{fa.id}/transitions"
+    officer_headers = bearer(token_for(officer))
+    assert "cancel" in client.get(f"/api/v1/funding-applications/{fa.id}", headers=officer_headers).get_json()["actions"]
+
+    missing = client.post(url, json={"action": "cancel"}, headers=officer_headers)
+    assert missing.status_code == 422 and "reason" in missing.get_json()["errors"]
+    forbidden = client.post(url, json={"action": "cancel", "reason": "Not ours"}, headers=bearer(token_for(founder)))
+    assert forbidden.status_code == 403
+    assert db.session.get(FundingApplication, fa.id).status == "in_progress"
+
+    done = client.post(url, json={"action": "cancel", "reason": "The company was wound up."}, headers=officer_headers)
+    assert done.status_code == 200, done.get_json()
+    body = done.get_json()
+    assert body["status"] == "cancelled" and body["from_status"] == "in_progress" and body["action"] == "cancel"
+    change = db.session.get(StatusChange, body["change_id"])
+    assert change.reason == "The company was wound up." and change.actor_id == officer.id

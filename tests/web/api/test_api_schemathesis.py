@@ -17,7 +17,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from residency.domain.insight import api
+from residency.domain.accounts import tokens
 
 GET_PATHS = [
     "/api/v1/calls",
@@ -49,7 +49,7 @@ def api_token(make):
 
     _scheme, _startup, founder, _officer, _fa = granted(make)
     make.application(status="submitted")  # another startup's
-    return api.create_token(actor=founder, name="schemathesis", days=30).secret
+    return tokens.create(actor=founder, name="schemathesis", days=30).secret
 
 
 def test_the_document_lists_exactly_these_get_operations(api_schema):

@@ -167,7 +167,7 @@ def test_staff_of_another_cluster_get_404_on_the_application_and_its_attachments
 
 
 def test_admin_grants_an_extension_in_the_calls_zone_and_only_that_startup_gets_in(client, make, login):
-    from residency.domain.applications import services as svc
+    from residency.domain.applications import rules
     from residency.domain.applications.models import DeadlineExtension
 
     call = make.call()
@@ -185,9 +185,9 @@ def test_admin_grants_an_extension_in_the_calls_zone_and_only_that_startup_gets_
     assert r.status_code == 302
     extension = db.session.scalar(select(DeadlineExtension))
     assert extension.closes_at.isoformat() == "2099-06-15T10:00:00+00:00"  # 12:00 CEST in Stockholm
-    assert svc.effective_deadline(call, startup.id) == extension.closes_at
+    assert rules.effective_deadline(call, startup.id) == extension.closes_at
     other = make.organisation("startup", country="NO")
-    assert svc.effective_deadline(call, other.id) == call.closes_at
+    assert rules.effective_deadline(call, other.id) == call.closes_at
     # Startup staff cannot grant themselves an extension.
     login(make.user(org=startup))
     r = client.post(f"/admin/calls/{call.id}/extensions", data={"startup_id": startup.id, "closes_at": "2099-04-01T12:00",

@@ -421,6 +421,41 @@ def test_officer_rejects_with_a_reason_the_startup_reads(make, login):
     assert "Not granted" in page and "Outside the scheme's focus." in page
 
 
+def test_officer_cancels_a_grant_in_progress_with_a_reason_the_startup_reads(make, login):
+    scheme, startup, founder, officer, fa = granted(make)
+    desk = login(officer)
+    page = text(desk.get(f"/funder/funding/{fa.id}"))
+    assert "Cancel the grant" in page and f'action="/funder/funding/{fa.id}/cancel"' in page
+    response = desk.post(f"/funder/funding/{fa.id}/cancel", data={"cancel-reason": " "})
+    assert response.status_code == 422
+    page = text(response)
+    assert "A reason is required." in re.search(r'id="cancel-reason-error"[^>]*>([^<]*)<', page).group(1)
+    db.session.expire_all()
+    assert fa.status == "in_progress"
+    response = desk.post(f"/funder/funding/{fa.id}/cancel", data={"cancel-reason": "The company was wound up."})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/funder/funding/{fa.id}#cancelling")
+    page = text(desk.get(f"/funder/funding/{fa.id}"))
+    assert f"The grant to {startup.name} is cancelled." in page
+    assert "Cancelled" in page and f'action="/funder/funding/{fa.id}/cancel"' not in page
+    db.session.expire_all()
+    assert fa.status == "cancelled"
+    page = text(login(founder).get(f"/startup/funding/{fa.id}"))
+    assert "Cancelled" in page and "The company was wound up." in page
+    # Once cancelled there is nothing left to cancel.
+    refused = login(officer).post(f"/funder/funding/{fa.id}/cancel", data={"cancel-reason": "Again"})
+    assert refused.status_code == 409 and "This cannot be done now" in text(refused)
+
+
+def test_a_grant_offer_not_yet_accepted_cannot_be_cancelled(make, login):
+    scheme, startup, founder, officer, fa = granted(make, accept=False)
+    desk = login(officer)
+    assert f'action="/funder/funding/{fa.id}/cancel"' not in text(desk.get(f"/funder/funding/{fa.id}"))
+    refused = desk.post(f"/funder/funding/{fa.id}/cancel", data={"cancel-reason": "Changed our mind"})
+    assert refused.status_code == 409 and "This cannot be done now" in text(refused)
+    db.session.expire_all()
+    assert fa.status == "granted"
+
+
 def test_acting_out_of_turn_is_409_with_the_reason(make, login):
     scheme, startup, founder, officer, fa = submitted(make)
     response = login(officer).post(f"/funder/funding/{fa.id}/grant", data={
@@ -441,7 +476,7 @@ def _funder_posts(fa, report_id, disbursement_id):
     base = f"/funder/funding/{fa.id}"
     return [f"{base}/start-assessment", f"{base}/notes", f"{base}/request-changes", f"{base}/grant", f"{base}/reject",
             f"{base}/disbursements/{disbursement_id}/paid", f"{base}/reports/{report_id}/approve",
-            f"{base}/reports/{report_id}/return", f"{base}/close"]
+            f"{base}/reports/{report_id}/return", f"{base}/close", f"{base}/cancel"]
 
 
 def test_officer_of_the_other_funder_gets_404_on_every_funding_page_and_post(make, login):
@@ -487,6 +522,7 @@ def test_who_may_see_but_not_act_gets_403(make, login):
     assert client.get("/funder/funding").status_code == 403
     assert client.get(f"/funder/funding/{fa.id}").status_code == 403
     assert client.post(f"/funder/funding/{fa.id}/close").status_code == 403
+    assert client.post(f"/funder/funding/{fa.id}/cancel", data={"cancel-reason": "Not mine"}).status_code == 403
     # The officer sees the application but cannot act for the startup.
     desk = login(officer)
     assert desk.post(f"/startup/funding/{fa.id}/accept").status_code == 403

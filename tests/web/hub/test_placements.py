@@ -232,6 +232,34 @@ def test_residency_check_in_extend_beyond_capacity_and_complete(client, make, lo
     assert client.post(f"/hub/placements/{b.id}/terminate", data={"terminate-reason": "Moved out"}).status_code == 409
 
 
+def test_placement_page_reads_the_history_names_in_a_fixed_number_of_queries(client, make, login, count_queries):
+    from residency.core.models import StatusChange
+
+    hub_admin, [p] = nominated_placements(make)
+    login(hub_admin)
+
+    def note_by(user):
+        db.session.add(StatusChange(workflow="placement", record_id=p.id, from_state="pending", to_state="pending",
+                                    action="waitlist", actor_id=user.id, reason=f"Seen by {user.name}"))
+        db.session.commit()
+
+    def measure():
+        db.session.expire_all()
+        with count_queries() as counted:
+            r = client.get(f"/hub/placements/{p.id}")
+        assert r.status_code == 200
+        return counted.n, r.get_data(as_text=True)
+
+    note_by(make.user(org=p.hub))
+    one, _html = measure()
+    colleagues = [make.user(org=p.hub) for _ in range(6)]
+    for user in colleagues:
+        note_by(user)
+    many, html = measure()
+    assert all(user.name in html for user in colleagues)
+    assert many == one, (one, many)
+
+
 # ------------------------------------------------------------------ the startup's page
 
 

@@ -1,0 +1,41 @@
+"""Which applications a ``Scope`` sees, in SQL: the application workflow's relation as a clause.
+
+Programme administrators see every application; a startup its own (a decision it
+may not know of yet is shown as ``rules.applicant_status`` says, not hidden); a
+cluster the submitted ones, never drafts, to the calls of its routes. Every
+clause stands alone (no join needed), so it fits any query over applications.
+"""
+from __future__ import annotations
+
+from sqlalchemy import and_, false, or_, select
+
+from residency.domain.accounts.scope import Scope
+from residency.domain.applications.models import Application
+from residency.domain.programme.models import Call, Route
+
+
+def cluster_calls(scope: Scope):
+    """SQL: the ids of the calls of the routes of the actor's clusters."""
+    return select(Call.id).join(Route, Route.id == Call.route_id).where(scope.clusters(Route.cluster_id))
+
+
+def cluster_clause(scope: Scope):
+    """SQL: the applications the actor's clusters see: submitted ones (never drafts) to their calls."""
+    if not scope.cluster_ids:
+        return false()
+    return and_(Application.status != "draft", Application.call_id.in_(cluster_calls(scope)))
+
+
+def staff_clause(scope: Scope):
+    """SQL: applications the actor sees as staff (and so with their real status)."""
+    return or_(scope.everything(), cluster_clause(scope))
+
+
+def own_clause(scope: Scope):
+    """SQL: the applications of the actor's startups."""
+    return scope.startups(Application.startup_id)
+
+
+def visible_clause(scope: Scope):
+    """SQL: every application the actor may see."""
+    return or_(staff_clause(scope), own_clause(scope))

@@ -1,0 +1,116 @@
+"""The application workflow: its table, guards, and how it relates users to applications."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from residency.core import workflow
+from residency.core.extensions import db
+from residency.core.i18n import format_in_zone
+from residency.core.workflow import ADMIN, APPLICANT, CLUSTER, Notify, State, T, Workflow, roles
+from residency.domain.accounts.models import User
+from residency.domain.accounts.queries import members
+from residency.domain.applications.models import Application
+from residency.domain.applications.services import ALL_FIELDS, values_of
+from residency.domain.programme.models import Call
+
+# A guard takes (record, actor, now, data) and returns a refusal message or None.
+
+
+def before_nomination_deadline(app, actor, now, data):
+    if now >= app.call.nomination_deadline:
+        return _l("The nomination deadline passed %(when)s; nominations are closed.",
+                  when=format_in_zone(app.call.nomination_deadline, app.call.timezone))
+    return None
+
+
+def seat_left(app, actor, now, data):
+    """Nominations never exceed the call's seats: the call row is locked while counting,
+    so two staff nominating for the last seat at once cannot both get it."""
+    stmt = select(Call.seats).where(Call.id == app.call_id)
+    if db.session.get_bind().dialect.name != "sqlite":
+        stmt = stmt.with_for_update()
+    seats = db.session.scalar(stmt)
+    taken = db.session.scalar(select(func.count()).select_from(Application).where(
+        Application.call_id == app.call_id, Application.status == "nominated"))
+    if taken >= seats:
+        return _l("All %(seats)d seats of this call are taken; decline or un-nominate another application first.", seats=seats)
+    return None
+
+
+def _relation(app: Application, user: User | None) -> set[str]:
+    if user is None:
+        return {SYSTEM}
+    held = set()
+    if workflow.is_admin(user):
+        held.add(ADMIN)
+    if user.is_member_of(app.startup_id):
+        held.add(APPLICANT)
+    # Cluster staff see applications once they are submitted, never drafts.
+    if app.status != "draft" and user.is_member_of(app.call.route.cluster_id):
+        held.add(CLUSTER)
+    return held
+
+
+def _recipients(app: Application, audience: str) -> list[User]:
+    org_id = {"applicant": app.startup_id, "cluster": app.call.route.cluster_id, "hub": app.call.route.host_hub_id}[audience]
+    return members(org_id)
+
+
+def _context(app: Application) -> dict:
+    """A copy of the answers as they were at this moment, for receipts."""
+    values = values_of(app)
+    return {
+        "call_title": app.call.title,
+        "startup_name": app.startup.name,
+        "application_id": app.id,
+        "answers": [[key, "" if values[key] is None else str(values[key])] for key in ALL_FIELDS],
+        "attachments": [a.filename for a in app.attachments],
+    }
+
+
+APPLICATION = Workflow(
+    name="application",
+    initial="draft",
+    states={
+        "draft": State(_l("Draft"), _l("Draft")),
+        "submitted": State(_l("Submitted, awaiting review"), _l("Submitted")),
+        "under_review": State(_l("Awaiting nomination"), _l("Under review")),
+        "changes_requested": State(_l("Changes requested"), _l("Changes requested")),
+        "nominated": State(_l("Nominated"), _l("Nominated")),
+        "not_nominated": State(_l("Declined"), _l("Not nominated")),
+        "withdrawn": State(_l("Withdrawn"), _l("Withdrawn")),
+    },
+    actions={
+        "submit": _l("Submitted"),
+        "start_review": _l("Review started"),
+        "nominate": _l("Nominated"),
+        "decline": _l("Declined"),
+        "request_changes": _l("Changes requested"),
+        "resubmit": _l("Resubmitted"),
+        "withdraw": _l("Withdrawn"),
+    },
+    transitions=(
+        T("draft", "submit", "submitted", roles(APPLICANT), notify=(Notify("application_submitted", "applicant"),)),
+        T("submitted", "start_review", "under_review", roles(CLUSTER)),
+        T("under_review", "nominate", "nominated", roles(CLUSTER), guards=(before_nomination_deadline, seat_left)),
+        T("under_review", "decline", "not_nominated", roles(CLUSTER), reason_required=True, reason_public=False),
+        T("submitted", "request_changes", "changes_requested", roles(CLUSTER), reason_required=True,
+          notify=(Notify("application_changes_requested", "applicant"),)),
+        T("under_review", "request_changes", "changes_requested", roles(CLUSTER), reason_required=True,
+          notify=(Notify("application_changes_requested", "applicant"),)),
+        T("changes_requested", "resubmit", "submitted", roles(APPLICANT), notify=(Notify("application_submitted", "applicant"),)),
+        T("draft", "withdraw", "withdrawn", roles(APPLICANT), reason_required=True),
+        T("submitted", "withdraw", "withdrawn", roles(APPLICANT), reason_required=True),
+        T("under_review", "withdraw", "withdrawn", roles(APPLICANT), reason_required=True),
+        T("changes_requested", "withdraw", "withdrawn", roles(APPLICANT), reason_required=True),
+    ),
+    model=Application,
+    relation=_relation,
+    recipients=_recipients,
+    context=_context,
+)
+
+
+def register() -> None:
+    workflow.register(APPLICATION)
