@@ -9,8 +9,7 @@ from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAr
 from wtforms.validators import Length, NumberRange, Optional
 
 from residency.domain.funding.labels import REPORT_LABELS
-from residency.core.i18n import COUNTRY_NAMES
-from residency.domain.accounts.models import COUNTRIES
+from residency.domain.accounts.labels import country_choices
 from residency.domain.funding.models import CURRENCIES
 from residency.web.admin.forms import MultiCheckboxField, optional_int
 
@@ -25,7 +24,7 @@ class SchemeForm(FlaskForm):
     instalments = TextAreaField(_l("Instalment plan"),
                                 render_kw={"rows": 4})
     home_countries = MultiCheckboxField(_l("Home countries of the companies"), validators=[Optional()],
-                                        choices=[(c, COUNTRY_NAMES[c]) for c in COUNTRIES])
+                                        choices=country_choices())
     max_company_age_years = IntegerField(
         _l("Company at most this many years old"), validators=[Optional(), NumberRange(
             min=1, max=100, message=_l("Enter a number of years from 1 to 100, or leave it empty for no limit."))],
