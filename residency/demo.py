@@ -109,7 +109,7 @@ def _earlier_round(call, orgs, users, now) -> None:
             "expertise": "Translational science and regulatory strategy.", "lab_needs": "One bench, BSL-1.",
             "funding_status": "Pre-seed round closed.", "funding_plans": "Apply to Innovation Norway during the residency.",
             "track": orgs[startup].track, "trl": str(orgs[startup].trl), "desired_start": call.residency_starts_on.isoformat(),
-            "months": "9", "desks": "2", "benches": "1"})
+            "months": "9", "desks": "2", "benches": "1"}).or_raise()
         submitted[startup] = app_
     workflow.perform(call, "close", None, now=call.closes_at)
     for app_ in submitted.values():
