@@ -17,7 +17,7 @@ from residency.domain.placements import services as placements
 from residency.domain.placements.models import Placement
 from residency.domain.programme import services as programme
 from residency.domain.review import nominations
-from tests.domain.funding.test_funding import resident
+from tests.scenarios import resident
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from residency.core import outbox
 from residency.core.extensions import db
 from residency.domain.applications.models import Application
 
-from tests.domain.applications.test_applications import PDF
+from tests.scenarios import PDF
 
 pytestmark = pytest.mark.e2e
 

@@ -15,7 +15,7 @@ from residency.core.extensions import db
 from residency.domain.funding.models import Disbursement, FundingApplication
 from tests.factories import PASSWORD
 
-from tests.domain.funding.test_funding import resident
+from tests.scenarios import resident
 from tests.e2e.test_application_journey import _login
 
 pytestmark = pytest.mark.e2e

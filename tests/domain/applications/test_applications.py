@@ -4,23 +4,15 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
+from tests.scenarios import PDF, EXE, complete_values  # noqa: F401
 from residency.domain.applications import services as svc
 from residency.core.errors import Conflict, Forbidden, Invalid, NotFound
 from residency.core.extensions import db
 from residency.domain.applications.models import Application
 from residency.core.outbox_models import OutboxMessage
 
-PDF = b"%PDF-1.7\n% a tiny but real-looking pdf\n" + b"0" * 200
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
-EXE = b"MZ\x90\x00\x03" + b"\x00" * 200
 ELF = b"\x7fELF\x02\x01\x01" + b"\x00" * 200
-
-
-def complete_values(call, **over):
-    values = {q.key: f"Answer to {q.key}" for q in svc.QUESTIONS}
-    values.update(track="drugs", trl="4", desired_start=call.residency_starts_on.isoformat(), months="6", desks="2", benches="1")
-    values.update(over)
-    return values
 
 
 @pytest.fixture

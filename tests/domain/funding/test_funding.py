@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from tests.scenarios import BUDGET, NOW, _in_progress, fill, resident  # noqa: F401
 from residency.domain.funding import services as funding
 from residency.domain.review import nominations
 from residency.domain.placements import services as placements
@@ -17,46 +18,6 @@ from residency.domain.placements.models import Placement
 
 from tests.factories import make_scheme
 
-NOW = datetime(2030, 4, 1, 10, tzinfo=timezone.utc)
-
-
-def resident(make, country="NO", currency="NOK", founded=date(2027, 1, 1)):
-    """A startup with an accepted placement on a route whose funder has a scheme."""
-    hub = make.organisation("hub", country="SE" if country == "NO" else "NO")
-    funder = make.organisation("funder", country=country, timezone="Europe/Oslo" if country == "NO" else "Europe/Stockholm")
-    route = make.route(home_country=country, hub=hub, funders=[funder])
-    call = make.call(route=route)
-    call.residency_starts_on, call.residency_ends_on = date(2030, 1, 1), date(2031, 12, 31)
-    db.session.commit()
-    make.capacity(hub, date(2030, 1, 1), date(2031, 12, 31), desks=5, benches=5)
-    startup = make.organisation("startup", country=country, founded_on=founded)
-    founder = make.user(org=startup)
-    app_ = make.application(call=call, startup=startup, author=founder, status="submitted")
-    staff = make.user(org=route.cluster)
-    workflow.perform(app_, "start_review", staff)
-    db.session.commit()
-    nominations.nominate(application=app_, actor=staff, rationale="fit")
-    placement = db.session.scalar(select(Placement).where(Placement.application_id == app_.id))
-    hub_admin = make.user(org=hub)
-    placements.offer(placement=placement, actor=hub_admin, starts_on=date(2030, 3, 1), ends_on=date(2030, 12, 31),
-                     desks=1, benches=1, offer_expires_on=date(2030, 2, 1), now=datetime(2030, 1, 10, tzinfo=timezone.utc))
-    placements.answer_offer(placement=placement, actor=founder, accept=True, now=datetime(2030, 1, 11, tzinfo=timezone.utc))
-    scheme = make_scheme(funder, currency=currency, countries=(country,))
-    officer = make.user(org=funder)
-    return scheme, startup, founder, officer
-
-
-BUDGET = [
-    {"category": "personnel", "year": 2030, "quarter": 2, "amount": "100000.10"},
-    {"category": "rent", "year": 2030, "quarter": 2, "amount": "20000.20"},
-    {"category": "consumables", "year": 2030, "quarter": 3, "amount": "79999.70"},
-]
-
-
-def fill(fa, founder, requested="100000.00", own="100000.00", budget=BUDGET):
-    return funding.save_draft(fa=fa, actor=founder, budget=budget, values={
-        "title": "Preclinical package", "description": "GLP toxicology and CMC.", "period_start": "2030-04-01",
-        "period_end": "2030-12-31", "own_financing": own, "amount_requested": requested})
 
 
 @pytest.mark.parametrize("country, currency", [("NO", "NOK"), ("SE", "SEK")])
@@ -214,18 +175,6 @@ def test_saving_again_keeps_a_quarters_line_and_drops_the_removed_ones(make):
                                                                           ("rent", Decimal("20000.20"))]
     assert fa.budget_lines[0].id == personnel.id
     assert totals.total_costs == Decimal("120000.20")
-
-
-def _in_progress(make):
-    scheme, startup, founder, officer = resident(make)
-    fa = funding.start(scheme=scheme, startup=startup, actor=founder, now=NOW)
-    fill(fa, founder)
-    funding.submit(fa=fa, actor=founder, now=NOW)
-    funding.start_assessment(fa=fa, actor=officer)
-    funding.grant(fa=fa, actor=officer, amount="100000", share_percent="50", conditions="", offer_deadline=date(2030, 4, 20),
-                  report_due={"progress": date(2030, 7, 1), "final": date(2031, 1, 31)}, now=NOW)
-    funding.accept_offer(fa=fa, actor=founder, now=NOW)
-    return scheme, startup, founder, officer, fa
 
 
 def test_officer_cancels_a_grant_in_progress_with_a_reason(make):

@@ -14,7 +14,7 @@ from residency.domain.impact.models import ImpactSurvey
 from residency.core.outbox_models import OutboxMessage
 from residency.domain.placements.models import Placement
 
-from tests.domain.placements.test_placements import nominated_placements, offer
+from tests.scenarios import nominated_placements, offer
 
 UTC = timezone.utc
 

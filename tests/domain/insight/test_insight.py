@@ -27,7 +27,7 @@ from residency.domain.funding import scope as funding_scope
 from residency.domain.funding import services as funding_services
 from residency.core.models import StatusChange
 
-from tests.domain.funding.test_funding import _in_progress, resident
+from tests.scenarios import _in_progress, resident
 
 
 def programme(make, n_apps=4, track="drugs"):

@@ -5,6 +5,7 @@ from datetime import date, datetime, timezone
 import pytest
 from sqlalchemy import func, select
 
+from tests.scenarios import nominated_placements, offer  # noqa: F401
 from residency.domain.review import nominations
 from residency.domain.placements import services as placements
 from residency.core import workflow
@@ -12,33 +13,6 @@ from residency.core.errors import Conflict, Invalid
 from residency.core.extensions import db
 from residency.core.outbox_models import OutboxMessage
 from residency.domain.placements.models import Placement
-
-
-def nominated_placements(make, n=1, desks=2, benches=1, window=(date(2030, 1, 1), date(2031, 12, 31))):
-    """n pending placements at one hub with capacity ``desks``/``benches`` over the window."""
-    hub = make.organisation("hub", country="SE", timezone="Europe/Stockholm")
-    route = make.route(hub=hub)
-    call = make.call(route=route, seats=max(n, 1))
-    call.residency_starts_on, call.residency_ends_on = window
-    db.session.commit()
-    make.capacity(hub, window[0], window[1], desks=desks, benches=benches)
-    staff = make.user(org=route.cluster)
-    hub_admin = make.user(org=hub)
-    result = []
-    for _ in range(n):
-        app_ = make.application(call=call, status="submitted")
-        workflow.perform(app_, "start_review", staff)
-        db.session.commit()
-        nominations.nominate(application=app_, actor=staff, rationale="fit")
-        result.append(db.session.scalar(select(Placement).where(Placement.application_id == app_.id)))
-    return hub_admin, result
-
-
-def offer(placement, hub_admin, start=date(2030, 3, 1), end=date(2030, 8, 31), desks=1, benches=0, now=None,
-          expires=date(2030, 2, 1)):
-    return placements.offer(placement=placement, actor=hub_admin, starts_on=start, ends_on=end, desks=desks, benches=benches,
-                            offer_expires_on=expires, conditions="Rental agreement with confidentiality clause",
-                            now=now or datetime(2030, 1, 10, tzinfo=timezone.utc))
 
 
 def test_offer_within_capacity_and_refusal_names_the_full_dates(make, app):

@@ -150,7 +150,7 @@ def test_hub_waiting_over_ten_days(make):
 
 
 def test_placement_and_funding_reminders(make, smtp_server):
-    from tests.domain.funding.test_funding import BUDGET, resident
+    from tests.scenarios import BUDGET, resident
 
     scheme, startup, founder, officer = resident(make)
     assert db.session.scalar(select(Placement.status).where(Placement.application.has(startup_id=startup.id))) == "accepted"
@@ -256,7 +256,7 @@ def test_a_failing_rule_neither_stops_nor_undoes_the_other_rules(make, monkeypat
 
 
 def test_offer_expiring_three_days_before_by_the_hubs_clock(make):
-    from tests.domain.placements.test_placements import nominated_placements, offer
+    from tests.scenarios import nominated_placements, offer
 
     hub_admin, [p] = nominated_placements(make)
     make.user(org=p.application.startup)

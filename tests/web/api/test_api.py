@@ -15,7 +15,7 @@ from residency.domain.funding.models import FundingApplication
 from residency.core.models import StatusChange
 from residency.core.db import utcnow
 
-from tests.domain.funding.test_funding import resident
+from tests.scenarios import resident
 
 
 def token_for(user, days=30) -> str:
@@ -324,7 +324,7 @@ def test_actions_that_need_details_take_them_in_the_body(make, client):
 
 def test_a_funder_cancels_a_grant_in_progress_through_the_api(make, client):
     """The API's cancel goes through the funding service the officer's page uses: a reason is required."""
-    from tests.domain.funding.test_funding import _in_progress
+    from tests.scenarios import _in_progress
 
     scheme, startup, founder, officer, fa = _in_progress(make)
     url = f"/api/v1/funding-applications/{fa.id}/transitions"

@@ -9,7 +9,7 @@ from residency.core.extensions import db
 from residency.domain.applications.models import Application, Attachment
 from residency.core.outbox_models import OutboxMessage
 
-from tests.domain.applications.test_applications import EXE, PDF, complete_values
+from tests.scenarios import EXE, PDF, complete_values
 
 
 @pytest.fixture

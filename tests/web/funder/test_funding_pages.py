@@ -17,7 +17,7 @@ from residency.core.extensions import db
 from residency.domain.funding.models import Disbursement, FundingApplication, FundingReport, FundingScheme
 
 from tests.factories import make_scheme
-from tests.domain.funding.test_funding import resident
+from tests.scenarios import resident
 
 BUDGET = [("personnel", "2030", "2", "100000.10"), ("rent", "2030", "2", "20000.20"), ("consumables", "2030", "3", "79999.71")]
 

@@ -11,7 +11,7 @@ from residency.core.extensions import db
 from residency.domain.review.models import Nomination, Review
 from residency.domain.placements.models import Placement
 
-from tests.domain.placements.test_placements import nominated_placements
+from tests.scenarios import nominated_placements
 
 OFFER = {"offer-starts_on": "2030-03-01", "offer-ends_on": "2030-08-31", "offer-desks": "1", "offer-benches": "0",
          "offer-offer_expires_on": "2030-02-01", "offer-conditions": "Rental agreement with a confidentiality clause"}

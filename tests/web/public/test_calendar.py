@@ -8,7 +8,7 @@ from residency.domain.placements import services as placements
 from residency.core.extensions import db
 from residency.domain.accounts.models import User
 
-from tests.domain.placements.test_placements import nominated_placements
+from tests.scenarios import nominated_placements
 from tests.web.hub.test_placements import offer_now
 
 

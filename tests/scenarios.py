@@ -1,0 +1,111 @@
+"""Scenario builders the tests share: a resident startup on a funded route, nominated placements
+at a hub, an application's complete answers and files, a whole programme for insight."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from residency.core import workflow
+from residency.core.extensions import db
+from residency.domain.applications import services as svc
+from residency.domain.funding import services as funding
+from residency.domain.placements import services as placements
+from residency.domain.placements.models import Placement
+from residency.domain.review import nominations
+from tests.factories import make_scheme
+
+PDF = b"%PDF-1.7\n% a tiny but real-looking pdf\n" + b"0" * 200
+
+
+EXE = b"MZ\x90\x00\x03" + b"\x00" * 200
+
+
+def complete_values(call, **over):
+    values = {q.key: f"Answer to {q.key}" for q in svc.QUESTIONS}
+    values.update(track="drugs", trl="4", desired_start=call.residency_starts_on.isoformat(), months="6", desks="2", benches="1")
+    values.update(over)
+    return values
+
+
+def nominated_placements(make, n=1, desks=2, benches=1, window=(date(2030, 1, 1), date(2031, 12, 31))):
+    """n pending placements at one hub with capacity ``desks``/``benches`` over the window."""
+    hub = make.organisation("hub", country="SE", timezone="Europe/Stockholm")
+    route = make.route(hub=hub)
+    call = make.call(route=route, seats=max(n, 1))
+    call.residency_starts_on, call.residency_ends_on = window
+    db.session.commit()
+    make.capacity(hub, window[0], window[1], desks=desks, benches=benches)
+    staff = make.user(org=route.cluster)
+    hub_admin = make.user(org=hub)
+    result = []
+    for _ in range(n):
+        app_ = make.application(call=call, status="submitted")
+        workflow.perform(app_, "start_review", staff)
+        db.session.commit()
+        nominations.nominate(application=app_, actor=staff, rationale="fit")
+        result.append(db.session.scalar(select(Placement).where(Placement.application_id == app_.id)))
+    return hub_admin, result
+
+
+def offer(placement, hub_admin, start=date(2030, 3, 1), end=date(2030, 8, 31), desks=1, benches=0, now=None,
+          expires=date(2030, 2, 1)):
+    return placements.offer(placement=placement, actor=hub_admin, starts_on=start, ends_on=end, desks=desks, benches=benches,
+                            offer_expires_on=expires, conditions="Rental agreement with confidentiality clause",
+                            now=now or datetime(2030, 1, 10, tzinfo=timezone.utc))
+
+
+def resident(make, country="NO", currency="NOK", founded=date(2027, 1, 1)):
+    """A startup with an accepted placement on a route whose funder has a scheme."""
+    hub = make.organisation("hub", country="SE" if country == "NO" else "NO")
+    funder = make.organisation("funder", country=country, timezone="Europe/Oslo" if country == "NO" else "Europe/Stockholm")
+    route = make.route(home_country=country, hub=hub, funders=[funder])
+    call = make.call(route=route)
+    call.residency_starts_on, call.residency_ends_on = date(2030, 1, 1), date(2031, 12, 31)
+    db.session.commit()
+    make.capacity(hub, date(2030, 1, 1), date(2031, 12, 31), desks=5, benches=5)
+    startup = make.organisation("startup", country=country, founded_on=founded)
+    founder = make.user(org=startup)
+    app_ = make.application(call=call, startup=startup, author=founder, status="submitted")
+    staff = make.user(org=route.cluster)
+    workflow.perform(app_, "start_review", staff)
+    db.session.commit()
+    nominations.nominate(application=app_, actor=staff, rationale="fit")
+    placement = db.session.scalar(select(Placement).where(Placement.application_id == app_.id))
+    hub_admin = make.user(org=hub)
+    placements.offer(placement=placement, actor=hub_admin, starts_on=date(2030, 3, 1), ends_on=date(2030, 12, 31),
+                     desks=1, benches=1, offer_expires_on=date(2030, 2, 1), now=datetime(2030, 1, 10, tzinfo=timezone.utc))
+    placements.answer_offer(placement=placement, actor=founder, accept=True, now=datetime(2030, 1, 11, tzinfo=timezone.utc))
+    scheme = make_scheme(funder, currency=currency, countries=(country,))
+    officer = make.user(org=funder)
+    return scheme, startup, founder, officer
+
+
+BUDGET = [
+    {"category": "personnel", "year": 2030, "quarter": 2, "amount": "100000.10"},
+    {"category": "rent", "year": 2030, "quarter": 2, "amount": "20000.20"},
+    {"category": "consumables", "year": 2030, "quarter": 3, "amount": "79999.70"},
+]
+
+
+# The funding scenarios happen on this day.
+NOW = datetime(2030, 4, 1, 10, tzinfo=timezone.utc)
+
+
+def fill(fa, founder, requested="100000.00", own="100000.00", budget=BUDGET):
+    return funding.save_draft(fa=fa, actor=founder, budget=budget, values={
+        "title": "Preclinical package", "description": "GLP toxicology and CMC.", "period_start": "2030-04-01",
+        "period_end": "2030-12-31", "own_financing": own, "amount_requested": requested})
+
+
+def _in_progress(make):
+    scheme, startup, founder, officer = resident(make)
+    fa = funding.start(scheme=scheme, startup=startup, actor=founder, now=NOW)
+    fill(fa, founder)
+    funding.submit(fa=fa, actor=founder, now=NOW)
+    funding.start_assessment(fa=fa, actor=officer)
+    funding.grant(fa=fa, actor=officer, amount="100000", share_percent="50", conditions="", offer_deadline=date(2030, 4, 20),
+                  report_due={"progress": date(2030, 7, 1), "final": date(2031, 1, 31)}, now=NOW)
+    funding.accept_offer(fa=fa, actor=founder, now=NOW)
+    return scheme, startup, founder, officer, fa
