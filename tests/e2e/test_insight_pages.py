@@ -3,7 +3,7 @@ import pytest
 
 from residency.demo import PASSWORD, seed
 
-from tests.domain.insight.test_insight import programme
+from tests.scenarios import programme
 
 pytestmark = pytest.mark.e2e
 

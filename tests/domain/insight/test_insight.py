@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from tests.scenarios import programme, expected_funnel  # noqa: F401
 from residency.domain.review import nominations
 from residency.domain.placements import services as placements
 from residency.core import workflow
@@ -28,64 +29,6 @@ from residency.domain.funding import services as funding_services
 from residency.core.models import StatusChange
 
 from tests.scenarios import _in_progress, resident
-
-
-def programme(make, n_apps=4, track="drugs"):
-    """A call on a fresh route with applications at every stage of the funnel."""
-    hub = make.organisation("hub", country="SE", timezone="Europe/Stockholm")
-    route = make.route(hub=hub)
-    call = make.call(route=route, seats=n_apps + 2)
-    call.residency_starts_on, call.residency_ends_on = date(2030, 1, 1), date(2031, 12, 31)
-    db.session.commit()
-    make.capacity(hub, date(2030, 1, 1), date(2031, 12, 31), desks=10, benches=10)
-    staff = make.user(org=route.cluster)
-    hub_admin = make.user(org=hub)
-    apps = [make.application(call=call)]  # a draft
-    for i in range(n_apps):
-        startup = make.organisation("startup", country="NO", track=track)
-        founder = make.user(org=startup)
-        app_ = make.application(call=call, startup=startup, author=founder, status="submitted")
-        apps.append(app_)
-        if i == 0:
-            continue  # stays submitted
-        workflow.perform(app_, "start_review", staff)
-        db.session.commit()
-        if i == 1:
-            workflow.perform(app_, "decline", staff, reason="not a fit")
-            db.session.commit()
-            continue
-        nominations.nominate(application=app_, actor=staff, rationale="fit")
-        placement = db.session.scalar(select(Placement).where(Placement.application_id == app_.id))
-        if i == 2:
-            continue  # pending at the hub
-        placements.offer(placement=placement, actor=hub_admin, starts_on=date(2030, 3, 1), ends_on=date(2030, 8, 31),
-                         desks=1, benches=1, offer_expires_on=date(2030, 2, 1),
-                         now=datetime(2030, 1, 10, tzinfo=timezone.utc))
-        if i >= 4:
-            placements.answer_offer(placement=placement, actor=founder, accept=True,
-                                    now=datetime(2030, 1, 11, tzinfo=timezone.utc))
-    withdrawn = make.application(call=call, status="submitted")
-    workflow.perform(withdrawn, "withdraw", withdrawn.created_by, reason="changed plans")
-    db.session.commit()
-    return call, route, hub, staff, hub_admin
-
-
-def expected_funnel(call_ids):
-    """The funnel counted straight from the records, stage by stage."""
-    apps = db.session.scalars(select(Application).where(Application.call_id.in_(call_ids))).all()
-    submits = {r for r in db.session.scalars(select(StatusChange.record_id).where(
-        StatusChange.workflow == "application", StatusChange.action == "submit"))}
-    pls = {p.application_id: p.status for p in db.session.scalars(select(Placement))}
-    live = [a for a in apps if a.status != "withdrawn"]
-    return {
-        "applied": len(live),
-        "submitted": sum(1 for a in live if a.id in submits),
-        "nominated": sum(1 for a in live if a.status == "nominated"),
-        "offered": sum(1 for a in live if pls.get(a.id) not in (None, "pending", "waitlisted", "rejected")),
-        "accepted": sum(1 for a in live if pls.get(a.id) in ("accepted", "active", "completed", "terminated")),
-        "active": sum(1 for a in live if pls.get(a.id) in ("active", "completed", "terminated")),
-        "completed": sum(1 for a in live if pls.get(a.id) == "completed"),
-    }
 
 
 def test_funnel_matches_the_records_and_filters(make):

@@ -6,7 +6,7 @@ import re
 from residency.core.extensions import db
 from residency.domain.applications.models import Application
 
-from tests.domain.insight.test_insight import expected_funnel, programme
+from tests.scenarios import expected_funnel, programme
 
 
 def cell(html, table_id, row_attr, stage):
