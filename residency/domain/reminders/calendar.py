@@ -33,6 +33,7 @@ from residency.core.uow import service
 from residency.domain.applications import rules as application_rules
 from residency.domain.applications.models import Application, DeadlineExtension
 from residency.domain.programme.models import Call, Route
+from residency.domain.accounts.scope import Scope
 from residency.domain.accounts.models import User
 from residency.core.db import utcnow
 
@@ -110,7 +111,7 @@ def _at(uid: str, summary: str, when: datetime, zone: str, description: str, url
 def _events(user: User, base_url: str, now: datetime) -> list[Event]:
     startup_ids = [o.id for o in user.organisations("startup")]
     hub_ids = [o.id for o in user.organisations("hub")]
-    cluster_ids = [o.id for o in user.organisations("cluster")]
+    cluster_ids = Scope.of(user).cluster_ids
     events = []
     if startup_ids or hub_ids:
         events += _placement_events(user, startup_ids, hub_ids, base_url)

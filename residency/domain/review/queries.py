@@ -17,6 +17,7 @@ from residency.core.extensions import db
 from residency.domain.applications.models import APPLICATION_STATES, Application
 from residency.domain.programme.models import Call, Route
 from residency.domain.accounts.models import Organisation, User
+from residency.domain.accounts.scope import Scope
 
 # The statuses cluster staff see, in the order an application moves through them.
 VISIBLE_STATES = tuple(s for s in APPLICATION_STATES if s != "draft")
@@ -40,10 +41,6 @@ class CallPage:
     applications: list[Application]
 
 
-def _cluster_ids(actor: User) -> list[int]:
-    return [o.id for o in actor.organisations("cluster")]
-
-
 def cluster_call(call_id: int, actor: User) -> Call:
     """A call the actor's cluster nominates for; 404 for anyone else."""
     call = db.session.get(Call, call_id)
@@ -59,11 +56,11 @@ def status_columns() -> list[tuple[str, str]]:
 
 def cluster_calls(actor: User) -> list[Call]:
     """The calls of routes the actor's clusters nominate for, newest first (one query)."""
-    cluster_ids = _cluster_ids(actor)
-    if not cluster_ids:
+    scope = Scope.of(actor)
+    if not scope.cluster_ids:
         return []
     return list(db.session.scalars(
-        select(Call).join(Call.route).where(Route.cluster_id.in_(cluster_ids))
+        select(Call).join(Call.route).where(scope.clusters(Route.cluster_id))
         .options(contains_eager(Call.route).lazyload(Route.funders), lazyload(Call.criteria))
         .order_by(Call.closes_at.desc(), Call.id.desc())
     ))

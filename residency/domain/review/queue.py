@@ -33,7 +33,9 @@ from residency.domain.applications.models import Application
 from residency.domain.programme.models import Call, Route
 from residency.domain.review.models import Review, ReviewAssignment
 from residency.core.models import StatusChange
-from residency.domain.review.queries import VISIBLE_STATES, _cluster_ids, cluster_calls
+from residency.domain.accounts.scope import Scope
+from residency.domain.applications import scope as application_scope
+from residency.domain.review.queries import VISIBLE_STATES, cluster_calls
 from residency.domain.review.services import DECIDED_STATES
 
 PER_PAGE = 25
@@ -224,16 +226,16 @@ def queue(actor: User, filters: QueueFilters, per_page: int = PER_PAGE) -> Queue
     result = QueuePage(filters=filters, calls=calls, rows=[], per_page=per_page)
     if not calls:
         return result
-    cluster_ids = _cluster_ids(actor)
+    scope = Scope.of(actor)
     counted = db.session.execute(
-        _filtered(select(Application.status, func.count()), actor.id, cluster_ids, filters, by_status=False)
+        _filtered(select(Application.status, func.count()), actor.id, scope, filters, by_status=False)
         .group_by(Application.status)
     )
     result.counts = {status: n for status, n in counted}
     result.total = result.counts.get(filters.status, 0) if filters.status else result.all_statuses
     # A page past the end (rows went away since the link was made) shows the last page.
     result.page = min(filters.page, result.pages)
-    stmt = _rows_statement(actor.id, cluster_ids, filters)
+    stmt = _rows_statement(actor.id, scope, filters)
     result.rows = [_row(r) for r in db.session.execute(stmt.limit(per_page).offset((result.page - 1) * per_page))]
     return result
 
@@ -246,8 +248,7 @@ def export_rows(actor: User, filters: QueueFilters, batch: int = 500) -> Iterato
     """
     calls = cluster_calls(actor)
     _check_call(filters, calls)
-    cluster_ids = _cluster_ids(actor)
-    stmt = _rows_statement(actor.id, cluster_ids, filters)
+    stmt = _rows_statement(actor.id, Scope.of(actor), filters)
 
     def rows() -> Iterator[QueueRow]:
         if not calls:
@@ -392,7 +393,7 @@ def _submitted_at():
     )
 
 
-def _filtered(stmt, actor_id: int, cluster_ids: list[int], filters: QueueFilters, by_status: bool = True,
+def _filtered(stmt, actor_id: int, scope: Scope, filters: QueueFilters, by_status: bool = True,
               reviewed=None):
     """``stmt`` over the applications of the clusters' calls, narrowed by every filter
     (the status filter only when ``by_status``)."""
@@ -403,7 +404,7 @@ def _filtered(stmt, actor_id: int, cluster_ids: list[int], filters: QueueFilters
         .join(Call, Call.id == Application.call_id)
         .join(Route, Route.id == Call.route_id)
         .outerjoin(reviewed, reviewed.c.application_id == Application.id)
-        .where(Route.cluster_id.in_(cluster_ids), Application.status != "draft")
+        .where(application_scope.cluster_clause(scope))
     )
     if filters.call_id is not None:
         stmt = stmt.where(Application.call_id == filters.call_id)
@@ -427,7 +428,7 @@ def _filtered(stmt, actor_id: int, cluster_ids: list[int], filters: QueueFilters
     return stmt
 
 
-def _rows_statement(actor_id: int, cluster_ids: list[int], filters: QueueFilters):
+def _rows_statement(actor_id: int, scope: Scope, filters: QueueFilters):
     """The queue's rows under ``filters``, sorted by the chosen column with empty values last
     either way, then by id so that pages never overlap."""
     reviewed = _reviewed()
@@ -467,7 +468,7 @@ def _rows_statement(actor_id: int, cluster_ids: list[int], filters: QueueFilters
         "trl": _trl,
     }[filters.sort]()
     ordered = sort_column.desc() if filters.direction == "desc" else sort_column.asc()
-    stmt = _filtered(columns, actor_id, cluster_ids, filters, reviewed=reviewed)
+    stmt = _filtered(columns, actor_id, scope, filters, reviewed=reviewed)
     return stmt.order_by(sort_column.is_(None), ordered, Application.id.asc())
 
 
