@@ -305,6 +305,7 @@ def perform(
 def _lock(wf: Workflow, record):
     """Re-read the record under a row lock (PostgreSQL) so guards see fresh state."""
     model = wf.model
+    # Only the row itself: FOR UPDATE cannot lock the nullable side of an outer join on PostgreSQL.
     stmt = select(model).where(model.id == record.id).options(lazyload("*")).execution_options(populate_existing=True)
     if db.session.get_bind().dialect.name != "sqlite":
         stmt = stmt.with_for_update(of=model)

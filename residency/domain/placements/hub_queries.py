@@ -23,7 +23,7 @@ from residency.domain.placements.hubs import own_hub
 from residency.domain.placements.services import CHECK_IN_STATES
 from residency.core.extensions import db
 from residency.domain.applications.models import Application
-from residency.domain.programme.models import Call, HubCapacity, Route
+from residency.domain.programme.models import Call, HubCapacity
 from residency.domain.review.models import Nomination, Review
 from residency.domain.accounts.models import Organisation, User
 from residency.domain.placements.models import Placement
@@ -132,8 +132,7 @@ def _rows(hub_id: int) -> list[InboxRow]:
         .outerjoin(reviews, reviews.c.application_id == Placement.application_id)
         .where(Placement.hub_id == hub_id)
         # The startup and the call are shown; the call's criteria and the route's funders are not.
-        .options(application.joinedload(Application.startup), call_path.lazyload(Call.criteria),
-                 call_path.defaultload(Call.route).lazyload(Route.funders))
+        .options(application.joinedload(Application.startup), call_path)
     )
     rows = [
         InboxRow(placement=p, rank=rank, rationale=rationale, reviews=ReviewSummary(_decimal(mean), n or 0),

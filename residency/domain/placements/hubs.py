@@ -9,7 +9,7 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import contains_eager, lazyload
+from sqlalchemy.orm import contains_eager
 
 from residency.core.errors import Invalid, NotFound
 from residency.core.extensions import db
@@ -46,7 +46,7 @@ def _overviews(hubs: list[Organisation]) -> list[HubOverview]:
         by_id[period.hub_id].capacity.append(period)
     for call in db.session.scalars(
         select(Call).join(Call.route).where(Route.host_hub_id.in_(list(by_id)))
-        .options(contains_eager(Call.route).lazyload(Route.funders), lazyload(Call.criteria))
+        .options(contains_eager(Call.route))
         .order_by(Call.residency_starts_on.desc(), Call.id.desc())
     ):
         by_id[call.route.host_hub_id].calls.append(call)

@@ -22,7 +22,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from icalendar import Calendar, Event
 from sqlalchemy import or_, select
-from sqlalchemy.orm import defaultload, joinedload, lazyload
+from sqlalchemy.orm import joinedload
 
 from residency.domain.placements import services as placement_rules
 from residency.core import workflow
@@ -124,7 +124,6 @@ def _events(user: User, base_url: str, now: datetime) -> list[Event]:
 
 def _placement_events(user: User, startup_ids: list[int], hub_ids: list[int], base_url: str) -> list[Event]:
     """Residencies and offers of the user's startups and at the user's hubs (one query)."""
-    call_path = joinedload(Placement.application).joinedload(Application.call)
     conditions = []
     if startup_ids:
         conditions.append(Placement.application.has(Application.startup_id.in_(startup_ids)))
@@ -132,8 +131,7 @@ def _placement_events(user: User, startup_ids: list[int], hub_ids: list[int], ba
         conditions.append(Placement.hub_id.in_(hub_ids))
     rows = db.session.scalars(
         select(Placement).where(Placement.status.in_(DATED_STATES), or_(*conditions))
-        .options(*placement_rules.with_details(), call_path.lazyload(Call.criteria),
-                 call_path.defaultload(Call.route).lazyload(Route.funders))
+        .options(*placement_rules.with_details())
         .order_by(Placement.starts_on, Placement.id)
     ).unique()
     events = []
@@ -166,8 +164,7 @@ def _draft_deadlines(startup_ids: list[int], base_url: str, now: datetime) -> li
     """The closing time of every draft whose call still accepts it (two queries)."""
     drafts = list(db.session.scalars(
         select(Application).where(Application.startup_id.in_(startup_ids), Application.status == "draft")
-        .options(joinedload(Application.startup), joinedload(Application.call).lazyload(Call.criteria),
-                 joinedload(Application.call).defaultload(Call.route).lazyload(Route.funders))
+        .options(joinedload(Application.startup), joinedload(Application.call))
         .order_by(Application.id)
     ).unique())
     if not drafts:
@@ -190,7 +187,7 @@ def _nomination_deadlines(cluster_ids: list[int], base_url: str) -> list[Event]:
     """The nomination deadline of every published or closed call the user's clusters nominate for (one query)."""
     calls = db.session.scalars(
         select(Call).join(Call.route).where(Route.cluster_id.in_(cluster_ids), Call.status.in_(("published", "closed")))
-        .options(lazyload(Call.criteria), defaultload(Call.route).lazyload(Route.funders))
+        
         .order_by(Call.nomination_deadline, Call.id)
     ).unique()
     return [

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.orm import contains_eager, lazyload
+from sqlalchemy.orm import contains_eager
 
 from residency.core import workflow
 from residency.core.errors import NotFound
@@ -61,7 +61,7 @@ def cluster_calls(actor: User) -> list[Call]:
         return []
     return list(db.session.scalars(
         select(Call).join(Call.route).where(scope.clusters(Route.cluster_id))
-        .options(contains_eager(Call.route).lazyload(Route.funders), lazyload(Call.criteria))
+        .options(contains_eager(Call.route))
         .order_by(Call.closes_at.desc(), Call.id.desc())
     ))
 
