@@ -52,8 +52,10 @@ def nominate(*, application: Application, actor: User, rationale: str, rank: int
     workflow.perform(application, "nominate", actor, now=now)
     if rank is None:
         rank = (db.session.scalar(select(func.max(Nomination.rank)).where(Nomination.call_id == application.call_id)) or 0) + 1
-    nomination = Nomination(application_id=application.id, call_id=application.call_id, rationale=rationale.strip(),
-                            rank=rank, nominated_by_id=actor.id, created_at=now)
+    # A nomination an administrator reverted keeps its row; nominating again renews it.
+    nomination = nomination_of(application.id) or Nomination(application_id=application.id, call_id=application.call_id)
+    nomination.rationale, nomination.rank, nomination.nominated_by_id, nomination.created_at = (
+        rationale.strip(), rank, actor.id, now)
     # The pending placement at the host hub is opened by the placements domain's workflow hook.
     db.session.add(nomination)
     db.session.flush()

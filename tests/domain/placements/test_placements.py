@@ -12,6 +12,7 @@ from residency.core import workflow
 from residency.core.errors import Conflict, Invalid
 from residency.core.extensions import db
 from residency.core.outbox_models import OutboxMessage
+from residency.domain.impact.models import ImpactSurvey
 from residency.domain.placements.models import Placement
 
 
@@ -164,3 +165,25 @@ def test_twenty_concurrent_offers_for_the_last_desk_exactly_one_succeeds(app, ma
     assert list(results.values()).count("won") == 1
     assert all("Not enough space" in v for v in results.values() if v != "won")
     assert db.session.scalar(select(func.count()).select_from(Placement).where(Placement.status == "offered")) == 1
+
+
+def test_a_nomination_opens_one_pending_placement_even_when_reverted_and_made_again(make):
+    hub_admin, [placement] = nominated_placements(make)
+    application = placement.application
+    admin = make.admin()
+    workflow.perform(application, "revert", admin, reason="nominated by mistake")
+    db.session.commit()
+    staff = make.user(org=application.call.route.cluster)
+    nominations.nominate(application=application, actor=staff, rationale="after all")
+    assert db.session.scalar(select(func.count()).select_from(Placement).where(
+        Placement.application_id == application.id)) == 1
+
+
+def test_a_residency_forced_to_completed_schedules_its_impact_surveys(make):
+    hub_admin, [placement] = nominated_placements(make)
+    offer(placement, hub_admin)
+    admin = make.admin()
+    workflow.perform(placement, "force", admin, target="completed", reason="ended on paper")
+    db.session.commit()
+    surveys = db.session.scalars(select(ImpactSurvey).where(ImpactSurvey.placement_id == placement.id)).all()
+    assert sorted(s.months_after for s in surveys) == [12, 24, 36]
