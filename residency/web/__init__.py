@@ -34,6 +34,17 @@ def _template_globals(app) -> None:
     env.globals["subject_of"] = subject_of
 
 
+# The browser features no page of the service uses.
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+
+
+def _private(response) -> bool:
+    if request.endpoint == "static":
+        return False
+    return (current_user.is_authenticated or "Authorization" in request.headers
+            or "Content-Disposition" in response.headers or (request.view_args or {}).get("token") is not None)
+
+
 def init_app(app) -> None:
     # Each area's package brings its views, so its blueprint has every route when registered.
     for area in (public, auth, applicant, cluster, hub, funder, admin, insight, exports):
@@ -68,6 +79,13 @@ def init_app(app) -> None:
         response.headers.setdefault(
             "Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'"
         )
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        if app.config.get("ENV_NAME") == "production":
+            # Production is served over HTTPS only (cookies are Secure there too).
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if _private(response):
+            # Nothing a signed-in user, a token holder or a download link sees may stay in a shared or browser cache.
+            response.headers["Cache-Control"] = "no-store"
         return response
 
     @app.get("/healthz")

@@ -1,8 +1,11 @@
 """Health check, error pages that leak nothing, production safety, settings from the environment."""
+from urllib.parse import quote
+
 import pytest
 
 import config
 from residency import create_app
+from tests.factories import PASSWORD
 
 
 def test_healthz_reports_the_database(client):
@@ -70,3 +73,47 @@ def test_passwords_never_reach_the_logs(client, make, caplog):
     caplog.set_level("DEBUG")
     client.post("/account/login", data={"email": user.email, "password": "a-very-distinct-secret"})
     assert "a-very-distinct-secret" not in caplog.text
+
+
+def test_hardened_headers_on_every_page(client):
+    r = client.get("/")
+    assert "camera=()" in r.headers["Permissions-Policy"]
+    assert r.headers["Referrer-Policy"] == "same-origin"
+    assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
+    assert "Strict-Transport-Security" not in r.headers  # not over plain HTTP in development and tests
+    assert "no-store" not in r.headers.get("Cache-Control", "")  # a public page may be cached
+
+
+def test_production_sends_hsts(monkeypatch):
+    app = create_app("production", overrides={"SECRET_KEY": "x" * 48, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    r = app.test_client().get("/healthz", base_url="https://residency.example.org")
+    assert r.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+def test_signed_in_pages_and_private_feeds_are_never_cached(client, make, login):
+    login(make.member("startup"))
+    assert client.get("/startup/").headers["Cache-Control"] == "no-store"
+    assert client.get("/account/notifications").headers["Cache-Control"] == "no-store"
+    client.post("/account/logout")
+    assert client.get("/calendar/not-a-real-token.ics").headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("target", [
+    "//evil.example", "/\t/evil.example", "/\\evil.example", "/\n/evil.example", "https://evil.example/",
+    "/ /evil.example", "javascript:alert(1)", "evil.example",
+])
+def test_next_only_ever_leads_to_a_path_on_this_site(client, make, target):
+    user = make.member("startup")
+    r = client.post("/account/login?next=" + quote(target, safe=""), data={"email": user.email, "password": PASSWORD})
+    assert r.status_code == 302
+    location = r.headers["Location"]
+    assert "evil.example" not in location and not location.startswith("javascript")
+    r = client.post("/language", data={"language": "nb", "next": target})
+    assert "evil.example" not in r.headers["Location"]
+
+
+def test_next_keeps_a_real_path_on_this_site(client, make):
+    user = make.member("startup")
+    r = client.post("/account/login?next=" + quote("/account/notifications?page=2", safe=""),
+                    data={"email": user.email, "password": PASSWORD})
+    assert r.headers["Location"].endswith("/account/notifications?page=2")

@@ -1,14 +1,13 @@
 """Registration, login, logout, password reset and invitations."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from residency.core.errors import Conflict, Invalid
-from residency.web.access import DASHBOARDS
+from residency.web.access import DASHBOARDS, same_site_path
 from residency.domain.accounts import services
 from residency.domain.accounts.labels import DELIVERY_LABELS
 from residency.web.formtools import apply_field_errors
@@ -30,16 +29,6 @@ def landing_for(user) -> str:
         if role in held:
             return url_for(endpoint)
     return url_for("applicant.start")
-
-
-def _safe_next(target: str | None) -> str | None:
-    if not target:
-        return None
-    parts = urlsplit(target)
-    # Only paths on this site: no scheme, no host, no protocol-relative "//".
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -81,7 +70,7 @@ def login():
             login_user(user, remember=form.remember.data)
             if user.language:
                 session["language"] = user.language
-            return redirect(_safe_next(request.args.get("next")) or landing_for(user))
+            return redirect(same_site_path(request.args.get("next")) or landing_for(user))
     status = 401 if refusal else (422 if form.errors else 200)
     return render_template("auth/login.html", form=form, refusal=refusal), status
 

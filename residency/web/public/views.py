@@ -1,7 +1,6 @@
 """Pages for everyone: the programme, its calls, language choice."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -12,6 +11,7 @@ from residency.domain.reminders import calendar
 from residency.domain.accounts.services import set_language as remember_language
 from residency.core.db import utcnow
 from residency.domain.programme import queries as services
+from residency.web.access import same_site_path
 from residency.web.public.blueprint import bp
 
 
@@ -52,11 +52,7 @@ def set_language():
     if language in current_app.config["LANGUAGES"]:
         session["language"] = language
         remember_language(current_user if current_user.is_authenticated else None, language)
-    target = request.form.get("next") or "/"
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        target = url_for("public.index")
-    return redirect(target)
+    return redirect(same_site_path(request.form.get("next")) or url_for("public.index"))
 
 
 # ------------------------------------------------------------------ calendar feed
