@@ -16,6 +16,7 @@ from residency.domain.applications.services import field_label
 from residency.domain.funding.labels import report_kind_label
 from residency.core.extensions import database_ok
 from residency.web.extensions import login_manager
+from residency.web.routing import BoundedInt
 from residency.web.errors import EXPLANATIONS, TITLES
 from residency.domain.accounts.services import user_by_id
 from residency.web import admin, api, applicant, auth, cluster, exports, funder, hub, insight, public
@@ -47,6 +48,8 @@ def _private(response) -> bool:
 
 def init_app(app) -> None:
     # Each area's package brings its views, so its blueprint has every route when registered.
+    # Before any route is bound, so every <int:…> is bounded.
+    app.url_map.converters["int"] = BoundedInt
     for area in (public, auth, applicant, cluster, hub, funder, admin, insight, exports):
         app.register_blueprint(area.bp)
 

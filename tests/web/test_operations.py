@@ -2,6 +2,7 @@
 from urllib.parse import quote
 
 import pytest
+from werkzeug.routing import IntegerConverter
 
 import config
 from residency import create_app
@@ -117,3 +118,25 @@ def test_next_keeps_a_real_path_on_this_site(client, make):
     r = client.post("/account/login?next=" + quote("/account/notifications?page=2", safe=""),
                     data={"email": user.email, "password": PASSWORD})
     assert r.headers["Location"].endswith("/account/notifications?page=2")
+
+
+def _huge_id_urls(app):
+    for rule in app.url_map.iter_rules():
+        numeric = [name for name, converter in rule._converters.items() if isinstance(converter, IntegerConverter)]
+        if not numeric:
+            continue
+        for huge in (2**31, 10**25):
+            values = {name: huge if name in numeric else sorted(getattr(rule._converters.get(name), "items", None) or ["x"])[0]
+                      for name in rule.arguments}
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                yield method, app.url_map.bind("localhost").build(rule.endpoint, values)
+
+
+def test_every_route_with_an_out_of_range_id_answers_404(app, client, make, login):
+    urls = list(_huge_id_urls(app))
+    assert len(urls) > 100  # every page, action and API route that takes an id
+    for signed_in in (False, True):
+        if signed_in:
+            login(make.admin())
+        for method, url in urls:
+            assert client.open(url, method=method).status_code == 404, (method, url)

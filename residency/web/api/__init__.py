@@ -2,22 +2,12 @@
 from __future__ import annotations
 
 from flask_smorest import Api
-from werkzeug.routing import IntegerConverter
 
 from residency.web.api.schemas import ErrorSchema
 from residency.web.api.token_views import bp as tokens_bp
 from residency.web.api.views import BLUEPRINTS
 from residency.web.extensions import csrf
-
-# Record ids are 32-bit integers on PostgreSQL; a larger number in a path is simply not found
-# (rather than overflowing the database driver).
-MAX_ID = 2**31 - 1
-
-
-class RecordIdConverter(IntegerConverter):
-    def __init__(self, map, *args, **kwargs):  # noqa: A002 - werkzeug's parameter name
-        super().__init__(map, min=1, max=MAX_ID)
-
+from residency.web.routing import MAX_ID, RecordIdConverter
 
 class ResidencyApi(Api):
     """flask-smorest's Api, documenting the app's own error shape ({"error", "message"}).
