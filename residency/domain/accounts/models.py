@@ -28,9 +28,6 @@ ROLE_BY_KIND = {
 }
 
 
-_in = in_values
-
-
 class User(db.Model):
     __tablename__ = "user_account"
 
@@ -50,8 +47,8 @@ class User(db.Model):
 
     __table_args__ = (
         CheckConstraint("email = lower(email)", name="email_lowercase"),
-        CheckConstraint(f"language IS NULL OR {_in('language', LANGUAGES)}", name="language"),
-        CheckConstraint(_in("reminder_delivery", REMINDER_DELIVERY), name="reminder_delivery"),
+        CheckConstraint(f"language IS NULL OR {in_values('language', LANGUAGES)}", name="language"),
+        CheckConstraint(in_values("reminder_delivery", REMINDER_DELIVERY), name="reminder_delivery"),
     )
 
     # What Flask-Login asks of a user (the domain does not import it): every stored account may log in.
@@ -129,9 +126,9 @@ class Organisation(db.Model):
 
     __table_args__ = (
         UniqueConstraint("country", "org_number"),
-        CheckConstraint(_in("kind", ORGANISATION_KINDS), name="kind"),
-        CheckConstraint(_in("country", COUNTRIES), name="country"),
-        CheckConstraint(f"track IS NULL OR {_in('track', TRACKS)}", name="track"),
+        CheckConstraint(in_values("kind", ORGANISATION_KINDS), name="kind"),
+        CheckConstraint(in_values("country", COUNTRIES), name="country"),
+        CheckConstraint(f"track IS NULL OR {in_values('track', TRACKS)}", name="track"),
         CheckConstraint("trl IS NULL OR (trl BETWEEN 1 AND 9)", name="trl"),
         CheckConstraint("employees IS NULL OR employees >= 0", name="employees"),
         Index("ix_organisation_kind_name", "kind", "name"),

@@ -7,8 +7,8 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, t
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from residency.core.extensions import db
-from residency.domain.accounts.models import TRACKS, Organisation, User, _in
-from residency.core.db import UTCDateTime, utcnow
+from residency.domain.accounts.models import TRACKS, Organisation, User
+from residency.core.db import UTCDateTime, in_values, utcnow
 from residency.domain.programme.models import Call
 
 APPLICATION_STATES = (
@@ -52,8 +52,8 @@ class Application(db.Model):
     )
 
     __table_args__ = (
-        CheckConstraint(_in("status", APPLICATION_STATES), name="status"),
-        CheckConstraint(f"track IS NULL OR {_in('track', TRACKS)}", name="track"),
+        CheckConstraint(in_values("status", APPLICATION_STATES), name="status"),
+        CheckConstraint(f"track IS NULL OR {in_values('track', TRACKS)}", name="track"),
         CheckConstraint("trl IS NULL OR (trl BETWEEN 1 AND 9)", name="trl"),
         CheckConstraint("months IS NULL OR (months BETWEEN 1 AND 24)", name="months"),
         CheckConstraint("desks IS NULL OR desks >= 0", name="desks"),

@@ -9,8 +9,8 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from residency.core.extensions import db
-from residency.domain.accounts.models import Organisation, User, _in
-from residency.core.db import UTCDateTime, utcnow
+from residency.domain.accounts.models import Organisation, User
+from residency.core.db import UTCDateTime, in_values, utcnow
 from residency.domain.placements.models import Placement
 
 CURRENCIES = ("NOK", "SEK", "DKK", "EUR")
@@ -48,7 +48,7 @@ class FundingScheme(db.Model):
     funder: Mapped[Organisation] = relationship()
 
     __table_args__ = (
-        CheckConstraint(_in("currency", CURRENCIES), name="currency"),
+        CheckConstraint(in_values("currency", CURRENCIES), name="currency"),
         CheckConstraint("max_amount > 0", name="max_amount_positive"),
         CheckConstraint("max_share_percent > 0 AND max_share_percent <= 100", name="max_share"),
         CheckConstraint("max_company_age_years IS NULL OR max_company_age_years > 0", name="company_age"),
@@ -86,7 +86,7 @@ class FundingApplication(db.Model):
         back_populates="funding_application", cascade="all, delete-orphan", order_by="BudgetLine.id")
 
     __table_args__ = (
-        CheckConstraint(_in("status", FUNDING_STATES), name="status"),
+        CheckConstraint(in_values("status", FUNDING_STATES), name="status"),
         CheckConstraint("own_financing >= 0 AND amount_requested >= 0", name="money_non_negative"),
         CheckConstraint(f"status NOT IN ({', '.join(repr(s) for s in GRANTED_STATES)}) OR "
                         "(granted_amount IS NOT NULL AND granted_amount > 0)", name="granted_has_amount"),
@@ -111,7 +111,7 @@ class BudgetLine(db.Model):
     funding_application: Mapped[FundingApplication] = relationship(back_populates="budget_lines")
 
     __table_args__ = (
-        CheckConstraint(_in("category", BUDGET_CATEGORIES), name="category"),
+        CheckConstraint(in_values("category", BUDGET_CATEGORIES), name="category"),
         CheckConstraint("quarter BETWEEN 1 AND 4", name="quarter"),
         CheckConstraint("amount >= 0", name="amount_non_negative"),
         UniqueConstraint("funding_application_id", "category", "year", "quarter"),
@@ -156,7 +156,7 @@ class FundingReport(db.Model):
     submitted_by: Mapped[User | None] = relationship()
 
     __table_args__ = (
-        CheckConstraint(_in("kind", REPORT_KINDS), name="kind"),
-        CheckConstraint(_in("status", REPORT_STATES), name="status"),
+        CheckConstraint(in_values("kind", REPORT_KINDS), name="kind"),
+        CheckConstraint(in_values("status", REPORT_STATES), name="status"),
         Index("ix_funding_report_due", "status", "due_on"),
     )

@@ -8,8 +8,8 @@ from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, UniqueConst
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from residency.core.extensions import db
-from residency.domain.accounts.models import Organisation, _in
-from residency.core.db import UTCDateTime, utcnow
+from residency.domain.accounts.models import Organisation
+from residency.core.db import UTCDateTime, in_values, utcnow
 from residency.domain.funding.models import CURRENCIES
 from residency.domain.placements.models import Placement
 
@@ -41,8 +41,8 @@ class ImpactSurvey(db.Model):
 
     __table_args__ = (
         UniqueConstraint("placement_id", "months_after"),
-        CheckConstraint(_in("months_after", SURVEY_MONTHS), name="months_after"),
-        CheckConstraint(_in("currency", CURRENCIES), name="currency"),
+        CheckConstraint(in_values("months_after", SURVEY_MONTHS), name="months_after"),
+        CheckConstraint(in_values("currency", CURRENCIES), name="currency"),
         CheckConstraint("(employees IS NULL OR employees >= 0) AND (patents_filed IS NULL OR patents_filed >= 0) AND "
                         "(products_launched IS NULL OR products_launched >= 0) AND "
                         "(partnerships_with_host IS NULL OR partnerships_with_host >= 0)", name="counts_non_negative"),

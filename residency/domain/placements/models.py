@@ -7,9 +7,9 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from residency.core.extensions import db
-from residency.domain.accounts.models import Organisation, _in
+from residency.domain.accounts.models import Organisation
 from residency.domain.applications.models import Application
-from residency.core.db import UTCDateTime, utcnow
+from residency.core.db import UTCDateTime, in_values, utcnow
 
 PLACEMENT_STATES = ("pending", "offered", "waitlisted", "rejected", "accepted", "declined", "lapsed", "active",
                     "completed", "terminated")
@@ -39,7 +39,7 @@ class Placement(db.Model):
     hub: Mapped[Organisation] = relationship()
 
     __table_args__ = (
-        CheckConstraint(_in("status", PLACEMENT_STATES), name="status"),
+        CheckConstraint(in_values("status", PLACEMENT_STATES), name="status"),
         CheckConstraint(
             f"status NOT IN ({', '.join(repr(s) for s in DATED_STATES)}) OR "
             "(starts_on IS NOT NULL AND ends_on IS NOT NULL AND desks IS NOT NULL AND benches IS NOT NULL)",

@@ -8,8 +8,8 @@ from sqlalchemy import CheckConstraint, Column, ForeignKey, Numeric, String, Tab
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from residency.core.extensions import db
-from residency.domain.accounts.models import COUNTRIES, Organisation, _in
-from residency.core.db import UTCDateTime, utcnow
+from residency.domain.accounts.models import COUNTRIES, Organisation
+from residency.core.db import UTCDateTime, in_values, utcnow
 
 CALL_STATES = ("draft", "published", "closed", "archived")
 
@@ -39,7 +39,7 @@ class Route(db.Model):
 
     __table_args__ = (
         UniqueConstraint("home_country", "host_hub_id"),
-        CheckConstraint(_in("home_country", COUNTRIES), name="home_country"),
+        CheckConstraint(in_values("home_country", COUNTRIES), name="home_country"),
     )
 
 
@@ -71,7 +71,7 @@ class Call(db.Model):
     )
 
     __table_args__ = (
-        CheckConstraint(_in("status", CALL_STATES), name="status"),
+        CheckConstraint(in_values("status", CALL_STATES), name="status"),
         CheckConstraint("opens_at < closes_at", name="opens_before_closes"),
         CheckConstraint("closes_at <= nomination_deadline", name="closes_before_nomination"),
         CheckConstraint("nomination_deadline <= decision_deadline", name="nomination_before_decision"),

@@ -8,8 +8,8 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from residency.core.extensions import db
-from residency.domain.accounts.models import User, _in
-from residency.core.db import UTCDateTime, utcnow
+from residency.domain.accounts.models import User
+from residency.core.db import UTCDateTime, in_values, utcnow
 
 RECOMMENDATIONS = ("nominate", "maybe", "no")
 
@@ -56,7 +56,7 @@ class Review(db.Model):
 
     __table_args__ = (
         UniqueConstraint("application_id", "reviewer_id"),
-        CheckConstraint(f"recommendation IS NULL OR {_in('recommendation', RECOMMENDATIONS)}", name="recommendation"),
+        CheckConstraint(f"recommendation IS NULL OR {in_values('recommendation', RECOMMENDATIONS)}", name="recommendation"),
         CheckConstraint("weighted_score IS NULL OR (weighted_score BETWEEN 1 AND 5)", name="weighted_score"),
         # A submitted review is complete.
         CheckConstraint("submitted_at IS NULL OR (recommendation IS NOT NULL AND weighted_score IS NOT NULL)",
