@@ -7,7 +7,7 @@ PYBABEL := $(VENV)/bin/pybabel
 PORT ?= 5000
 TRANSLATIONS := residency/translations
 
-.PHONY: install run test test-sqlite test-postgres translations extract-messages seed migrate clean
+.PHONY: install run test test-sqlite test-postgres translations extract-messages seed migrate clean bench
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,8 @@ seed: migrate
 	$(FLASK) seed-demo --if-empty
 
 # Web server (gunicorn), scheduler and a development mail sink; Ctrl-C stops all.
+# A taken PORT stops it with a plain message; a taken mail port (8025) makes the sink take a free one,
+# and the web and scheduler deliver there. The banner says where e-mails are filed (instance/mail/).
 run: seed
 	PORT=$(PORT) $(PY) -m residency.devserver
 
@@ -44,6 +46,10 @@ test: install
 		echo "== again on PostgreSQL ($$TEST_DATABASE_URL)"; \
 		$(PY) -m pytest -q -p no:xdist --durations=15; \
 	fi
+
+# The busiest pages under load on a seed-scale database (README "Benchmarks"; needs wrk).
+bench: install
+	$(PY) -m tests.benchmarks.bench_pages --url "$(BENCH_URL)"
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -18,12 +18,19 @@ class Base:
     SECRET_KEY = DEFAULT_SECRET_KEY
     SQLALCHEMY_DATABASE_URI = "sqlite:///residency.sqlite3"  # relative to instance/
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # A change waits this long for a lock (SQLite's write lock, a PostgreSQL row lock), then
+    # the user is told to try again (503) instead of waiting for ever.
+    DATABASE_LOCK_TIMEOUT_SECONDS = 30
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = False
+    # "Keep me logged in" lasts this long at most, counted from the sign-in; the server ends it then too.
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)
+    # Any other sign-in ends after this long without a request (and after REMEMBER_COOKIE_DURATION at most).
+    SESSION_IDLE_TIMEOUT = timedelta(hours=12)
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None  # a form left open all afternoon must still submit
@@ -39,10 +46,12 @@ class Base:
     MAIL_USERNAME = None
     MAIL_PASSWORD = None
     MAIL_DEFAULT_SENDER = "Nordic Residency Exchange <no-reply@residency.test>"
-    MAIL_TIMEOUT = 10
+    MAIL_TIMEOUT = 10  # seconds any one SMTP step may take (connect, each reply) before delivery gives up
     # Tests deliver to a real SMTP server on loopback, so sending is never suppressed.
     MAIL_SUPPRESS_SEND = False
-    # Where the development mail sink files what it receives.
+    # Where the development mail sink files what it receives (relative: in instance/). The sink
+    # listens on MAIL_PORT, or on a free port when that one is taken; `make run` points the web
+    # and scheduler processes at the port it got.
     MAIL_SINK_DIR = "mail"
 
     # Attachments are at most 10 MB each; a little more gets through so the
@@ -72,14 +81,29 @@ class Base:
     OUTBOX_MAX_ATTEMPTS = 6
     OUTBOX_BACKOFF_SECONDS = 60  # doubles after each failed attempt
     OUTBOX_BATCH_SIZE = 200
+    # A delivery run owns its batch this long; a run that died lets the rest go when it passes.
+    OUTBOX_LEASE_SECONDS = 300
 
     PASSWORD_HASH_METHOD = "scrypt"
+    # Failed sign-ins allowed per window: for one account from one address, from one address
+    # across accounts, and for one account from every address (see domain/accounts/throttle.py).
     LOGIN_MAX_FAILURES = 5
+    LOGIN_MAX_FAILURES_PER_ADDRESS = 30
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = 100
     LOGIN_FAILURE_WINDOW_MINUTES = 15
     INVITATION_DAYS = 7
     PASSWORD_RESET_MINUTES = 60
 
+    # The address every link in an e-mail starts with. `make run` sets it to the address it serves
+    # (http://localhost:<PORT>); in production set RESIDENCY_PUBLIC_BASE_URL=https://your.host.
     PUBLIC_BASE_URL = "http://localhost:5000"
+    # How many proxies (load balancer, nginx) stand in front of gunicorn and set X-Forwarded-*:
+    # with 0 their headers are ignored; set it right, or every user shares the proxy's address.
+    PROXY_HOPS = 0
+    # GET /healthz: 503 when the database does not answer HEALTHZ_QUERY within this many
+    # milliseconds (on SQLite, also while another connection holds the write lock).
+    HEALTHZ_TIMEOUT_MS = 1000
+    HEALTHZ_QUERY = "SELECT 1"
     LOG_JSON = True
 
 
@@ -101,6 +125,7 @@ class Testing(Base):
 class Production(Base):
     ENV_NAME = "production"
     SECRET_KEY = None
+    PUBLIC_BASE_URL = None  # must be set: RESIDENCY_PUBLIC_BASE_URL=https://your.host
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     MAIL_PORT = 25

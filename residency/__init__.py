@@ -8,10 +8,11 @@ from __future__ import annotations
 import os
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config as settings
 from residency import cli, web
-from residency.core import i18n, logs
+from residency.core import i18n, locking, logs
 from residency.core.extensions import db, mail, migrate
 from residency.domain import workflows
 from residency.web.extensions import csrf, login_manager
@@ -34,6 +35,8 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     workflows.register_all()
     logs.init_app(app)
     db.init_app(app)
+    with app.app_context():
+        locking.configure(db.engine, app.config["DATABASE_LOCK_TIMEOUT_SECONDS"])
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(TEMPLATES), "migrations"), render_as_batch=True)
     csrf.init_app(app)
     mail.init_app(app)
@@ -41,6 +44,10 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     i18n.init_app(app)
     web.init_app(app)
     cli.init_app(app)
+    hops = int(app.config.get("PROXY_HOPS") or 0)
+    if hops:
+        # Behind a load balancer: the client's address (throttling, logs) and https come from its headers.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
     return app
 
 
@@ -51,4 +58,10 @@ def _check_production(app: Flask, default_key: str) -> None:
     if not key or key == default_key or len(key) < 32:
         raise RuntimeError(
             "Refusing to start in production without a secret key: set RESIDENCY_SECRET_KEY to a random string of 32 characters or more."
+        )
+    base = (app.config.get("PUBLIC_BASE_URL") or "").lower()
+    if not base.startswith("https://") or "localhost" in base or "127.0.0.1" in base:
+        raise RuntimeError(
+            "Refusing to start in production without the service's public address: set RESIDENCY_PUBLIC_BASE_URL "
+            "to the https:// address users reach (every link in an e-mail starts with it)."
         )

@@ -10,6 +10,7 @@ from flask import current_app
 from residency.core.outbox import deliver_due
 from residency.demo import seed, seeded
 from residency.mailsink import serve
+from residency.scale import seed_scale_command
 from residency.scheduling import run_scheduler
 
 
@@ -18,6 +19,7 @@ def init_app(app) -> None:
     app.cli.add_command(scheduler)
     app.cli.add_command(deliver_outbox)
     app.cli.add_command(mail_sink)
+    app.cli.add_command(seed_scale_command)
 
 
 @click.command("seed-demo")

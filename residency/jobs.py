@@ -2,7 +2,7 @@
 the scheduler process (``flask --app residency scheduler``) runs them."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from residency.core.outbox import deliver_due, send_digests
@@ -17,10 +17,13 @@ class PeriodicJob:
     name: str
     seconds: int
     run: Callable[[], object]
+    options: dict = field(default_factory=dict)  # APScheduler job options over the scheduler's defaults
 
 
 JOBS = [
-    PeriodicJob("deliver-outbox", 30, deliver_due),
+    # One run at a time; a late run is never dropped, and missed ones collapse into one. Each run
+    # is bounded (MAIL_TIMEOUT per SMTP step, the lease for the batch), so none blocks the next for long.
+    PeriodicJob("deliver-outbox", 30, deliver_due, {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}),
     PeriodicJob("close-calls", 300, close_due_calls),
     PeriodicJob("lapse-offers", 60, lapse_expired_offers),
     PeriodicJob("start-residencies", 600, start_due_residencies),

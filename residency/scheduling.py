@@ -4,14 +4,16 @@ Jobs live in code, not in a shared job store (APScheduler 3 cannot share one
 between processes); each derives what is due from the database. Every job also
 runs once at start so that a scheduler that was down catches up at once.
 
-On PostgreSQL the active scheduler holds an advisory lock on a connection of
-its own: other scheduler processes wait for it, and take over when the active
-one dies (its connection closes and the lock is released). Nothing depends on
-the lock for correctness — reminders are unique rows and delivery takes rows
-with SKIP LOCKED — it only keeps the work in one place.
+The active scheduler holds a lock — on PostgreSQL an advisory lock on a
+connection of its own, on SQLite an exclusive lock on a file beside the
+database: other scheduler processes wait for it, and take over when the active
+one dies (the lock goes with the process). Nothing depends on the lock for
+correctness — reminders are unique rows and delivery leases its messages — it
+only keeps the work in one place.
 """
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import time
@@ -47,37 +49,60 @@ def build_scheduler(app) -> BlockingScheduler:
     now = datetime.now(timezone.utc)
     for job in JOBS:
         sched.add_job(_wrap(app, job), "interval", seconds=int(intervals.get(job.name, job.seconds)), id=job.name,
-                      name=job.name, next_run_time=now)
+                      name=job.name, next_run_time=now, **job.options)
     return sched
 
 
 class LeaderLock:
-    """The PostgreSQL advisory lock that makes one scheduler process the active one."""
+    """What makes one scheduler process the active one; the others wait to take over."""
 
     def __init__(self, app):
         self.app = app
-        self.key = app.config["SCHEDULER_LOCK_KEY"]
-        self.connection = None
+
+    def acquire(self) -> bool:
+        raise NotImplementedError
+
+    def still_held(self) -> bool:
+        return True
 
     def wait(self, poll_seconds: float = 2.0) -> None:
         """Block until this process holds the lock."""
-        with self.app.app_context():
-            engine = db.engine
         announced = False
-        while True:
-            connection = engine.connect()
-            got = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key}).scalar()
-            connection.commit()
-            if got:
-                self.connection = connection
-                log.info("scheduler active", extra={"pid": os.getpid()})
-                print(f"[scheduler] pid {os.getpid()} is the active scheduler", flush=True)
-                return
-            connection.close()
+        while not self.acquire():
             if not announced:
                 print(f"[scheduler] pid {os.getpid()} stands by: another scheduler is active", flush=True)
                 announced = True
             time.sleep(poll_seconds)
+        log.info("scheduler active", extra={"pid": os.getpid()})
+        print(f"[scheduler] pid {os.getpid()} is the active scheduler", flush=True)
+
+    @staticmethod
+    def for_app(app) -> "LeaderLock":
+        with app.app_context():
+            engine = db.engine
+        if engine.dialect.name == "sqlite":
+            return FileLock(app, engine.url.database)
+        return AdvisoryLock(app, engine)
+
+
+class AdvisoryLock(LeaderLock):
+    """PostgreSQL: an advisory lock on a connection of the scheduler's own (released when it dies)."""
+
+    def __init__(self, app, engine):
+        super().__init__(app)
+        self.engine = engine
+        self.key = app.config["SCHEDULER_LOCK_KEY"]
+        self.connection = None
+
+    def acquire(self) -> bool:
+        connection = self.engine.connect()
+        got = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key}).scalar()
+        connection.commit()
+        if got:
+            self.connection = connection
+            return True
+        connection.close()
+        return False
 
     def still_held(self) -> bool:
         try:
@@ -88,15 +113,33 @@ class LeaderLock:
             return False
 
 
+class FileLock(LeaderLock):
+    """SQLite: an exclusive lock on a file beside the database (the OS releases it when the process dies).
+
+    SQLite serves one machine, so processes on that machine are all there is to agree between.
+    """
+
+    def __init__(self, app, database_path: str | None):
+        super().__init__(app)
+        self.path = (database_path or os.path.join(app.instance_path, "memory")) + ".scheduler-lock"
+        self.handle = None
+
+    def acquire(self) -> bool:
+        handle = open(self.path, "a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            return False
+        self.handle = handle
+        return True
+
+
 def run_scheduler(app) -> None:
-    with app.app_context():
-        on_postgres = db.engine.dialect.name == "postgresql"
-    lock = None
-    if on_postgres:
-        lock = LeaderLock(app)
-        lock.wait()
+    lock = LeaderLock.for_app(app)
+    lock.wait()
     sched = build_scheduler(app)
-    if lock is not None:
+    if isinstance(lock, AdvisoryLock):
         def check_lock():
             if not lock.still_held():
                 log.error("scheduler lock lost; stopping")

@@ -28,6 +28,28 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
+# The extensions each type is known by, the usual one first.
+EXTENSIONS = {
+    "application/pdf": (".pdf",),
+    "image/png": (".png",),
+    "image/jpeg": (".jpg", ".jpeg", ".jpe"),
+    "image/gif": (".gif",),
+    "image/webp": (".webp",),
+}
+
+
+def named_for(filename: str, content_type: str) -> str:
+    """``filename`` with an extension that says what the content is: a PDF named ``pitch-deck.html``
+    is ``pitch-deck.pdf`` (the name's own extension is kept when it already fits)."""
+    known = EXTENSIONS.get(content_type)
+    if not known:
+        return filename
+    stem, dot, ext = filename.rpartition(".")
+    if dot and stem and f".{ext.lower()}" in known:
+        return filename
+    return f"{stem if dot and stem else filename}{known[0]}"
+
+
 def storage_dir() -> str:
     path = current_app.config.get("ATTACHMENT_DIR") or os.path.join(current_app.instance_path, "attachments")
     os.makedirs(path, exist_ok=True)

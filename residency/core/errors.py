@@ -33,3 +33,9 @@ class Conflict(ServiceError):
     """Not allowed now (the record is in another state, or a rule stands in the way)."""
 
     status_code = 409
+
+
+class Busy(ServiceError):
+    """The database could not take this change in time (a lock was held too long): try again."""
+
+    status_code = 503

@@ -1,27 +1,32 @@
 """The outbox: every e-mail is a row first, delivered later over SMTP.
 
 ``enqueue`` is called inside the caller's transaction and is idempotent on its
-dedup key. ``deliver_due`` sends what is due, retrying with exponential backoff;
-after the last attempt a message is marked failed and stays visible to
-administrators, who can resend it.
+dedup key. ``deliver_due`` sends what is due, each message settled on its own:
+a transient failure is retried with exponential backoff, a permanent one (or the
+last attempt) marks the message failed, visible to administrators, who can
+cancel or resend it.
 """
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
+import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from flask_mail import Message
-from sqlalchemy import select, update
+from flask_mail import BadHeaderError, Connection, Message
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.dialects import postgresql, sqlite
 
 from residency.core.extensions import db, mail
-from residency.core.outbox_models import OutboxMessage
-from residency.core.uow import service
+from residency.core.errors import Conflict
+from residency.core.outbox_models import CANCELLABLE, RESENDABLE, OutboxMessage
+from residency.core.uow import in_unit_of_work, service, unit_of_work
 from residency.core.db import utcnow
 
 log = logging.getLogger(__name__)
@@ -123,16 +128,25 @@ def enqueue_many(messages: list[dict], now: datetime | None = None) -> None:
     db.session.connection().execute(insert(OutboxMessage.__table__).on_conflict_do_nothing(index_elements=["dedup_key"]), rows)
 
 
-def render(message: OutboxMessage) -> Message:
-    """Render the plain-text and HTML bodies in the recipient's language."""
+def render(message) -> Message:
+    """Render the plain-text and HTML bodies in the recipient's language; headers carry no control characters."""
     ctx = dict(message.context or {})
     ctx.setdefault("base_url", current_app.config["PUBLIC_BASE_URL"].rstrip("/"))
     with force_locale(message.language or "en"):
         subject = str(SUBJECTS[message.template]) % _subject_args(ctx)
         body = render_template(f"emails/{message.template}.txt", **ctx)
         html = render_template(f"emails/{message.template}.html", **ctx)
-    return Message(subject=subject, recipients=[message.recipient], body=body, html=html,
-                   extra_headers={"X-Residency-Dedup": message.dedup_key})
+    return Message(subject=header_safe(subject), recipients=[_CONTROL.sub("", message.recipient).strip()], body=body,
+                   html=html, extra_headers={"X-Residency-Dedup": header_safe(message.dedup_key)})
+
+
+# C0 and C1 controls and the Unicode line and paragraph separators: stored names may hold them.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def header_safe(value: str) -> str:
+    """One line of text fit for a mail header: control characters become single spaces."""
+    return " ".join(_CONTROL.sub(" ", value).split())
 
 
 class _Defaulting(dict):
@@ -144,72 +158,245 @@ def _subject_args(ctx: dict) -> dict:
     return _Defaulting({k: v for k, v in ctx.items() if isinstance(v, (str, int))})
 
 
-@service
-def deliver_due(now: datetime | None = None, limit: int | None = None) -> dict:
-    """Send the queued messages that are due; return counts of sent, retried and failed.
+# ------------------------------------------------------------------- delivery
+#
+# A run claims a batch in one short unit (a lease: ``claimed_until``), sends outside any
+# transaction, and settles each message in a unit of its own right after its SMTP reply.
+# Failures are counted per message and never stop the run:
+# - transient (the server down, slow or saying 4xx): retried with backoff, failed after
+#   OUTBOX_MAX_ATTEMPTS attempts;
+# - permanent (rendering, a bad header, a 5xx refusal of this recipient or message, any other
+#   error): failed after the first attempt; an administrator resends it once it is fixed.
+# Sending is at least once: a run that dies between an SMTP send and its mark re-sends that
+# one message when its lease has passed.
 
-    One unit of work for the batch: on PostgreSQL its rows stay locked (skip locked) until the
-    run commits, so two runs at once never take the same message."""
+ERROR_LENGTH = 1000
+
+
+class _TimedConnection(Connection):
+    """Flask-Mail's connection, opened with MAIL_TIMEOUT (Flask-Mail 0.10 passes no timeout to smtplib)."""
+
+    def configure_host(self):
+        timeout = current_app.config["MAIL_TIMEOUT"]
+        smtp = smtplib.SMTP_SSL if self.mail.use_ssl else smtplib.SMTP
+        host = smtp(self.mail.server, self.mail.port, timeout=timeout)
+        host.set_debuglevel(int(self.mail.debug))
+        if self.mail.use_tls:
+            host.starttls()
+        if self.mail.username and self.mail.password:
+            host.login(self.mail.username, self.mail.password)
+        return host
+
+
+class _Courier:
+    """One SMTP connection for a run, opened when first needed and dropped when it breaks."""
+
+    def __init__(self):
+        self.connection: _TimedConnection | None = None
+        self.delivered = 0  # over the current connection
+
+    def open(self) -> None:
+        connection = _TimedConnection(current_app.extensions["mail"])
+        connection.__enter__()
+        self.connection, self.delivered = connection, 0
+
+    def send(self, message: Message) -> None:
+        self.connection.send(message)
+        self.delivered += 1
+
+    def drop(self, politely: bool = False) -> None:
+        host = self.connection.host if self.connection is not None else None
+        self.connection = None
+        if host is None:
+            return
+        try:
+            host.quit() if politely else host.close()
+        except (OSError, smtplib.SMTPException):
+            host.close()
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    """What a run needs of a claimed message, read in the claim so sending needs no transaction."""
+
+    id: int
+    recipient: str
+    template: str
+    context: dict
+    language: str
+    dedup_key: str
+    attempts: int
+    next_attempt_at: datetime
+    claimed_until: datetime
+
+
+def _server_trouble(error: Exception) -> bool:
+    """The connection is gone or the server is not answering (nothing else would go over it now)."""
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code == 421
+    if isinstance(error, smtplib.SMTPException):  # a subclass of OSError: the server answered
+        return isinstance(error, smtplib.SMTPServerDisconnected)
+    return isinstance(error, OSError)
+
+
+def _permanent(error: Exception) -> bool:
+    """A retry would fail the same way: this message, not the server, is the problem."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _reply in error.recipients.values())
+    if isinstance(error, smtplib.SMTPDataError):
+        return error.smtp_code >= 500
+    return not isinstance(error, (OSError, smtplib.SMTPException))
+
+
+def describe(error: Exception) -> str:
+    """The error as an administrator reads it in the outbox, bounded."""
+    text = " ".join(str(error).split())
+    return (f"{type(error).__name__}: {text}" if text else type(error).__name__)[:ERROR_LENGTH]
+
+
+def deliver_due(now: datetime | None = None, limit: int | None = None) -> dict:
+    """Send the queued messages that are due; return counts of sent, retried and failed."""
+    if in_unit_of_work():
+        raise RuntimeError("deliver_due talks to the SMTP server: call it outside any unit of work")
     now = now or utcnow()
-    limit = limit or current_app.config["OUTBOX_BATCH_SIZE"]
-    max_attempts = current_app.config["OUTBOX_MAX_ATTEMPTS"]
-    backoff = current_app.config["OUTBOX_BACKOFF_SECONDS"]
-    stmt = (
-        select(OutboxMessage)
-        .where(OutboxMessage.delivery == "queued", OutboxMessage.next_attempt_at <= now)
+    config = current_app.config
+    lease = config["OUTBOX_LEASE_SECONDS"]
+    batch = _claim(now, limit or config["OUTBOX_BATCH_SIZE"], now + timedelta(seconds=lease))
+    counts = {"sent": 0, "retried": 0, "failed": 0}
+    # Start no send that could outlast the lease: another run may take the message after it.
+    stop_at = time.monotonic() + max(lease / 2, lease - 4 * config["MAIL_TIMEOUT"])
+    courier = _Courier()
+    try:
+        for position, item in enumerate(batch):
+            if time.monotonic() > stop_at:
+                _release(batch[position:])
+                break
+            try:
+                message = render(item)
+            except Exception as error:  # noqa: BLE001 - a message that cannot be rendered fails alone
+                counts[_record_failure(item, error, now, permanent=True)] += 1
+                continue
+            if courier.connection is None:
+                try:
+                    courier.open()
+                except Exception as error:  # noqa: BLE001 - down, stalled or refusing: nothing goes now
+                    for rest in batch[position:]:
+                        counts[_record_failure(rest, error, now, permanent=False)] += 1
+                    break
+            try:
+                courier.send(message)
+            except Exception as error:  # noqa: BLE001 - one message's failure never stops the run
+                counts[_record_failure(item, error, now, permanent=_permanent(error))] += 1
+                if _server_trouble(error):
+                    fresh = courier.delivered == 0
+                    courier.drop()
+                    if fresh:  # not even one message went over a new connection: try again later
+                        for rest in batch[position + 1:]:
+                            counts[_record_failure(rest, error, now, permanent=False)] += 1
+                        break
+                elif not isinstance(error, (smtplib.SMTPException, BadHeaderError)):
+                    courier.drop()  # the connection's state is unknown: the next message gets a new one
+            else:
+                _settle(item, delivery="sent", attempts=item.attempts + 1, sent_at=utcnow(), last_attempt_at=utcnow(),
+                        last_error=None)
+                counts["sent"] += 1
+    finally:
+        courier.drop(politely=True)
+    return counts
+
+
+def _claim(now: datetime, limit: int, until: datetime) -> list[_Claimed]:
+    """Lease a batch of due messages in one statement, so two runs never take the same one.
+
+    PostgreSQL skips rows another run is claiming; SQLite runs one writer at a time."""
+    due = (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.delivery == "queued", OutboxMessage.next_attempt_at <= now,
+               or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until <= now))
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
     )
     if db.session.get_bind().dialect.name == "postgresql":
-        # Two delivery runs at once each take different rows.
-        stmt = stmt.with_for_update(skip_locked=True)
-    batch = list(db.session.scalars(stmt))
-    counts = {"sent": 0, "retried": 0, "failed": 0}
-    if not batch:
-        return counts
-    try:
-        connection = mail.connect()
-        connection.__enter__()
-    except (OSError, smtplib.SMTPException) as exc:
-        connection = None
-        connect_error = exc
-    for message in batch:
-        try:
-            if connection is None:
-                raise connect_error
-            connection.send(render(message))
-        except (OSError, smtplib.SMTPException) as exc:
-            message.attempts += 1
-            message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            if message.attempts >= max_attempts:
-                message.delivery = "failed"
-                counts["failed"] += 1
-            else:
-                message.next_attempt_at = now + timedelta(seconds=backoff * 2 ** (message.attempts - 1))
-                counts["retried"] += 1
-            log.warning("outbox delivery failed", extra={"outbox_id": message.id, "attempts": message.attempts})
-        else:
-            message.attempts += 1
-            message.delivery = "sent"
-            message.sent_at = utcnow()
-            message.last_error = None
-            counts["sent"] += 1
-    if connection is not None:
-        try:
-            connection.__exit__(None, None, None)
-        except (OSError, smtplib.SMTPException):
-            pass
-    return counts
+        due = due.with_for_update(skip_locked=True)
+    t = OutboxMessage.__table__
+    with unit_of_work():
+        rows = db.session.execute(
+            update(t)
+            .where(t.c.id.in_(due), t.c.delivery == "queued",
+                   or_(t.c.claimed_until.is_(None), t.c.claimed_until <= now))
+            .values(claimed_until=until)
+            .returning(t.c.id, t.c.recipient, t.c.template, t.c.context, t.c.language, t.c.dedup_key, t.c.attempts,
+                       t.c.next_attempt_at)
+        ).all()
+    claimed = [_Claimed(*row, claimed_until=until) for row in rows]
+    return sorted(claimed, key=lambda c: (c.next_attempt_at, c.id))
+
+
+def _settle(item: _Claimed, **values) -> None:
+    """Record what became of one claimed message, in a unit of its own, and let go of it."""
+    t = OutboxMessage.__table__
+    with unit_of_work():
+        db.session.execute(update(t).where(t.c.id == item.id, t.c.claimed_until == item.claimed_until)
+                           .values(claimed_until=None, **values))
+
+
+def _record_failure(item: _Claimed, error: Exception, now: datetime, *, permanent: bool) -> str:
+    """Count the attempt and keep the error; retry later, or fail for good. Returns the count it adds to."""
+    attempts = item.attempts + 1
+    failed = permanent or attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]
+    values = dict(attempts=attempts, last_error=describe(error), last_attempt_at=utcnow())
+    if failed:
+        values["delivery"] = "failed"
+    else:
+        backoff = current_app.config["OUTBOX_BACKOFF_SECONDS"]
+        values["next_attempt_at"] = now + timedelta(seconds=backoff * 2 ** (attempts - 1))
+    _settle(item, **values)
+    log.warning("outbox delivery failed", extra={"outbox_id": item.id, "attempts": attempts, "error": values["last_error"],
+                                                 "permanent": failed})
+    return "failed" if failed else "retried"
+
+
+def _release(items: list[_Claimed]) -> None:
+    """Give unsent claimed messages back at once (the run stopped before their turn)."""
+    t = OutboxMessage.__table__
+    with unit_of_work():
+        for item in items:
+            db.session.execute(update(t).where(t.c.id == item.id, t.c.claimed_until == item.claimed_until)
+                               .values(claimed_until=None))
+
+
+# ------------------------------------------------------------ cancel and resend
 
 
 @service
-def resend(message_id: int) -> None:
-    """Queue a failed (or sent) message again, at once."""
-    db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id)
-        .values(delivery="queued", attempts=0, next_attempt_at=utcnow(), last_error=None)
-    )
+def resend(message_id: int, now: datetime | None = None) -> None:
+    """Queue a failed, cancelled or sent message again, at once, with its attempts reset."""
+    t = OutboxMessage.__table__
+    result = db.session.execute(
+        update(t).where(t.c.id == message_id, t.c.delivery.in_(RESENDABLE))
+        .values(delivery="queued", attempts=0, next_attempt_at=now or utcnow(), last_error=None, claimed_until=None))
+    if result.rowcount != 1:
+        if db.session.scalar(select(t.c.delivery).where(t.c.id == message_id)) == "queued":
+            raise Conflict(_l("This message is already waiting to be sent."))
+        raise Conflict(_l("Only a failed, cancelled or sent message can be sent again."))
+
+
+@service
+def cancel(message_id: int, now: datetime | None = None) -> None:
+    """Stop a queued or failed message for good; one a delivery run is sending now is refused."""
+    now = now or utcnow()
+    t = OutboxMessage.__table__
+    result = db.session.execute(
+        update(t).where(t.c.id == message_id, t.c.delivery.in_(CANCELLABLE),
+                        or_(t.c.claimed_until.is_(None), t.c.claimed_until <= now))
+        .values(delivery="cancelled", claimed_until=None))
+    if result.rowcount != 1:
+        delivery = db.session.scalar(select(t.c.delivery).where(t.c.id == message_id))
+        if delivery == "queued":
+            raise Conflict(_l("This message is being sent right now. Look again in a minute."))
+        if delivery == "sent":
+            raise Conflict(_l("This message was sent already; it cannot be cancelled."))
+        raise Conflict(_l("Only a queued or failed message can be cancelled."))
 
 
 @service
@@ -242,3 +429,12 @@ def send_digests(now: datetime | None = None) -> int:
 def subject_of(template: str, context: dict) -> str:
     """The subject line of a message in the current language (for digests and the notifications page)."""
     return str(SUBJECTS[template]) % _subject_args(dict(context or {}))
+
+
+def display_subject(message) -> str:
+    """The subject as the recipient reads it, for the admin outbox; blank if it cannot be rendered."""
+    try:
+        with force_locale(message.language or "en"):
+            return header_safe(subject_of(message.template, message.context))
+    except Exception:  # noqa: BLE001 - a broken message still gets its row on the page
+        return ""

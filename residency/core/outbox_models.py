@@ -11,7 +11,10 @@ from residency.core.db import UTCDateTime, in_values, utcnow
 
 # queued → sent | failed; optional reminders of a digest reader wait as "held" until the
 # daily digest carries them ("digested"); those of a reader who switched them off are "muted".
-DELIVERY_STATES = ("queued", "sent", "failed", "held", "digested", "muted")
+# An administrator cancels a queued or failed message, and resends a failed, cancelled or sent one.
+DELIVERY_STATES = ("queued", "sent", "failed", "held", "digested", "muted", "cancelled")
+CANCELLABLE = ("queued", "failed")
+RESENDABLE = ("failed", "cancelled", "sent")
 
 
 class OutboxMessage(db.Model):
@@ -31,10 +34,21 @@ class OutboxMessage(db.Model):
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A delivery run owns the message until then; a run that died lets it go when it passes.
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user = relationship("User")  # accounts defines User
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.delivery in CANCELLABLE
+
+    @property
+    def can_resend(self) -> bool:
+        return self.delivery in RESENDABLE
 
     __table_args__ = (
         CheckConstraint(in_values("delivery", DELIVERY_STATES), name="delivery"),

@@ -16,6 +16,11 @@ from contextlib import contextmanager
 from functools import wraps
 from typing import Callable, Iterable, Iterator
 
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import OperationalError
+
+from . import locking
+from .errors import Busy
 from .extensions import db
 
 _DEPTH = "residency.uow_depth"
@@ -30,17 +35,49 @@ def unit_of_work() -> Iterator:
     """Commit once when the outermost unit ends; roll back on any error."""
     session = db.session
     depth = session.info.get(_DEPTH, 0)
+    if depth == 0 and locking.is_sqlite(session):
+        with _busy_is_a_refusal():
+            _begin_writing(session())  # SQLite: one writer at a time, as PostgreSQL's row locks
     session.info[_DEPTH] = depth + 1
     try:
-        yield session
-        if depth == 0:
-            session.commit()
+        with _busy_is_a_refusal():
+            yield session
+            if depth == 0:
+                session.commit()
     except BaseException:
         if depth == 0:
             session.rollback()
         raise
     finally:
         session.info[_DEPTH] = depth
+
+
+def _begin_writing(session) -> None:
+    """On SQLite, start the unit holding the write lock.
+
+    Whatever the session read before (the page loading the signed-in user, say)
+    is expired, so the service decides on what it re-reads under the lock;
+    writes made outside a unit of work are committed first, never lost.
+    """
+    if locking.holds_write_lock(session):
+        return
+    if session.in_transaction():
+        if locking.wrote_outside_unit(session):
+            session.commit()
+        else:
+            session.rollback()  # a read-only snapshot: nothing to keep
+    locking.begin_immediate(session)
+
+
+@contextmanager
+def _busy_is_a_refusal() -> Iterator:
+    """A lock not granted in time (SQLite's busy timeout) is a plain "try again", not a 500."""
+    try:
+        yield
+    except OperationalError as error:
+        if not locking.is_lock_timeout(error):
+            raise
+        raise Busy(_l("The service is busy; nothing was changed. Please try again in a moment.")) from error
 
 
 def service(fn: Callable) -> Callable:
@@ -53,6 +90,14 @@ def service(fn: Callable) -> Callable:
 
     run.__residency_service__ = True
     return run
+
+
+def for_update(stmt, **options):
+    """``stmt`` holding what it reads until the unit of work ends: FOR UPDATE on PostgreSQL;
+    on SQLite the unit of work already holds the database's one write lock."""
+    if locking.is_sqlite(db.session):
+        return stmt
+    return stmt.with_for_update(**options)
 
 
 @contextmanager

@@ -12,7 +12,13 @@ caller's transaction (the calling service commits once).
 The engine knows no domain: each domain declares its tables in its own
 ``workflow.py`` and registers them here (``register``), with the relation of a
 user to its records, the recipients of its e-mails, the context those e-mails
-may show, and hooks that keep dependent records in step (``on_enter``).
+may show, and hooks that keep dependent records in step (``on_enter``, ``on_leave``).
+
+Forced and reverted transitions skip the table's guards (that is what they are
+for), but never leave dependent records inconsistent: each domain registers,
+for the workflows its records depend on, the checks such a correction must pass
+(``check_correction``, a plain refusal otherwise) and the hooks that cancel or
+reuse what depends on the state left or entered.
 """
 from __future__ import annotations
 
@@ -29,6 +35,7 @@ from residency.core.errors import Conflict, Forbidden, Invalid, NotFound
 from residency.core.extensions import db
 from residency.core.models import StatusChange
 from residency.core.outbox import enqueue
+from residency.core.uow import for_update
 
 SYSTEM = "system"
 ADMIN = "programme_admin"
@@ -82,6 +89,9 @@ class Workflow:
     relation: Callable | None = None  # (record, user) -> set of roles held on it
     recipients: Callable | None = None  # (record, audience) -> list of users
     context: Callable | None = None  # (record) -> what the e-mails about it may show
+    # (record) -> the state the startup may know the record in (a decision not yet released reads as the
+    # state before it), or None when the startup may not know of the record at all. None: its status.
+    applicant_state: Callable | None = None
     # How the audit trail names each action ("Nominated", "Offer accepted"), translated.
     actions: dict = field(default_factory=dict)
     _index: dict = field(default_factory=dict, repr=False)
@@ -128,6 +138,10 @@ def T(source, action, target, who, **kw) -> Transition:  # noqa: N802 - reads as
 _WORKFLOWS: dict[str, Workflow] = {}
 # (workflow name, state) -> hooks run when a record enters that state, in registration order.
 _ON_ENTER: dict[tuple[str, str], list[Callable]] = {}
+# (workflow name, state) -> hooks run when a record leaves that state for another one.
+_ON_LEAVE: dict[tuple[str, str], list[Callable]] = {}
+# workflow name -> checks a forced or reverted transition of its records must pass.
+_CORRECTION_CHECKS: dict[str, list[Callable]] = {}
 
 
 def register(wf: Workflow) -> Workflow:
@@ -144,6 +158,24 @@ def on_enter(workflow_name: str, state: str, hook: Callable) -> None:
     hooks = _ON_ENTER.setdefault((workflow_name, state), [])
     if hook not in hooks:
         hooks.append(hook)
+
+
+def on_leave(workflow_name: str, state: str, hook: Callable) -> None:
+    """Run ``hook(record, change, data)`` whenever a record of ``workflow_name`` leaves ``state`` for
+    another state, in the same transaction, before the hooks of the state entered."""
+    hooks = _ON_LEAVE.setdefault((workflow_name, state), [])
+    if hook not in hooks:
+        hooks.append(hook)
+
+
+def check_correction(workflow_name: str, check: Callable) -> None:
+    """Before a forced or reverted transition moves a record of ``workflow_name``,
+    ``check(record, source, target)`` may refuse it by returning a plain message (a 409);
+    nothing has changed yet. What the table's guards check for ordinary transitions,
+    the records depending on a workflow check here for corrections."""
+    checks = _CORRECTION_CHECKS.setdefault(workflow_name, [])
+    if check not in checks:
+        checks.append(check)
 
 
 def get(name: str) -> Workflow | None:
@@ -236,6 +268,10 @@ def perform(
             raise Invalid(_l("Choose a status to move to."), {"target": [_l("Unknown status.")]})
         if target == current:
             raise Conflict(_l("The record is already %(state)s.", state=wf.label(current, False)))
+        for check in _CORRECTION_CHECKS.get(wf.name, ()):
+            refusal = check(record, current, target)
+            if refusal:
+                raise Conflict(refusal)
         transition = Transition(current, action, target, roles(ADMIN), visible_to_applicant=False, reason_required=True)
     else:
         transition = wf.find(current, action)
@@ -243,9 +279,7 @@ def perform(
         if not able:
             raise Forbidden(_l("You are not allowed to do that."))
         if transition is None or not transition.roles & held:
-            raise Conflict(
-                _l("This cannot be done now: the record is %(state)s.", state=wf.label(current, APPLICANT in held and len(held) == 1))
-            )
+            raise Conflict(_l("This cannot be done now: the record is %(state)s.", state=shown_label(wf, record, held)))
         if transition.reason_required and not reason:
             raise Invalid(_l("Please give a reason."), {"reason": [_l("A reason is required.")]})
         for guard in transition.guards:
@@ -279,6 +313,9 @@ def perform(
     db.session.add(change)
     db.session.flush()
 
+    if transition.target != current:
+        for hook in _ON_LEAVE.get((wf.name, current), ()):
+            hook(record, change, data or {})
     for hook in _ON_ENTER.get((wf.name, transition.target), ()):
         hook(record, change, data or {})
 
@@ -302,14 +339,24 @@ def perform(
     return change
 
 
+def shown_label(wf: Workflow, record, held: set[str]) -> str:
+    """The label of the record's state as an actor holding ``held`` may know it: staff see the real
+    state; the startup alone sees what it may know (an unreleased decision stays "Under review"),
+    and a record it may not know of at all is not found."""
+    if APPLICANT not in held or len(held) != 1:
+        return wf.label(record.status, False)
+    state = wf.applicant_state(record) if wf.applicant_state is not None else record.status
+    if state is None:
+        raise NotFound(_l("Not found."))
+    return wf.label(state, True)
+
+
 def _lock(wf: Workflow, record):
     """Re-read the record under a row lock (PostgreSQL) so guards see fresh state."""
     model = wf.model
     # Only the row itself: FOR UPDATE cannot lock the nullable side of an outer join on PostgreSQL.
     stmt = select(model).where(model.id == record.id).options(lazyload("*")).execution_options(populate_existing=True)
-    if db.session.get_bind().dialect.name != "sqlite":
-        stmt = stmt.with_for_update(of=model)
-    locked = db.session.scalars(stmt).one_or_none()
+    locked = db.session.scalars(for_update(stmt, of=model)).one_or_none()
     if locked is None:
         raise NotFound(_l("Not found."))
     return locked

@@ -10,9 +10,10 @@ from residency.domain.funding import workflow as funding
 from residency.domain.impact import workflow as impact
 from residency.domain.placements import workflow as placements
 from residency.domain.programme import workflow as programme
+from residency.domain.review import workflow as review
 
 # In the order administrators see them in the correction form.
-AREAS = (applications, placements, funding, programme, impact)
+AREAS = (applications, review, placements, funding, programme, impact)
 
 
 def register_all() -> None:

@@ -18,7 +18,7 @@ from residency.core.extensions import database_ok
 from residency.web.extensions import login_manager
 from residency.web.routing import BoundedInt
 from residency.web.errors import EXPLANATIONS, TITLES
-from residency.domain.accounts.services import user_by_id
+from residency.domain.accounts.sessions import signed_in_user
 from residency.web import admin, api, applicant, auth, cluster, exports, funder, hub, insight, public
 from residency.web.access import DASHBOARDS
 
@@ -62,8 +62,9 @@ def init_app(app) -> None:
     login_manager.session_protection = "strong"
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        return user_by_id(int(user_id)) if user_id.isdigit() else None
+    def load_user(session_key: str):
+        # The key of one sign-in (accounts.sessions), in the session and the remember cookie alike.
+        return signed_in_user(session_key)
 
     @app.context_processor
     def shared():
@@ -93,13 +94,18 @@ def init_app(app) -> None:
 
     @app.get("/healthz")
     def healthz():
-        database = "ok" if database_ok() else "unavailable"
-        status = 200 if database == "ok" else 503
-        return jsonify(status="ok" if status == 200 else "degraded", database=database), status
+        # For load balancers and monitors: plain text, never cached, 503 when the database does not answer in time.
+        answers = database_ok(timeout=app.config["HEALTHZ_TIMEOUT_MS"] / 1000, query=app.config["HEALTHZ_QUERY"])
+        body, status = ("ok\n", 200) if answers else ("database unavailable\n", 503)
+        return body, status, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
 
     @app.errorhandler(ServiceError)
     def service_error(error: ServiceError):
-        return _error_page(error.status_code, str(error.message))
+        response = _error_page(error.status_code, str(error.message))
+        if error.status_code == 503:  # busy: the client may simply try again shortly
+            response = app.make_response(response)
+            response.headers["Retry-After"] = "5"
+        return response
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):

@@ -13,6 +13,7 @@ TITLES = {
     422: _l("Please check your input"),
     429: _l("Too many attempts"),
     500: _l("Something went wrong"),
+    503: _l("Busy for a moment"),
 }
 
 EXPLANATIONS = {

@@ -1,7 +1,27 @@
-"""Helpers that tie service refusals back to the form fields they concern."""
+"""Form helpers: the base form every form of the service derives from (``BoundedForm``: each field
+gets the bounds of ``residency.core.limits``), and service refusals tied back to their fields."""
 from __future__ import annotations
 
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    DateTimeField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    MonthField,
+    PasswordField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
+from wtforms import Form as WTForm
+from wtforms.fields.choices import SelectFieldBase
+from wtforms.validators import Length, NumberRange
+
+from residency.core import limits
 from residency.core.errors import ServiceError
+from residency.web import validators
 
 
 def apply_field_errors(form, error: ServiceError) -> None:
@@ -16,3 +36,97 @@ def apply_field_errors(form, error: ServiceError) -> None:
         for message in unplaced or [str(error.message)]:
             if message not in form.form_errors:
                 form.form_errors.append(message)
+
+
+# ------------------------------------------------------------------ bounded forms
+
+
+def one_newline(text):
+    """Browsers send a line break as CR LF but count it as one character against maxlength."""
+    return text.replace("\r\n", "\n") if isinstance(text, str) else text
+
+
+def default_max_length(field) -> int:
+    """The longest text a field without its own ``Length`` takes: the page's ``maxlength`` if it
+    sets one, else what the kind of field is stored in (see ``residency.core.limits``)."""
+    given = (field.render_kw or {}).get("maxlength")
+    if isinstance(given, int) and given > 0:
+        return given
+    if isinstance(field, TextAreaField):
+        return limits.LONG_TEXT_MAX
+    if isinstance(field, EmailField):
+        return limits.EMAIL_MAX
+    if isinstance(field, URLField):
+        return limits.WEBSITE_MAX
+    return limits.LINE_MAX
+
+
+def add_bounds(field, csrf_field_name: str | None = None) -> None:
+    """Give a bound field the checks every field of its kind needs (``residency.core.limits``):
+
+    - texts: no control characters (one-line fields: no line breaks either, as they may reach a
+      mail header), and a maximum length when the field declares none;
+    - dates: within 1900-01-01 to 2200-12-31;
+    - whole numbers: within an integer column when the field declares no range;
+    - choices: a chosen id a record can have.
+
+    The control-character check runs first and stops the others."""
+    if isinstance(field, PasswordField) or field.short_name == csrf_field_name or field.name == csrf_field_name:
+        return  # a password is hashed, never stored or sent; the token is checked by Flask-WTF
+    front, back = [], []
+    declared = list(field.validators or ())
+    if isinstance(field, StringField):
+        multiline = isinstance(field, TextAreaField)
+        front.append(validators.PlainText(multiline))
+        if multiline and one_newline not in field.filters:
+            field.filters = (one_newline, *field.filters)
+        if not any((isinstance(v, Length) and v.max is not None and v.max >= 0) or isinstance(v, validators.MaxLength)
+                   for v in declared):
+            maximum = default_max_length(field)
+            back.append(validators.MaxLength(maximum))
+            if not isinstance(field, HiddenField):
+                field.flags.maxlength = maximum
+    elif isinstance(field, DateTimeField):  # DateField, DateTimeLocalField and the like
+        back.append(validators.DateWithin())
+        if isinstance(field, DateField) and not isinstance(field, MonthField):
+            field.flags.min, field.flags.max = limits.FIRST_DAY.isoformat(), limits.LAST_DAY.isoformat()
+    elif isinstance(field, IntegerField):
+        if not any(isinstance(v, (NumberRange, validators.WholeNumberWithin)) and _bounded(v) for v in declared):
+            back.append(validators.WholeNumberWithin())
+    elif isinstance(field, SelectFieldBase):
+        front.append(validators.PlainText(False))
+        back.append(validators.ChoiceWithin())
+    else:
+        return
+    field.validators = [*front, *declared, *back]
+
+
+def _bounded(validator) -> bool:
+    """Whether a declared range keeps the number within an integer column."""
+    low = getattr(validator, "min", getattr(validator, "low", None))
+    high = getattr(validator, "max", getattr(validator, "high", None))
+    return (low is not None and low >= limits.INT_MIN) and (high is not None and high <= limits.INT_MAX)
+
+
+class _BoundsMeta:
+    """The ``Meta`` of every form of the service: each field gets its bounds when it is bound."""
+
+    def bind_field(self, form, unbound_field, options):
+        field = super().bind_field(form, unbound_field, options)
+        add_bounds(field, getattr(self, "csrf_field_name", "csrf_token"))
+        return field
+
+
+class BoundedForm(FlaskForm):
+    """The base of every form of the service (a test holds every ``FlaskForm`` to it): bad input is
+    refused with a message next to its field instead of reaching a service or the database."""
+
+    class Meta(_BoundsMeta):
+        pass
+
+
+class BoundedSubform(WTForm):
+    """The base of forms nested in a ``FormField`` (no CSRF token of their own), with the same bounds."""
+
+    class Meta(_BoundsMeta):
+        pass

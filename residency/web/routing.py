@@ -8,7 +8,7 @@ from __future__ import annotations
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
-MAX_ID = 2**31 - 1
+from residency.core.limits import MAX_ID  # noqa: F401 - the one bound of ids, re-exported for the routes
 
 
 class BoundedInt(IntegerConverter):

@@ -24,16 +24,16 @@ from tests.scenarios import resident
 def transactions(app):
     counts = {"commit": 0, "rollback": 0}
 
-    def committed(session):
+    def committed(connection):  # the database's COMMIT; a released savepoint is not one
         counts["commit"] += 1
 
     def rolled_back(session, previous_transaction):
         counts["rollback"] += 1
 
-    event.listen(Session, "after_commit", committed)
+    event.listen(db.engine, "commit", committed)
     event.listen(Session, "after_soft_rollback", rolled_back)
     yield counts
-    event.remove(Session, "after_commit", committed)
+    event.remove(db.engine, "commit", committed)
     event.remove(Session, "after_soft_rollback", rolled_back)
 
 
@@ -118,6 +118,7 @@ def test_a_service_called_inside_another_joins_its_unit(app, transactions):
     @uow.service
     def inner():
         calls.append(uow.in_unit_of_work())
+        db.session.execute(select(func.count()))  # some work, so there is something to commit
 
     @uow.service
     def outer():
@@ -161,3 +162,109 @@ def test_each_in_own_unit_goes_on_past_a_failing_item(make):
     db.session.expire_all()
     assert done == 2 and failed == [orgs[1].id]
     assert [o.name for o in orgs] == ["Org 0 AS renamed", "Org 1 AS", "Org 2 AS renamed"]
+
+
+def _dialect():
+    return db.engine.dialect.name
+
+
+def test_on_sqlite_a_unit_of_work_holds_the_write_lock_from_its_first_read(app, make, count_queries):
+    """The SQLite half of "re-read under a lock": the unit begins IMMEDIATE, so a second
+    writer waits for it; PostgreSQL locks rows instead and begins as usual."""
+    org = make.organisation(name="Read Before AS")
+    db.session.commit()
+    db.session.get(type(org), org.id)  # a page reads before it calls its service
+
+    @uow.service
+    def rename():
+        db.session.get(type(org), org.id).name = "Renamed AS"
+
+    with count_queries() as counted:
+        rename()
+    begins = [s for s in counted.statements if s.upper().startswith("BEGIN")]
+    if _dialect() == "sqlite":
+        assert begins == ["BEGIN IMMEDIATE"]
+        assert db.session.execute(select(func.count())).scalar() == 1  # reads outside a unit still work
+        assert db.session.connection().exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    else:
+        assert begins == []  # psycopg begins implicitly; guards lock their rows FOR UPDATE
+    assert db.session.get(type(org), org.id).name == "Renamed AS"
+
+
+def test_a_second_unit_of_work_waits_for_the_first_and_sees_its_commit(app, make):
+    """Two services at once on one counter: the second reads what the first committed (no lost update)."""
+    import threading
+    import time
+
+    org = make.organisation(name="0")
+    db.session.commit()
+    model, org_id = type(org), org.id
+    barrier = threading.Barrier(2, timeout=30)
+    failures = []
+
+    @uow.service
+    def increment():
+        row = db.session.scalars(select(model).where(model.id == org_id).with_for_update()
+                                 if _dialect() != "sqlite" else select(model).where(model.id == org_id)).one()
+        value = int(row.name)
+        time.sleep(0.2)  # the other increment tries meanwhile
+        row.name = str(value + 1)
+
+    def run():
+        with app.app_context():
+            try:
+                barrier.wait()
+                increment()
+            except Exception as error:  # noqa: BLE001 - reported to the test
+                failures.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    [t.start() for t in threads]
+    [t.join(timeout=30) for t in threads]
+    assert failures == []
+    db.session.expire_all()
+    assert db.session.get(model, org_id).name == "2"
+
+
+def test_a_lock_held_too_long_is_a_plain_try_again_and_changes_nothing(app, make):
+    """Another connection holds the lock past DATABASE_LOCK_TIMEOUT_SECONDS: the service
+    gives up with a 503-type refusal (Busy), not a 500, and nothing is written."""
+    import time
+
+    from residency import create_app
+    from residency.core.errors import Busy
+
+    org = make.organisation(name="Held AS")
+    db.session.commit()
+    model, org_id = type(org), org.id
+    impatient = create_app("testing", overrides={"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+                                                 "SERVER_NAME": None, "DATABASE_LOCK_TIMEOUT_SECONDS": 0.3})
+    holder = db.engine.raw_connection()
+    cursor = holder.cursor()
+    if _dialect() == "sqlite":
+        cursor.execute("BEGIN IMMEDIATE")
+    else:
+        cursor.execute("SELECT id FROM organisation WHERE id = %s FOR UPDATE", (org_id,))
+
+    @uow.service
+    def rename():
+        row = db.session.scalars(uow.for_update(select(model).where(model.id == org_id))).one()
+        row.name = "Renamed AS"
+
+    try:
+        with impatient.app_context():
+            started = time.monotonic()
+            with pytest.raises(Busy) as refused:
+                rename()
+            waited = time.monotonic() - started
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        holder.rollback()
+        holder.close()
+    assert refused.value.status_code == 503 and "try again" in str(refused.value.message)
+    assert 0.25 <= waited < 3
+    db.session.expire_all()
+    assert db.session.get(model, org_id).name == "Held AS"

@@ -1,17 +1,15 @@
-"""Two people acting on the same record at once: exactly one wins (PostgreSQL, real sessions)."""
+"""Two people acting on the same record at once: exactly one wins (SQLite and PostgreSQL, real sessions)."""
 import threading
 import time
 
-import pytest
 from sqlalchemy import func, select
 
 from residency.core import workflow
 from residency.core.errors import Conflict
+from residency.core.uow import unit_of_work
 from residency.core.extensions import db
 from residency.domain.applications.models import Application
 from residency.core.models import StatusChange
-
-pytestmark = pytest.mark.postgres
 
 
 def _race(app, application_id, actor_ids, action, hold=0.3):
@@ -26,12 +24,11 @@ def _race(app, application_id, actor_ids, action, hold=0.3):
                 record = db.session.get(Application, application_id)
                 actor = db.session.get(User, actor_id)
                 barrier.wait()
-                workflow.perform(record, action, actor, reason="at the same moment")
-                time.sleep(hold)  # keep the row lock while the others try
-                db.session.commit()
+                with unit_of_work():  # as a service: the row lock (PostgreSQL) or write lock (SQLite)
+                    workflow.perform(record, action, actor, reason="at the same moment")
+                    time.sleep(hold)  # keep the lock while the others try
                 results[actor_id] = "won"
             except Conflict as refusal:
-                db.session.rollback()
                 results[actor_id] = str(refusal.message)
             finally:
                 db.session.remove()

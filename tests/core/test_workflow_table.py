@@ -39,6 +39,11 @@ DESIGN = {
         ("active", "complete"): "completed",
         ("active", "terminate"): "terminated",
         ("active", "extend"): "active",
+        # A nomination an administrator takes back cancels its placement before the hub offers;
+        # nominating again reopens it (issue 12: force and revert leave the data consistent).
+        ("pending", "cancel"): "cancelled",
+        ("waitlisted", "cancel"): "cancelled",
+        ("cancelled", "reopen"): "pending",
     },
     "funding": {
         ("draft", "submit"): "submitted",
@@ -66,7 +71,8 @@ DESIGN = {
     },
 }
 
-SYSTEM_ONLY = {("placement", "lapse"), ("placement", "start"), ("funding", "lapse")}
+SYSTEM_ONLY = {("placement", "lapse"), ("placement", "start"), ("funding", "lapse"), ("placement", "cancel"),
+               ("placement", "reopen")}
 
 
 @pytest.mark.parametrize("name", sorted(DESIGN))

@@ -42,4 +42,5 @@ DELIVERY_LABELS = {
     "held": _l("Held for the daily digest"),
     "digested": _l("Sent in a daily digest"),
     "muted": _l("Not e-mailed (reminders off)"),
+    "cancelled": _l("Cancelled"),
 }

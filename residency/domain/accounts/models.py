@@ -1,15 +1,15 @@
 """People, organisations and who belongs where."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask import current_app
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from residency.core.extensions import db
 from residency.core.db import UTCDateTime, in_values, utcnow
+from residency.domain.accounts import passwords
 
 ORGANISATION_KINDS = ("startup", "cluster", "hub", "funder", "operator")
 COUNTRIES = ("NO", "SE", "DK", "FI", "IS")
@@ -26,6 +26,15 @@ ROLE_BY_KIND = {
     "funder": "funder_officer",
     "operator": "programme_admin",
 }
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """A sign-in as the device holds it: the secret key (only its hash is stored) and how long it lasts."""
+
+    key: str
+    remembered: bool
+    expires_at: datetime
 
 
 class User(db.Model):
@@ -55,6 +64,10 @@ class User(db.Model):
     # Two instances of the same account are equal, as Flask-Login's mixin had it.
     __hash__ = object.__hash__
 
+    # The sign-in this instance came with (accounts.sessions sets it; it is never stored). Its key is
+    # what Flask-Login keeps in the session and the remember cookie, so ending the sign-in ends both.
+    sign_in = None  # SignIn | None
+
     @property
     def is_active(self) -> bool:
         return True
@@ -68,11 +81,13 @@ class User(db.Model):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        if self.sign_in is None:
+            raise RuntimeError("sign in through residency.domain.accounts.sessions: this account has no sign-in here")
+        return self.sign_in.key
 
     def __eq__(self, other):
         if isinstance(other, User):
-            return self.get_id() == other.get_id()
+            return self.id is not None and self.id == other.id
         return NotImplemented
 
     def __ne__(self, other):
@@ -80,10 +95,11 @@ class User(db.Model):
         return equal if equal is NotImplemented else not equal
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password, method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt"))
+        """Store the hash of ``password`` as it is: the rule for new passwords is the services' (passwords.py)."""
+        self.password_hash = passwords.hash_password(password)
 
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        return passwords.verify(self.password_hash, password)
 
     def organisations(self, kind: str | None = None) -> list["Organisation"]:
         return [m.organisation for m in self.memberships if kind is None or m.organisation.kind == kind]
@@ -220,14 +236,53 @@ class PasswordReset(db.Model):
     user: Mapped[User] = relationship()
 
 
-class LoginFailure(db.Model):
-    """One failed login; recent ones throttle further attempts for that e-mail."""
+class UserSession(db.Model):
+    """One sign-in on one device: its key is in that device's session and remember cookie.
 
-    __tablename__ = "login_failure"
+    Only a hash of the key is stored. Logging out deletes the row, so a copy of the
+    cookie is worth nothing afterwards; a new password deletes every other row of
+    the account. A row is usable until ``expires_at``: a remembered sign-in for
+    REMEMBER_COOKIE_DURATION from when it began, any other for SESSION_IDLE_TIMEOUT
+    after it was last seen.
+    """
+
+    __tablename__ = "user_session"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254))
-    remote_addr: Mapped[str | None] = mapped_column(String(64))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    remembered: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # What the owner sees in their list of signed-in devices.
+    remote_addr: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(200))
 
-    __table_args__ = (Index("ix_login_failure_email_created_at", "email", "created_at"),)
+    user: Mapped[User] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("expires_at > created_at", name="expires_after_start"),
+        {"sqlite_autoincrement": True},
+    )
+
+
+class SignInThrottle(db.Model):
+    """Failed sign-ins counted in a window, per bucket: one account from one address, one address, one account.
+
+    The key is a hash of the bucket (no e-mail address or client address is stored in the clear);
+    ``account`` is a hash of the e-mail, so a new password can clear that account's buckets.
+    """
+
+    __tablename__ = "sign_in_throttle"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(10))
+    account: Mapped[str | None] = mapped_column(String(64), index=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        CheckConstraint(in_values("scope", ("pair", "account", "address")), name="scope"),
+        CheckConstraint("failures >= 0", name="failures"),
+    )

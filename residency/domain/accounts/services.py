@@ -1,4 +1,4 @@
-"""Accounts: registration, login with throttling, password reset, invitations."""
+"""Accounts: registration, sign-in with throttling, password reset and change, invitations."""
 from __future__ import annotations
 
 import hashlib
@@ -8,20 +8,22 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from residency.core.errors import Conflict, Invalid, NotFound
 from residency.core.extensions import db
-from residency.core.uow import service
+from residency.core.uow import for_update, in_unit_of_work, savepoint, service, unit_of_work
+from residency.domain.accounts import passwords, sessions, throttle
 from residency.domain.accounts.models import (
     REMINDER_DELIVERY,
     Invitation,
-    LoginFailure,
     Membership,
     Organisation,
     PasswordReset,
     User,
 )
+from residency.domain.accounts.sessions import Device
 from residency.core.db import utcnow
 from residency.core.outbox import enqueue
 from residency.core.outbox_models import OutboxMessage
@@ -35,52 +37,106 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def check_new_password(password: str | None, *, email: str | None, name: str | None) -> None:
+    """Refuse a new password that breaks the rule (passwords.password_problem), next to its field."""
+    problem = passwords.password_problem(password, email=email, name=name)
+    if problem is not None:
+        raise Invalid(_l("Please choose another password."), {"password": [problem]})
+
+
 @service
-def register(*, name: str, email: str, password: str, language: str | None = None) -> User:
-    """Create an applicant's account (organisations come next)."""
+def register(*, name: str, email: str, password: str, language: str | None = None,
+             device: Device | None = None, now: datetime | None = None) -> User:
+    """Create an applicant's account (organisations come next) and sign it in on ``device``."""
     email = normalise_email(email)
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise Invalid(_l("An account with this e-mail address already exists."),
-                      {"email": [_l("An account with this e-mail address already exists. Log in, or reset your password.")]})
+        raise _email_taken()
+    check_new_password(password, email=email, name=name)
     user = User(name=name.strip(), email=email, language=language)
     user.set_password(password)
-    db.session.add(user)
-    db.session.flush()
+    try:
+        with savepoint():  # PostgreSQL: a registration at the same moment may have taken the address
+            db.session.add(user)
+            db.session.flush()
+    except IntegrityError:
+        raise _email_taken() from None
+    sessions.open_session(user, remember=False, device=device, now=now)
     return user
+
+
+def _email_taken() -> Invalid:
+    return Invalid(_l("An account with this e-mail address already exists."),
+                   {"email": [_l("An account with this e-mail address already exists. Log in, or reset your password.")]})
 
 
 @dataclass
 class Login:
-    """The outcome of a login attempt: the user, or why not (the failure is recorded either way)."""
+    """The outcome of a sign-in attempt: the user (signed in: ``user.sign_in``), or why not."""
 
     user: User | None = None
     refusal: object | None = None
+    # Too many failed attempts: the refusal says how long to wait and the page offers a reset.
+    locked: bool = False
 
 
-@service
-def authenticate(*, email: str, password: str, remote_addr: str | None, now: datetime | None = None) -> Login:
-    """The user, if the password is right; the same refusal for an unknown e-mail.
+def _attempt(email: str, password: str, remote_addr: str | None, now: datetime) -> Login:
+    """Check a password as a throttled attempt; a right one gives the attempt's place back.
 
-    A wrong password is not an error of the unit: the failure is stored and the
-    refusal returned. After LOGIN_MAX_FAILURES failures in the window, further
-    attempts for that e-mail are refused (Conflict) without checking the password.
+    Not one unit of work but two: the attempt's place is taken and committed *before*
+    the password is checked (so parallel attempts cannot check more than the limit), and
+    the slow hash runs while no lock is held. An unknown e-mail costs the same hashing work.
+    """
+    if in_unit_of_work():
+        raise RuntimeError("a sign-in attempt commits its place before checking the password: call it on its own")
+    try:
+        with unit_of_work():
+            throttle.reserve(email, remote_addr, now)
+    except Conflict as refusal:
+        return Login(refusal=refusal.message, locked=True)
+    user = db.session.scalar(select(User).where(User.email == email))
+    if not passwords.verify_for(user.password_hash if user is not None else None, password):
+        return Login(refusal=_l("The e-mail address or the password is wrong."))
+    return Login(user=user)
+
+
+def authenticate(*, email: str, password: str, remote_addr: str | None, user_agent: str | None = None,
+                 remember: bool = False, now: datetime | None = None) -> Login:
+    """Sign in: the user with a new sign-in for this device, if the password is right.
+
+    An unknown e-mail gets the same refusal, after the same work, as a wrong password.
+    Too many failures for the account from this address, from this address at all, or
+    for the account at all refuse further attempts without checking the password.
     """
     now = now or utcnow()
     email = normalise_email(email)
-    cfg = current_app.config
-    window_start = now - timedelta(minutes=cfg["LOGIN_FAILURE_WINDOW_MINUTES"])
-    failures = db.session.scalar(
-        select(func.count()).select_from(LoginFailure).where(LoginFailure.email == email, LoginFailure.created_at >= window_start)
-    )
-    if failures >= cfg["LOGIN_MAX_FAILURES"]:
-        raise Conflict(_l("Too many failed attempts. Wait %(minutes)d minutes, or reset your password.",
-                          minutes=cfg["LOGIN_FAILURE_WINDOW_MINUTES"]))
-    user = db.session.scalar(select(User).where(User.email == email))
-    if user is None or not user.check_password(password):
-        db.session.add(LoginFailure(email=email, remote_addr=remote_addr, created_at=now))
-        return Login(refusal=_l("The e-mail address or the password is wrong."))
-    db.session.execute(delete(LoginFailure).where(LoginFailure.email == email))
-    return Login(user=user)
+    outcome = _attempt(email, password, remote_addr, now)
+    if outcome.user is not None:
+        with unit_of_work():
+            throttle.succeeded(email, remote_addr)
+            sessions.open_session(outcome.user, remember=remember, device=Device(remote_addr, user_agent), now=now)
+    return outcome
+
+
+def change_password(*, user: User, current_password: str, new_password: str, device: Device | None = None,
+                    now: datetime | None = None) -> User:
+    """A signed-in user chooses a new password: every other sign-in ends, this device's goes on under a new key.
+
+    The current password is checked as a throttled sign-in attempt, so a borrowed
+    session cannot be used to guess it.
+    """
+    now = now or utcnow()
+    device = device or Device()
+    check_new_password(new_password, email=user.email, name=user.name)
+    key = user.sign_in.key if user.sign_in is not None else None
+    outcome = _attempt(user.email, current_password or "", device.remote_addr, now)
+    if outcome.user is None or outcome.user.id != user.id:
+        raise Invalid(_l("Please check your input"),
+                      {"current_password": [outcome.refusal if outcome.locked else _l("This is not your current password.")]})
+    with unit_of_work():
+        throttle.clear_account(user.email)
+        user.set_password(new_password)
+        sessions.restart(user, key, device=device, now=now)
+    return user
 
 
 @service
@@ -108,16 +164,25 @@ def find_password_reset(token: str, now: datetime | None = None) -> PasswordRese
 
 
 @service
-def reset_password(*, token: str, password: str, now: datetime | None = None) -> User:
+def reset_password(*, token: str, password: str, session_key: str | None = None, device: Device | None = None,
+                   now: datetime | None = None) -> User:
+    """A new password from a reset link: every sign-in of the account ends and its throttling starts again.
+
+    If this device is signed in to the same account (``session_key``), it stays signed
+    in under a new key (``user.sign_in``); otherwise the user logs in with the new password.
+    """
     now = now or utcnow()
     reset = find_password_reset(token, now)
+    user = reset.user
+    check_new_password(password, email=user.email, name=user.name)
     reset.used_at = now
-    reset.user.set_password(password)
+    user.set_password(password)
     # Any other open link for this account stops working too.
     for other in db.session.scalars(select(PasswordReset).where(PasswordReset.user_id == reset.user_id, PasswordReset.used_at.is_(None))):
         other.used_at = now
-    db.session.execute(delete(LoginFailure).where(LoginFailure.email == reset.user.email))
-    return reset.user
+    throttle.clear_account(user.email)
+    sessions.restart(user, session_key, device=device, now=now)
+    return user
 
 
 @service
@@ -143,27 +208,41 @@ def invite(*, actor: User, email: str, organisation: Organisation, now: datetime
     return invitation
 
 
-def find_invitation(token: str, now: datetime | None = None) -> Invitation:
+def find_invitation(token: str, now: datetime | None = None, lock: bool = False) -> Invitation:
+    """The open invitation behind ``token``; ``lock`` holds it until the unit of work ends,
+    so of several accepts at once only the first finds it open."""
     now = now or utcnow()
-    invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == _hash(token)))
+    stmt = select(Invitation).where(Invitation.token_hash == _hash(token))
+    if lock:
+        stmt = for_update(stmt).execution_options(populate_existing=True)
+    invitation = db.session.scalar(stmt)
     if invitation is None or invitation.accepted_at or invitation.revoked_at or invitation.expires_at <= now:
         raise NotFound(_l("This invitation is not valid any more: it was used, withdrawn or is older than 7 days. Ask the programme administrator for a new one."))
     return invitation
 
 
 @service
-def accept_invitation(*, token: str, name: str | None, password: str | None, now: datetime | None = None) -> User:
-    """Join the inviting organisation; create the account if there is none for the e-mail."""
+def accept_invitation(*, token: str, name: str | None, password: str | None, device: Device | None = None,
+                      replacing_key: str | None = None, now: datetime | None = None) -> User:
+    """Join the inviting organisation; create the account if there is none for the e-mail.
+
+    A new account is signed in on ``device`` (``user.sign_in``), ending the sign-in
+    ``replacing_key`` of whoever was signed in there before.
+    """
     now = now or utcnow()
-    invitation = find_invitation(token, now)
+    invitation = find_invitation(token, now, lock=True)
     user = db.session.scalar(select(User).where(User.email == invitation.email))
     if user is None:
         if not name or not password:
             raise Invalid(_l("Enter your name and choose a password."))
+        check_new_password(password, email=invitation.email, name=name)
         user = User(email=invitation.email, name=name.strip())
         user.set_password(password)
         db.session.add(user)
         db.session.flush()
+        if replacing_key:
+            sessions.end(replacing_key)
+        sessions.open_session(user, remember=False, device=device, now=now)
     if not user.is_member_of(invitation.organisation_id):
         db.session.add(Membership(user=user, organisation_id=invitation.organisation_id, created_at=now))
     invitation.accepted_at = now

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from residency.core.attachments import named_for
 from residency.core.extensions import db
 from residency.domain.accounts.models import TRACKS, Organisation, User
 from residency.core.db import UTCDateTime, in_values, utcnow
@@ -103,6 +104,12 @@ class Attachment(db.Model):
     uploaded_by: Mapped[User | None] = relationship()
 
     __table_args__ = (CheckConstraint("size_bytes > 0", name="size_positive"),)
+
+    @property
+    def download_name(self) -> str:
+        """The name the file is served under: its extension says what the content is (files attached
+        before names followed the content included)."""
+        return named_for(self.filename, self.content_type)
 
 
 class DeadlineExtension(db.Model):

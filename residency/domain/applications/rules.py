@@ -5,15 +5,18 @@ Each rule is written here once:
 - a cluster's decision (nominated / not nominated) stays hidden from the startup until the
   call's decisions are released: the startup keeps seeing "under review";
 - the effective deadline of an application: the call's closing time, or the startup's latest
-  extension if it has one (never earlier than the call's own closing time).
+  extension if it has one (never earlier than the call's own closing time);
+- what cluster staff may see: an application once it was submitted, never a draft, nor a draft
+  withdrawn without ever being submitted (its answers and reason stay the startup's own).
 """
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, not_, select
+from sqlalchemy import and_, exists, not_, or_, select
 
 from residency.core.extensions import db
+from residency.core.models import StatusChange
 from residency.domain.applications.models import Application, DeadlineExtension
 from residency.domain.programme.models import Call
 
@@ -56,6 +59,38 @@ def decision_visible_clause():
 def decisions_released_clause():
     """SQL: the call's decisions are released (join ``Call`` first)."""
     return Call.decisions_released_at.is_not(None)
+
+
+# The states cluster staff never see an application in, whatever its past.
+PRIVATE_STATES = ("draft",)
+
+
+def _left_draft(application_id):
+    """The audit entries saying the application left its draft for anything but a withdrawal."""
+    return (StatusChange.workflow == "application", StatusChange.record_id == application_id,
+            StatusChange.from_state == "draft", StatusChange.to_state != "withdrawn")
+
+
+def ever_submitted_clause():
+    """SQL: the application has left its draft (submitted, or forced on) at least once: its audit
+    trail says so. One probe of the audit index (workflow, record id) per application."""
+    return exists().where(*_left_draft(Application.id))
+
+
+def seen_by_cluster_clause():
+    """SQL: applications cluster staff may see: not drafts, and withdrawn ones only if they were
+    ever submitted (the audit trail is probed for withdrawn applications only)."""
+    return or_(Application.status.not_in(PRIVATE_STATES + ("withdrawn",)),
+               and_(Application.status == "withdrawn", ever_submitted_clause()))
+
+
+def seen_by_cluster(application: Application) -> bool:
+    """Whether cluster staff may see this application (``seen_by_cluster_clause`` for one record)."""
+    if application.status in PRIVATE_STATES:
+        return False
+    if application.status != "withdrawn":
+        return True
+    return db.session.scalar(select(StatusChange.id).where(*_left_draft(application.id)).limit(1)) is not None
 
 
 def deadline_with(call: Call, extension: datetime | None) -> datetime:

@@ -2,7 +2,8 @@
 
 Programme administrators see every application; a startup its own (a decision it
 may not know of yet is shown as ``rules.applicant_status`` says, not hidden); a
-cluster the submitted ones, never drafts, to the calls of its routes. Every
+cluster the submitted ones, never drafts (nor drafts withdrawn unsubmitted:
+``rules.seen_by_cluster_clause``), to the calls of its routes. Every
 clause stands alone (no join needed), so it fits any query over applications.
 """
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import and_, false, or_, select
 
 from residency.domain.accounts.scope import Scope
+from residency.domain.applications import rules
 from residency.domain.applications.models import Application
 from residency.domain.programme.models import Call, Route
 
@@ -23,7 +25,7 @@ def cluster_clause(scope: Scope):
     """SQL: the applications the actor's clusters see: submitted ones (never drafts) to their calls."""
     if not scope.cluster_ids:
         return false()
-    return and_(Application.status != "draft", Application.call_id.in_(cluster_calls(scope)))
+    return and_(Application.call_id.in_(cluster_calls(scope)), rules.seen_by_cluster_clause())
 
 
 def staff_clause(scope: Scope):

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from residency.core import attachments as files
-from residency.core import workflow
+from residency.core import limits, workflow
 from residency.core.db import utcnow
 from residency.core.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 from residency.core.extensions import db
@@ -242,7 +242,9 @@ def _clean(values: dict, call: Call) -> tuple[dict, dict]:
         if q.key not in values:
             continue
         text = (values.get(q.key) or "").strip()
-        if len(text) > q.max_length:
+        if limits.has_control_characters(text, multiline=True):
+            errors[q.key] = [limits.control_message(True)]
+        elif len(text) > q.max_length:
             errors[q.key] = [_l("Please shorten this to %(max)d characters (now %(n)d).", max=q.max_length, n=len(text))]
         cleaned[q.key] = text
     if "track" in values:
@@ -253,8 +255,8 @@ def _clean(values: dict, call: Call) -> tuple[dict, dict]:
     for key, low, high, message in (
         ("trl", 1, 9, _l("The TRL is a whole number from 1 to 9.")),
         ("months", 1, 24, _l("A residency lasts from 1 to 24 months.")),
-        ("desks", 0, 50, _l("Enter a number of desks from 0 to 50.")),
-        ("benches", 0, 50, _l("Enter a number of lab benches from 0 to 50.")),
+        ("desks", 0, limits.PLACEMENT_SPACE_MAX, _l("Enter a number of desks from 0 to 50.")),
+        ("benches", 0, limits.PLACEMENT_SPACE_MAX, _l("Enter a number of lab benches from 0 to 50.")),
     ):
         if key not in values:
             continue
@@ -274,7 +276,10 @@ def _clean(values: dict, call: Call) -> tuple[dict, dict]:
         start_value = values.get("desired_start")
         if isinstance(start_value, str) and start_value:
             try:
-                start_value = date.fromisoformat(start_value)
+                start_value = limits.parse_day(start_value)
+            except limits.OutOfBounds as bound:
+                errors["desired_start"] = [bound.message]
+                start_value = None
             except ValueError:
                 errors["desired_start"] = [_l("Enter a date like 2027-03-01.")]
                 start_value = None
@@ -503,7 +508,9 @@ def _attach(application: Application, actor: User, filename: str, data: bytes, n
                          name=filename), {field: [_l("Only PDF files and images can be attached.")]})
     stored_name, digest = files.store(data)
     db.session.info[_FILES_WRITTEN].append(stored_name)
-    attachment = Attachment(application=application, uploaded_by_id=actor.id, filename=_safe_name(filename),
+    # The name follows the content, not the other way round: a PDF called .html is served as .pdf.
+    attachment = Attachment(application=application, uploaded_by_id=actor.id,
+                            filename=files.named_for(_safe_name(filename), content_type),
                             stored_name=stored_name, content_type=content_type, size_bytes=len(data), sha256=digest,
                             created_at=now)
     db.session.add(attachment)

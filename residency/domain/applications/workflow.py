@@ -7,9 +7,11 @@ from sqlalchemy import func, select
 from residency.core import workflow
 from residency.core.extensions import db
 from residency.core.i18n import format_in_zone
-from residency.core.workflow import ADMIN, APPLICANT, CLUSTER, Notify, State, T, Workflow, roles
+from residency.core.workflow import ADMIN, APPLICANT, CLUSTER, SYSTEM, Notify, State, T, Workflow, roles
+from residency.core.uow import for_update
 from residency.domain.accounts.models import User
 from residency.domain.accounts.queries import members
+from residency.domain.applications import rules
 from residency.domain.applications.models import Application
 from residency.domain.applications.services import ALL_FIELDS, values_of
 from residency.domain.programme.models import Call
@@ -27,12 +29,10 @@ def before_nomination_deadline(app, actor, now, data):
 def seat_left(app, actor, now, data):
     """Nominations never exceed the call's seats: the call row is locked while counting,
     so two staff nominating for the last seat at once cannot both get it."""
-    stmt = select(Call.seats).where(Call.id == app.call_id)
-    if db.session.get_bind().dialect.name != "sqlite":
-        stmt = stmt.with_for_update()
-    seats = db.session.scalar(stmt)
+    seats = db.session.scalar(for_update(select(Call.seats).where(Call.id == app.call_id)))
+    # The others: the same count whether the application is about to be nominated or (forced) already is.
     taken = db.session.scalar(select(func.count()).select_from(Application).where(
-        Application.call_id == app.call_id, Application.status == "nominated"))
+        Application.call_id == app.call_id, Application.status == "nominated", Application.id != app.id))
     if taken >= seats:
         return _l("All %(seats)d seats of this call are taken; decline or un-nominate another application first.", seats=seats)
     return None
@@ -46,8 +46,8 @@ def _relation(app: Application, user: User | None) -> set[str]:
         held.add(ADMIN)
     if user.is_member_of(app.startup_id):
         held.add(APPLICANT)
-    # Cluster staff see applications once they are submitted, never drafts.
-    if app.status != "draft" and user.is_member_of(app.call.route.cluster_id):
+    # Cluster staff see applications once they are submitted, never drafts (``rules.seen_by_cluster``).
+    if user.is_member_of(app.call.route.cluster_id) and rules.seen_by_cluster(app):
         held.add(CLUSTER)
     return held
 
@@ -67,6 +67,22 @@ def _context(app: Application) -> dict:
         "answers": [[key, "" if values[key] is None else str(values[key])] for key in ALL_FIELDS],
         "attachments": [a.filename for a in app.attachments],
     }
+
+
+def correction_allowed(app: Application, source: str, target: str):
+    """What a forced or reverted transition of an application must respect: the call's seats
+    (the nomination deadline is what an administrator may override), and one application per
+    startup and call that is not withdrawn."""
+    if target == "nominated":
+        return seat_left(app, None, None, {})
+    if source == "withdrawn":
+        other = db.session.scalar(select(Application.id).where(
+            Application.call_id == app.call_id, Application.startup_id == app.startup_id,
+            Application.status != "withdrawn", Application.id != app.id).limit(1))
+        if other is not None:
+            return _l("The startup has another application to this call (number %(id)d) that is not withdrawn; "
+                      "withdraw that one first.", id=other)
+    return None
 
 
 APPLICATION = Workflow(
@@ -109,8 +125,10 @@ APPLICATION = Workflow(
     relation=_relation,
     recipients=_recipients,
     context=_context,
+    applicant_state=rules.applicant_status,
 )
 
 
 def register() -> None:
     workflow.register(APPLICATION)
+    workflow.check_correction("application", correction_allowed)

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from residency.domain.funding import services as funding
-from residency.core import workflow
+from residency.core import limits, workflow
 from residency.core.errors import NotFound
 from residency.core.extensions import db
 from residency.domain.funding.funders import funder_ids
@@ -46,7 +46,9 @@ def queue(actor: User, scheme_id: int | None = None, status: str | None = None, 
     Four queries whatever the number of rows: schemes, applications (scheme, funder and
     startup joined), and the instalments and reports waiting for the officer, grouped."""
     funders = funder_ids(actor)
-    search = (search or "").strip()
+    search = (search or "").strip()[:limits.LINE_MAX]
+    if limits.has_control_characters(search):
+        search = ""  # no name holds one: nothing to search for
     if not funders:
         return Queue([], [], None, None, search)
     schemes = list(db.session.scalars(select(FundingScheme).where(FundingScheme.funder_id.in_(funders))

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager
 
+from residency.core import limits
 from residency.core.errors import Invalid, NotFound
 from residency.core.extensions import db
 from residency.core.uow import service
@@ -25,7 +26,7 @@ from residency.domain.programme.services import _require_admin
 MILESTONES = ("acceptance", "progress_report", "final_report")
 # An instalment after a report needs the scheme to ask for that report.
 MILESTONE_REPORT = {"progress_report": "progress", "final_report": "final"}
-MAX_AMOUNT = Decimal("999999999999.99")  # Numeric(14, 2)
+MAX_AMOUNT = limits.MONEY_MAX  # Numeric(14, 2)
 HUNDRED = Decimal("100")
 CENT = Decimal("0.01")
 
@@ -146,6 +147,8 @@ def _values(*, scheme: FundingScheme | None, funder_id, name, currency, max_amou
         amount = money(max_amount)
         if amount <= 0 or amount > MAX_AMOUNT:
             errors["max_amount"] = [_l("Enter an amount above 0, like 500000 or 500 000,00.")]
+    except limits.OutOfBounds as bound:
+        errors["max_amount"] = [bound.message]
     except (InvalidOperation, ValueError):
         errors["max_amount"] = [_l("Enter an amount like 500000 or 500 000,00.")]
     share = None

@@ -14,13 +14,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from residency.core import workflow
+from residency.core import limits, workflow
 from residency.core.db import utcnow
 from residency.core.errors import Conflict, Invalid, NotFound
 from residency.core.extensions import db
 from residency.core.models import StatusChange
 from residency.core.outbox import enqueue
 from residency.core.uow import each_in_own_unit, service
+from residency.core.uow import for_update
 from residency.domain.accounts.models import Organisation, User
 from residency.domain.accounts.queries import members
 from residency.domain.applications.models import Application
@@ -38,20 +39,13 @@ from residency.domain.programme.models import Call, Route
 CENT = Decimal("0.01")
 EDITABLE = ("draft", "changes_requested")
 ELIGIBLE_PLACEMENTS = ("accepted", "active")
-MAX_DESCRIPTION = 10000
+MAX_DESCRIPTION = limits.LONG_TEXT_MAX
 
 
 def money(value) -> Decimal:
-    """A Decimal with two places from user input ('12 500,50' and '12500.5' both work)."""
-    if isinstance(value, Decimal):
-        return value.quantize(CENT, ROUND_HALF_UP)
-    text = str(value or "").strip().replace("\u00a0", "").replace(" ", "")
-    if text.count(",") == 1 and "." not in text:
-        text = text.replace(",", ".")
-    result = Decimal(text)
-    if not result.is_finite():
-        raise InvalidOperation
-    return result.quantize(CENT, ROUND_HALF_UP)
+    """A Decimal with two places from user input ('12 500,50' and '12500.5' both work), within what
+    the amount columns hold (``limits.MONEY_MAX``): ``limits.OutOfBounds`` beyond it, never a float."""
+    return limits.parse_money(value)
 
 
 @dataclass
@@ -214,19 +208,27 @@ def _write_draft(fa: FundingApplication, actor: User, values: dict, budget: list
     cleaned = {}
     for key in ("title", "description"):
         cleaned[key] = (values.get(key) or "").strip()
-    if len(cleaned["title"]) > 200:
+    if len(cleaned["title"]) > limits.NAME_MAX:
         errors["title"] = [_l("Use at most 200 characters.")]
     if len(cleaned["description"]) > MAX_DESCRIPTION:
         errors["description"] = [_l("The description can be at most %(max)d characters; it has %(n)d.", max=MAX_DESCRIPTION,
                                     n=len(cleaned["description"]))]
+    for key, multiline in (("title", False), ("description", True)):
+        if limits.has_control_characters(cleaned[key], multiline):
+            errors[key] = [limits.control_message(multiline)]
     for key in ("period_start", "period_end"):
         raw = values.get(key)
-        if isinstance(raw, str):
-            try:
-                raw = date.fromisoformat(raw) if raw else None
-            except ValueError:
-                errors[key] = [_l("Enter a date like 2027-03-01.")]
-                raw = None
+        try:
+            if isinstance(raw, str):
+                raw = limits.parse_day(raw)
+            elif not limits.date_within(raw):
+                raise limits.OutOfBounds(limits.date_message())
+        except limits.OutOfBounds as bound:
+            errors[key] = [bound.message]
+            raw = None
+        except ValueError:
+            errors[key] = [_l("Enter a date like 2027-03-01.")]
+            raw = None
         cleaned[key] = raw
     if cleaned["period_start"] and cleaned["period_end"] and cleaned["period_end"] < cleaned["period_start"]:
         errors["period_end"] = [_l("The project ends after it starts.")]
@@ -236,6 +238,8 @@ def _write_draft(fa: FundingApplication, actor: User, values: dict, budget: list
             if amount < 0:
                 raise InvalidOperation
             cleaned[key] = amount
+        except limits.OutOfBounds as bound:
+            errors[key] = [bound.message]
         except (InvalidOperation, ValueError):
             errors[key] = [_l("Enter an amount like 150000 or 150 000,50.")]
     lines = []
@@ -363,6 +367,9 @@ def grant(*, fa: FundingApplication, actor: User, amount, share_percent, conditi
     errors: dict[str, list] = {}
     try:
         amount = money(amount)
+    except limits.OutOfBounds as bound:
+        errors["amount"] = [bound.message]
+        amount = None
     except (InvalidOperation, ValueError):
         errors["amount"] = [_l("Enter an amount like 150000 or 150 000,50.")]
         amount = None
@@ -508,10 +515,7 @@ def paid_total(fa: FundingApplication) -> Decimal:
 
 
 def _lock(fa: FundingApplication) -> None:
-    stmt = select(FundingApplication.id).where(FundingApplication.id == fa.id)
-    if db.session.get_bind().dialect.name != "sqlite":
-        stmt = stmt.with_for_update()
-    db.session.execute(stmt)
+    db.session.execute(for_update(select(FundingApplication.id).where(FundingApplication.id == fa.id)))
 
 
 # ------------------------------------------------------------------ reports

@@ -1,13 +1,17 @@
-"""The funding-application and report workflows."""
+"""The funding-application and report workflows, and what corrections of them (and of the
+residency they fund) must leave consistent: a grant decision with its instalments and reports."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, select
 
 from residency.core import workflow
+from residency.core.extensions import db
 from residency.core.workflow import ADMIN, APPLICANT, FUNDER, SYSTEM, Notify, State, T, Workflow, roles
 from residency.domain.accounts.models import User
 from residency.domain.accounts.queries import members
-from residency.domain.funding.models import FundingApplication, FundingReport
+from residency.domain.funding.models import GRANTED_STATES, Disbursement, FundingApplication, FundingReport
+from residency.domain.placements.models import Placement
 
 
 def _funding_relation(fa, user: User | None) -> set[str]:
@@ -130,6 +134,84 @@ REPORT = Workflow(
 )
 
 
+# ------------------------------------------------------------ corrections
+
+# Grant states in which instalments can have been requested (the startup accepted the offer).
+ACCEPTED_STATES = ("in_progress", "closed", "cancelled")
+# Placement states of a residency, which funding applications are made under.
+RESIDENCY_STATES = ("accepted", "active", "completed", "terminated")
+# Funding applications that no longer hold on to their residency.
+SETTLED_STATES = ("draft", "rejected", "lapsed")
+# The instalment plan's step that waits for each kind of report.
+AFTER_REPORT = {"progress": "progress_report", "final": "final_report"}
+
+
+def _requested_instalments(fa: FundingApplication) -> int:
+    return db.session.scalar(select(func.count()).select_from(Disbursement).where(
+        Disbursement.funding_application_id == fa.id)) or 0
+
+
+def funding_correction_allowed(fa: FundingApplication, source: str, target: str):
+    """A granted state needs its grant decision; a grant is taken back only while nothing was
+    requested or reported under it; an accepted grant with instalments stays accepted."""
+    if target in GRANTED_STATES and fa.granted_amount is None:
+        return _l("There is no grant decision to move to: the funder grants the application in the assessment.")
+    if target == "granted" and fa.offer_expires_at is None:
+        return _l("The grant offer has no acceptance date: the funder sets it with the grant decision.")
+    if source in GRANTED_STATES and target not in GRANTED_STATES:
+        if _requested_instalments(fa):
+            return _l("Instalments were requested under this grant; the grant decision can no longer be taken back.")
+        reported = db.session.scalar(select(func.count()).select_from(FundingReport).where(
+            FundingReport.funding_application_id == fa.id, FundingReport.status != "due"))
+        if reported:
+            return _l("Reports were submitted under this grant; the grant decision can no longer be taken back.")
+    if source in ACCEPTED_STATES and target not in ACCEPTED_STATES and _requested_instalments(fa):
+        return _l("Instalments were requested under this grant, so it stays accepted.")
+    return None
+
+
+def withdraw_grant_decision(fa: FundingApplication, change, data: dict) -> None:
+    """A grant decision taken back (forced or reverted to before the grant) takes its reports with
+    it, so the next decision starts afresh (nothing was requested or reported: the check refused that)."""
+    if change.to_state in GRANTED_STATES:
+        return
+    db.session.execute(delete(FundingReport).where(FundingReport.funding_application_id == fa.id),
+                       execution_options={"synchronize_session": "fetch"})
+    fa.granted_amount = fa.granted_share_percent = fa.conditions = fa.offer_expires_at = None
+    db.session.flush()
+
+
+def report_correction_allowed(report: FundingReport, source: str, target: str):
+    """An approved report stays approved once the instalment it released was requested, or the grant closed."""
+    if source != "approved" or target == "approved":
+        return None
+    fa = report.funding_application
+    if fa.status == "closed":
+        return _l("The grant is closed; its reports stay approved.")
+    steps = fa.scheme.instalments or []
+    released = [i for i, step in enumerate(steps) if step.get("after") == AFTER_REPORT.get(report.kind)]
+    if released and db.session.scalar(select(func.count()).select_from(Disbursement).where(
+            Disbursement.funding_application_id == fa.id, Disbursement.instalment.in_(released))):
+        return _l("The instalment this report released was already requested; the report stays approved.")
+    return None
+
+
+def residency_correction_allowed(placement: Placement, source: str, target: str):
+    """A residency with funding applications under way at a funder stays a residency."""
+    if source not in RESIDENCY_STATES or target in RESIDENCY_STATES:
+        return None
+    open_ = db.session.scalar(select(func.count()).select_from(FundingApplication).where(
+        FundingApplication.placement_id == placement.id, FundingApplication.status.not_in(SETTLED_STATES)))
+    if open_:
+        return _l("This residency has funding applications at the funder (%(n)d); correct them first.", n=open_)
+    return None
+
+
 def register() -> None:
     workflow.register(FUNDING)
     workflow.register(REPORT)
+    workflow.check_correction("funding", funding_correction_allowed)
+    for state in GRANTED_STATES:
+        workflow.on_leave("funding", state, withdraw_grant_decision)
+    workflow.check_correction("report", report_correction_allowed)
+    workflow.check_correction("placement", residency_correction_allowed)

@@ -4,13 +4,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from residency.core.extensions import db
 from residency.domain.accounts.models import Organisation
 from residency.core.db import UTCDateTime, in_values, utcnow
-from residency.domain.funding.models import CURRENCIES
+from residency.domain.funding.models import CURRENCIES, Money
 from residency.domain.placements.models import Placement
 
 SURVEY_MONTHS = (12, 24, 36)
@@ -26,9 +26,10 @@ class ImpactSurvey(db.Model):
     due_on: Mapped[date]
     currency: Mapped[str] = mapped_column(String(3))
     employees: Mapped[int | None]
-    revenue: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
-    capital_raised: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
-    export_revenue: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
+    # Money, like every amount: Numeric(14, 2), the precision ``limits.MONEY_MAX`` bounds.
+    revenue: Mapped[Decimal | None] = mapped_column(Money)
+    capital_raised: Mapped[Decimal | None] = mapped_column(Money)
+    export_revenue: Mapped[Decimal | None] = mapped_column(Money)
     patents_filed: Mapped[int | None]
     products_launched: Mapped[int | None]
     partnerships_with_host: Mapped[int | None]

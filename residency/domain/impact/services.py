@@ -9,6 +9,7 @@ from decimal import InvalidOperation
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from residency.core import limits
 from residency.core.errors import Conflict, Invalid, NotFound
 from residency.core.extensions import db
 from residency.core.uow import service
@@ -22,16 +23,46 @@ from residency.core.db import utcnow
 CURRENCY_BY_COUNTRY = {"NO": "NOK", "SE": "SEK", "DK": "DKK", "FI": "EUR", "IS": "EUR"}
 COUNTS = ("employees", "patents_filed", "products_launched", "partnerships_with_host")
 AMOUNTS = ("revenue", "capital_raised", "export_revenue")
+COUNT_MAX = {"employees": limits.EMPLOYEES_MAX, "patents_filed": limits.SURVEY_COUNT_MAX,
+             "products_launched": limits.SURVEY_COUNT_MAX, "partnerships_with_host": limits.SURVEY_COUNT_MAX}
+
+
+def surveys_of_placement(placement: Placement) -> list[ImpactSurvey]:
+    return list(db.session.scalars(select(ImpactSurvey).where(ImpactSurvey.placement_id == placement.id)
+                                   .order_by(ImpactSurvey.months_after)))
 
 
 def schedule(placement: Placement, ended_on: date) -> list[ImpactSurvey]:
-    """The three surveys of a residency that ended on ``ended_on`` (in the caller's unit of work)."""
+    """The three surveys of a residency that ended on ``ended_on`` (in the caller's unit of work).
+    A residency that ends again (an administrator corrected its ending) reuses its surveys: the
+    unanswered ones fall due after the new end, an answered one stays as it was answered."""
     startup = placement.application.startup
-    surveys = [ImpactSurvey(placement_id=placement.id, startup_id=startup.id, months_after=m,
-                            due_on=add_months(ended_on, m), currency=CURRENCY_BY_COUNTRY.get(startup.country, "EUR"))
-               for m in SURVEY_MONTHS]
-    db.session.add_all(surveys)
+    existing = {s.months_after: s for s in surveys_of_placement(placement)}
+    surveys = []
+    for m in SURVEY_MONTHS:
+        survey = existing.get(m)
+        if survey is None:
+            survey = ImpactSurvey(placement_id=placement.id, startup_id=startup.id, months_after=m,
+                                  currency=CURRENCY_BY_COUNTRY.get(startup.country, "EUR"))
+            db.session.add(survey)
+        if survey.submitted_at is None:
+            survey.due_on = add_months(ended_on, m)
+        surveys.append(survey)
+    db.session.flush()
     return surveys
+
+
+def cancel_unanswered(placement: Placement) -> int:
+    """Remove the surveys of a residency that is no longer over, none of them answered (the caller checked)."""
+    surveys = surveys_of_placement(placement)
+    for survey in surveys:
+        db.session.delete(survey)
+    db.session.flush()
+    return len(surveys)
+
+
+def answered_count(placement: Placement) -> int:
+    return sum(1 for s in surveys_of_placement(placement) if s.submitted_at is not None)
 
 
 def survey_for(user: User, survey_id: int) -> ImpactSurvey:
@@ -61,9 +92,11 @@ def submit(*, survey: ImpactSurvey, actor: User, values: dict, now: datetime | N
     errors, cleaned = {}, {}
     for key in COUNTS:
         try:
-            cleaned[key] = int(str(values.get(key, "")).strip())
-            if cleaned[key] < 0:
-                raise ValueError
+            cleaned[key] = limits.parse_int(values.get(key, ""), 0, COUNT_MAX[key])
+        except limits.OutOfBounds as bound:
+            # Below zero keeps the plain wording; above the bound says what it is.
+            errors[key] = [_l("Enter a whole number of 0 or more.") if str(values.get(key, "")).strip().startswith("-")
+                           else bound.message]
         except ValueError:
             errors[key] = [_l("Enter a whole number of 0 or more.")]
     for key in AMOUNTS:
@@ -71,6 +104,8 @@ def submit(*, survey: ImpactSurvey, actor: User, values: dict, now: datetime | N
             cleaned[key] = money(values.get(key) or "")
             if cleaned[key] < 0:
                 raise InvalidOperation
+        except limits.OutOfBounds as bound:
+            errors[key] = [bound.message]
         except (InvalidOperation, ValueError):
             errors[key] = [_l("Enter an amount of 0 or more, like 1500000 or 1 500 000,50.")]
     if errors:

@@ -22,6 +22,7 @@ review comments) is never exported.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from itertools import chain, islice
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -30,7 +31,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, not_, or_, select, type_coerce
 from sqlalchemy.orm import aliased
 
-from residency.core import workflow
+from residency.core import limits, workflow
 from residency.core.csvtools import csv_stream
 from residency.core.errors import Forbidden
 from residency.core.extensions import db
@@ -155,13 +156,10 @@ class ExportFilters:
 
         call_id = None
         if get("call_id"):
-            try:
-                call_id = int(get("call_id"))
-            except ValueError:
-                call_id = None
-            if call_id is None or call_id < 1:
+            # A number no call can have (below 1, beyond an id column) is no call either.
+            call_id = limits.parse_id(get("call_id"))
+            if call_id is None:
                 errors["call"] = str(_l("Choose one of the calls."))
-                call_id = None
         status = get("status") or None
         if status is not None and status not in {code for code, _label in catalogue()[kind].statuses}:
             errors["status"] = str(_l("Choose one of the statuses."))
@@ -172,7 +170,10 @@ class ExportFilters:
             if not raw:
                 return None
             try:
-                return date.fromisoformat(raw)
+                return limits.parse_day(raw)
+            except limits.OutOfBounds as bound:
+                errors[cls.PARAMS[name]] = str(bound.message)
+                return None
             except ValueError:
                 errors[cls.PARAMS[name]] = str(_l("Enter a date as YYYY-MM-DD."))
                 return None
@@ -210,6 +211,13 @@ class Export:
 
     def lines(self) -> Iterator[str]:
         return csv_stream(self.header, self.rows)
+
+    def start(self) -> "Export":
+        """Read the first batch now: whatever the database refuses is refused before the first byte
+        of a streamed response, never as a download that breaks off."""
+        first = list(islice(self.rows, 1))
+        self.rows = chain(first, self.rows)
+        return self
 
     @property
     def filename(self) -> str:

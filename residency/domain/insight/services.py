@@ -17,6 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, or_, select
 
+from residency.core import limits
 from residency.core.errors import Forbidden, NotFound
 from residency.core.extensions import db
 from residency.domain.accounts.scope import Scope
@@ -118,8 +119,11 @@ class Filters:
 
 
 def _int(value) -> int | None:
+    """A filter's id; a number no record can have is 0, which is found nowhere (404)."""
     try:
-        return int(value) if value not in (None, "") else None
+        return limits.parse_int(value) if value not in (None, "") else None
+    except limits.OutOfBounds:
+        return 0
     except (TypeError, ValueError):
         return None
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from residency.domain.placements import services as placements
-from residency.core import workflow
+from residency.core import limits, workflow
 from residency.domain.placements.hubs import own_hub
 from residency.domain.placements.services import CHECK_IN_STATES
 from residency.core.extensions import db
@@ -234,12 +234,16 @@ def add_months(day: date, months: int) -> date:
 
 
 def parse_month(value: str | None) -> date | None:
-    """'2030-03' as the first of March 2030; None for anything else."""
+    """'2030-03' as the first of March 2030; None for anything else, and for a month outside
+    the dates the service keeps (``limits.FIRST_DAY`` to ``limits.LAST_DAY``)."""
     try:
         year, month = (value or "").strip().split("-")
-        return date(int(year), int(month), 1)
+        if len(year) != 4 or not 1 <= len(month) <= 2:
+            return None
+        first = date(int(year), int(month), 1)
     except ValueError:
         return None
+    return first if limits.date_within(first) else None
 
 
 def _daily_by_status(hub_id: int, first: date, last: date):

@@ -11,12 +11,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
-from residency.core.errors import Invalid, NotFound
+from residency.core import limits
+from residency.core.errors import Conflict, Invalid, NotFound
 from residency.core.extensions import db
 from residency.core.uow import service
 from residency.core.i18n import format_day
 from residency.domain.programme.models import Call, HubCapacity, Route
 from residency.domain.accounts.models import Organisation, User
+from residency.domain.placements.services import lock_hub, overbooked_ranges
 
 
 @dataclass
@@ -78,12 +80,12 @@ def add_capacity(*, actor: User, hub_id: int, starts_on: date, ends_on: date, de
     for name, value in (("desks", desks), ("benches", benches)):
         if not isinstance(value, int) or value < 0:
             errors[name] = [_l("Enter a whole number of 0 or more.")]
+        elif value > limits.HUB_SPACE_MAX:
+            errors[name] = [limits.number_message(0, limits.HUB_SPACE_MAX)]
     if errors:
         raise Invalid(_l("Please correct the marked fields."), errors)
 
-    if db.session.get_bind().dialect.name != "sqlite":
-        # Lock the hub so that two periods added at once cannot both pass the overlap check.
-        db.session.execute(select(Organisation.id).where(Organisation.id == hub.id).with_for_update())
+    lock_hub(hub.id)  # two periods added at once cannot both pass the overlap check
     # Periods are inclusive at both ends: they overlap when each starts before the other ends.
     clash = db.session.scalar(
         select(HubCapacity)
@@ -106,11 +108,22 @@ def add_capacity(*, actor: User, hub_id: int, starts_on: date, ends_on: date, de
 
 @service
 def delete_capacity(*, actor: User, hub_id: int, capacity_id: int) -> tuple[date, date]:
-    """Remove one of the hub's capacity periods; return its first and last day."""
+    """Remove one of the hub's capacity periods; return its first and last day. A period whose
+    space placements booked or offered still need stays (ids are never reused, so a stale page's
+    delete of a period removed meanwhile is a 404, never a newer period)."""
     hub = own_hub(actor, hub_id)
+    lock_hub(hub.id)
     period = db.session.get(HubCapacity, capacity_id)
     if period is None or period.hub_id != hub.id:
-        raise NotFound(_l("There is nothing here, or it is not yours to see."))
+        raise NotFound(_l("This capacity period no longer exists; it may have been deleted in another tab."))
     days = (period.starts_on, period.ends_on)
     db.session.delete(period)
+    db.session.flush()
+    problems = overbooked_ranges(hub.id, *days)
+    if problems:
+        first = problems[0]
+        raise Conflict(_l("Placements booked or offered use this period's space (%(used)d %(what)s from %(first)s to %(last)s); "
+                          "the period stays. Move or end those placements first.",
+                          used=first.used, what=_l("office desks") if first.kind == "desks" else _l("lab benches"),
+                          first=format_day(first.first), last=format_day(first.last)))
     return days

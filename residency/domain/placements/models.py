@@ -12,7 +12,7 @@ from residency.domain.applications.models import Application
 from residency.core.db import UTCDateTime, in_values, utcnow
 
 PLACEMENT_STATES = ("pending", "offered", "waitlisted", "rejected", "accepted", "declined", "lapsed", "active",
-                    "completed", "terminated")
+                    "completed", "terminated", "cancelled")
 # States in which the placement holds (or has held) dates, desks and benches.
 DATED_STATES = ("offered", "accepted", "active", "completed", "terminated")
 

@@ -16,7 +16,7 @@ from residency.domain.applications import rules as application_rules
 from residency.domain.applications import scope as application_scope
 from residency.domain.applications.models import Application
 from residency.domain.placements.models import Placement
-from residency.domain.placements.rules import NOMINATION_ONLY
+from residency.domain.placements.rules import CANCELLED, NOMINATION_ONLY
 from residency.domain.programme.models import Call
 
 
@@ -31,7 +31,7 @@ def own_clause(scope: Scope):
         return false()
     own = select(Application.id).where(scope.startups(Application.startup_id))
     released = own.join(Call, Call.id == Application.call_id).where(application_rules.decisions_released_clause())
-    return and_(Placement.application_id.in_(own),
+    return and_(Placement.application_id.in_(own), Placement.status != CANCELLED,
                 or_(Placement.status != NOMINATION_ONLY, Placement.application_id.in_(released)))
 
 

@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import joinedload
 
-from residency.core import workflow
+from residency.core import limits, workflow
 from residency.core.errors import Conflict, Invalid
 from residency.core.extensions import db
 from residency.core.i18n import format_day
@@ -24,9 +24,10 @@ from residency.domain.programme.models import HubCapacity
 from residency.domain.accounts.models import Organisation, User
 from residency.domain.applications.models import Application
 from residency.domain.placements.models import Placement
-from residency.domain.placements.rules import offer_expired, offer_expired_clause
+from residency.domain.placements.rules import check_out_problem, offer_expired, offer_expired_clause
 from residency.core.models import StatusChange
 from residency.core.db import utcnow
+from residency.core.uow import for_update
 
 # Placements that hold space: booked (accepted, active) or offered.
 HOLDING = ("offered", "accepted", "active")
@@ -67,31 +68,39 @@ def _daily(hub_id: int, first: date, last: date, exclude_id: int | None = None):
     return cap_desks, cap_benches, use_desks, use_benches
 
 
+def _over(kind: str, first: date, cap: list, use: list, want: int) -> list[FullRange]:
+    """The runs of days on which ``use + want`` exceeds ``cap``."""
+    problems, start = [], None
+    for i in range(len(cap) + 1):
+        over = i < len(cap) and use[i] + want > cap[i]
+        if over and start is None:
+            start = i
+        elif not over and start is not None:
+            problems.append(FullRange(kind, first + timedelta(days=start), first + timedelta(days=i - 1),
+                                      min(cap[start:i]), max(use[start:i])))
+            start = None
+    return problems
+
+
 def full_ranges(hub_id: int, first: date, last: date, desks: int, benches: int, exclude_id: int | None = None) -> list[FullRange]:
     """The date ranges on which adding ``desks`` and ``benches`` would exceed capacity."""
     cap_d, cap_b, use_d, use_b = _daily(hub_id, first, last, exclude_id)
     problems = []
     for kind, want, cap, use in (("desks", desks, cap_d, use_d), ("benches", benches, cap_b, use_b)):
-        if not want:
-            continue
-        start = None
-        for i in range(len(cap) + 1):
-            over = i < len(cap) and use[i] + want > cap[i]
-            if over and start is None:
-                start = i
-            elif not over and start is not None:
-                problems.append(FullRange(kind, first + timedelta(days=start), first + timedelta(days=i - 1),
-                                          min(cap[start:i]), max(use[start:i])))
-                start = None
+        if want:
+            problems += _over(kind, first, cap, use, want)
     return problems
 
 
-def _lock_hub(hub_id: int) -> None:
-    """Offers and extensions at one hub are checked one at a time."""
-    stmt = select(Organisation.id).where(Organisation.id == hub_id)
-    if db.session.get_bind().dialect.name != "sqlite":
-        stmt = stmt.with_for_update()
-    db.session.execute(stmt)
+def overbooked_ranges(hub_id: int, first: date, last: date) -> list[FullRange]:
+    """The date ranges on which placements booked or offered use more than the hub's capacity."""
+    cap_d, cap_b, use_d, use_b = _daily(hub_id, first, last)
+    return _over("desks", first, cap_d, use_d, 0) + _over("benches", first, cap_b, use_b, 0)
+
+
+def lock_hub(hub_id: int) -> None:
+    """Offers, extensions and capacity changes at one hub are checked one at a time."""
+    db.session.execute(for_update(select(Organisation.id).where(Organisation.id == hub_id)))
 
 
 def _capacity_message(problems: list[FullRange]):
@@ -105,7 +114,7 @@ def _capacity_message(problems: list[FullRange]):
 
 def capacity_guard(placement, actor, now, data):
     """Workflow guard for offer and extend: the new period fits the hub's capacity on every day."""
-    _lock_hub(placement.hub_id)
+    lock_hub(placement.hub_id)
     starts_on = data.get("starts_on", placement.starts_on)
     ends_on = data.get("ends_on", placement.ends_on)
     problems = full_ranges(placement.hub_id, starts_on, ends_on, data.get("desks", placement.desks) or 0,
@@ -156,6 +165,8 @@ def _validate_period(placement: Placement, starts_on, ends_on, desks, benches) -
     for key, value in (("desks", desks), ("benches", benches)):
         if value is None or value < 0:
             errors[key] = [_l("Enter a number of 0 or more.")]
+        elif value > limits.PLACEMENT_SPACE_MAX:
+            errors[key] = [limits.number_message(0, limits.PLACEMENT_SPACE_MAX)]
     if not errors and desks + benches == 0:
         errors["desks"] = [_l("Offer at least one desk or one lab bench.")]
     return errors
@@ -220,10 +231,18 @@ def extend(*, placement: Placement, actor: User, ends_on: date, now: datetime | 
     return change
 
 
+def _check_out(placement: Placement, checked_out_on: date | None) -> None:
+    """Refuse a check-out day before the residency began (``rules.check_out_problem``)."""
+    problem = check_out_problem(placement, checked_out_on)
+    if problem is not None:
+        raise Invalid(problem, {"checked_out_on": [problem]})
+
+
 @service
 def complete(*, placement: Placement, actor: User | None, checked_out_on: date | None = None,
              now: datetime | None = None) -> StatusChange:
     now = now or utcnow()
+    _check_out(placement, checked_out_on)
     ended_on = checked_out_on or min(placement.ends_on, local_today(hub_zone(placement), now))
     # Impact surveys follow from the "ended_on" the workflow hook receives.
     change = workflow.perform(placement, "complete", actor, now=now, data={"ended_on": ended_on})
@@ -235,6 +254,7 @@ def complete(*, placement: Placement, actor: User | None, checked_out_on: date |
 def terminate(*, placement: Placement, actor: User, reason: str, checked_out_on: date | None = None,
               now: datetime | None = None) -> StatusChange:
     now = now or utcnow()
+    _check_out(placement, checked_out_on)
     ended_on = checked_out_on or local_today(hub_zone(placement), now)
     change = workflow.perform(placement, "terminate", actor, reason=reason, now=now, data={"ended_on": ended_on})
     placement.checked_out_on = ended_on

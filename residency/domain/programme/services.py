@@ -19,7 +19,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
-from residency.core import orgnumbers, workflow
+from residency.core import limits, orgnumbers, workflow
 from residency.domain.accounts import services as accounts
 from residency.core.errors import Conflict, Forbidden, Invalid, NotFound
 from residency.core.extensions import db
@@ -37,7 +37,7 @@ from residency.domain.programme.models import Call, Criterion, Route
 from residency.core.outbox_models import OutboxMessage
 from residency.core.db import utcnow
 from residency.core.outbox_models import DELIVERY_STATES
-from residency.core.outbox import resend
+from residency.core.outbox import cancel, resend
 
 # A blank time zone means the usual one of the organisation's country.
 COUNTRY_ZONES = {
@@ -478,6 +478,8 @@ def _call_values(*, route: Route, title, description, timezone_name, opens_at, c
         errors["seats"] = [_l("Enter the number of seats.")]
     elif seats <= 0:
         errors["seats"] = [_l("Offer at least one seat.")]
+    elif seats > limits.SEATS_MAX:
+        errors["seats"] = [limits.number_message(1, limits.SEATS_MAX)]
     if residency_starts_on is None:
         errors["residency_starts_on"] = [_l("Enter the first day of the residency window.")]
     if residency_ends_on is None:
@@ -628,15 +630,28 @@ def list_outbox(delivery: str | None = None, page: int = 1, per_page: int = OUTB
 
 @service
 def resend_message(actor: User, message_id: int) -> OutboxMessage:
-    """Queue a failed message again, at once (the delivery job sends it)."""
+    """Queue a failed, cancelled or sent message again, at once (the delivery job sends it)."""
     _require_admin(actor)
+    message = _outbox_message(message_id)
+    resend(message.id)
+    db.session.refresh(message)
+    return message
+
+
+@service
+def cancel_message(actor: User, message_id: int) -> OutboxMessage:
+    """Stop a queued or failed message for good; it is never sent."""
+    _require_admin(actor)
+    message = _outbox_message(message_id)
+    cancel(message.id)
+    db.session.refresh(message)
+    return message
+
+
+def _outbox_message(message_id: int) -> OutboxMessage:
     message = db.session.get(OutboxMessage, message_id)
     if message is None:
         raise NotFound(_l("There is no such message."))
-    if message.delivery == "queued":
-        raise Conflict(_l("This message is already waiting to be sent."))
-    resend(message.id)
-    db.session.refresh(message)
     return message
 
 

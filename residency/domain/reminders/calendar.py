@@ -25,7 +25,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from residency.domain.placements import services as placement_rules
-from residency.core import workflow
+from residency.core import limits, workflow
 from residency.core.extensions import db
 from residency.core.i18n import format_day
 from residency.domain.placements.models import DATED_STATES, Placement
@@ -47,7 +47,7 @@ TOKEN_BYTES = 32  # 43 URL-safe characters, within the column's 64
 
 def user_for_token(token: str | None) -> User | None:
     """The user whose feed this address is, or None."""
-    if not token or len(token) > 64:
+    if not token or len(token) > 64 or limits.has_control_characters(token):  # no feed address holds one
         return None
     return db.session.scalar(select(User).where(User.calendar_token == token))
 

@@ -1,7 +1,8 @@
 """The cluster's area: the calls it nominates for and the applications to them.
 
 Cluster staff see only the calls of routes their cluster nominates for, and
-never an application that is still a draft.
+never an application that is still a draft (nor one withdrawn before it was ever
+submitted: ``applications.rules.seen_by_cluster_clause``).
 """
 from __future__ import annotations
 
@@ -14,13 +15,14 @@ from sqlalchemy.orm import contains_eager
 from residency.core import workflow
 from residency.core.errors import NotFound
 from residency.core.extensions import db
+from residency.domain.applications import rules
 from residency.domain.applications.models import APPLICATION_STATES, Application
 from residency.domain.programme.models import Call, Route
 from residency.domain.accounts.models import Organisation, User
 from residency.domain.accounts.scope import Scope
 
 # The statuses cluster staff see, in the order an application moves through them.
-VISIBLE_STATES = tuple(s for s in APPLICATION_STATES if s != "draft")
+VISIBLE_STATES = tuple(s for s in APPLICATION_STATES if s not in rules.PRIVATE_STATES)
 
 
 @dataclass
@@ -76,7 +78,7 @@ def dashboard(actor: User) -> list[CallLine]:
     if lines:
         counted = db.session.execute(
             select(Application.call_id, Application.status, func.count())
-            .where(Application.call_id.in_(list(lines)), Application.status != "draft")
+            .where(Application.call_id.in_(list(lines)), rules.seen_by_cluster_clause())
             .group_by(Application.call_id, Application.status)
         )
         for call_id, status, n in counted:
@@ -89,7 +91,7 @@ def call_page(actor: User, call_id: int) -> CallPage:
     call = cluster_call(call_id, actor)
     applications = list(db.session.scalars(
         select(Application).join(Application.startup)
-        .where(Application.call_id == call.id, Application.status != "draft")
+        .where(Application.call_id == call.id, rules.seen_by_cluster_clause())
         .options(contains_eager(Application.startup))
         .order_by(Organisation.name, Application.id)
     ))

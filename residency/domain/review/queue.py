@@ -22,7 +22,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from sqlalchemy import Numeric, and_, case, exists, func, literal_column, not_, or_, select, type_coerce
 
-from residency.core import workflow
+from residency.core import limits, workflow
 from residency.core.csvtools import csv_stream, iso_utc
 from residency.core.errors import NotFound
 from residency.core.extensions import db
@@ -83,7 +83,7 @@ class QueueFilters:
             if not raw:
                 return None
             try:
-                value = int(raw)
+                value = int(raw) if len(raw) <= 20 else None  # longer is beyond any bound here
             except ValueError:
                 value = None
             if value is None or value < lo or (hi is not None and value > hi):
@@ -112,10 +112,14 @@ class QueueFilters:
         if track is not None and track not in TRACKS:
             errors[cls.PARAMS["track"]] = str(_l("Choose one of the tracks."))
             track = None
+        search = get("search")[:limits.LINE_MAX]
+        if limits.has_control_characters(search):
+            errors[cls.PARAMS["search"]] = str(limits.control_message(False))
+            search = ""
         sort = get("sort") if get("sort") in SORTS else DEFAULT_SORT
         direction = get("direction") if get("direction") in DIRECTIONS else DEFAULT_DIRECTION
         filters = cls(
-            call_id=whole("call_id", 1, None, _l("Choose one of the calls.")),
+            call_id=whole("call_id", 1, limits.MAX_ID, _l("Choose one of the calls.")),
             status=status,
             track=track,
             trl=whole("trl", 1, 9, _l("The TRL is a whole number from 1 to 9.")),
@@ -123,10 +127,10 @@ class QueueFilters:
             max_score=score("max_score"),
             assigned_to_me=get("assigned_to_me") in ("1", "on", "true", "yes"),
             not_scored_by_me=get("not_scored_by_me") in ("1", "on", "true", "yes"),
-            search=get("search")[:200],
+            search=search,
             sort=sort,
             direction=direction,
-            page=whole("page", 1, None, _l("Pages are numbered from 1.")) or 1,
+            page=whole("page", 1, limits.PAGE_MAX, _l("Pages are numbered from 1.")) or 1,
         )
         return filters, errors
 

@@ -6,7 +6,8 @@ date order, duplicates) live in the services so they hold whatever the caller.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from residency.core import limits
+from residency.web.formtools import BoundedForm
 from wtforms import (
     DateField,
     DateTimeLocalField,
@@ -23,7 +24,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from residency.domain.accounts.labels import TRACK_LABELS, country_choices
-from residency.web.validators import EmailAddress
+from residency.web.validators import EmailAddress, WholeNumberWithin
 from residency.domain.accounts.models import ORGANISATION_KINDS, TRACKS
 
 KIND_LABELS = {
@@ -55,28 +56,28 @@ def optional_int(value):
     return int(value)
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(BoundedForm):
     """A button that changes something: only the CSRF token."""
 
 
-class OrganisationForm(FlaskForm):
+class OrganisationForm(BoundedForm):
     kind = SelectField(_l("Kind"), choices=[(k, KIND_LABELS[k]) for k in ORGANISATION_KINDS],
                        validators=[DataRequired(_l("Choose the kind of organisation."))])
-    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the organisation's name.")), Length(max=200)])
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the organisation's name.")), Length(max=limits.NAME_MAX)])
     country = SelectField(_l("Country"), choices=country_choices)
     org_number = StringField(_l("Organisation number"), validators=[DataRequired(_l("Enter the organisation number."))])
-    city = StringField(_l("City"), validators=[Optional(), Length(max=100)])
-    timezone = StringField(_l("Time zone"), validators=[Optional(), Length(max=64)], render_kw={"list": "timezones"})
-    website = URLField(_l("Website"), validators=[Optional(), Length(max=300)])
+    city = StringField(_l("City"), validators=[Optional(), Length(max=limits.CITY_MAX)])
+    timezone = StringField(_l("Time zone"), validators=[Optional(), Length(max=limits.TIMEZONE_MAX)], render_kw={"list": "timezones"})
+    website = URLField(_l("Website"), validators=[Optional(), Length(max=limits.WEBSITE_MAX)])
     founded_on = DateField(_l("Founded on"), validators=[Optional()])
-    employees = IntegerField(_l("Employees"), validators=[Optional(), NumberRange(min=0, message=_l("Enter 0 or more."))],
+    employees = IntegerField(_l("Employees"), validators=[Optional(), WholeNumberWithin(0, limits.EMPLOYEES_MAX)],
                              render_kw={"min": 0})
     track = SelectField(_l("Track"), choices=[("", _l("Choose a track"))] + [(t, TRACK_LABELS[t]) for t in TRACKS])
     trl = SelectField(_l("Technology readiness level (TRL)"), coerce=optional_int,
                       choices=[("", _l("Choose a level"))] + [(n, str(n)) for n in range(1, 10)])
 
 
-class InvitationForm(FlaskForm):
+class InvitationForm(BoundedForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(_l("Enter an e-mail address.")),
                                                  EmailAddress()])
     organisation_id = SelectField(_l("Organisation"), coerce=optional_int,
@@ -88,7 +89,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class RouteForm(FlaskForm):
+class RouteForm(BoundedForm):
     home_country = SelectField(_l("Home country of the startups"), choices=country_choices)
     host_hub_id = SelectField(_l("Host hub"), coerce=optional_int, validators=[DataRequired(_l("Choose the host hub."))])
     cluster_id = SelectField(_l("Nominating cluster"), coerce=optional_int,
@@ -96,11 +97,11 @@ class RouteForm(FlaskForm):
     funder_ids = MultiCheckboxField(_l("Eligible funders"), coerce=int, validators=[Optional()])
 
 
-class CallForm(FlaskForm):
+class CallForm(BoundedForm):
     route_id = SelectField(_l("Route"), coerce=optional_int, validators=[DataRequired(_l("Choose the call's route."))])
-    title = StringField(_l("Title"), validators=[DataRequired(_l("Enter the call's title.")), Length(max=200)])
+    title = StringField(_l("Title"), validators=[DataRequired(_l("Enter the call's title.")), Length(max=limits.NAME_MAX)])
     description = TextAreaField(_l("Description"), render_kw={"rows": 5})
-    timezone = StringField(_l("Time zone of the call"), validators=[Optional(), Length(max=64)],
+    timezone = StringField(_l("Time zone of the call"), validators=[Optional(), Length(max=limits.TIMEZONE_MAX)],
                            render_kw={"list": "timezones"})
     opens_at = DateTimeLocalField(_l("Opens"), format=LOCAL_FORMATS,
                                   validators=[InputRequired(_l("Enter when the call opens."))])
@@ -110,7 +111,8 @@ class CallForm(FlaskForm):
                                              validators=[InputRequired(_l("Enter the nomination deadline."))])
     decision_deadline = DateTimeLocalField(_l("Placement decision deadline"), format=LOCAL_FORMATS,
                                            validators=[InputRequired(_l("Enter the decision deadline."))])
-    seats = IntegerField(_l("Seats"), validators=[InputRequired(_l("Enter the number of seats."))],
+    seats = IntegerField(_l("Seats"), validators=[InputRequired(_l("Enter the number of seats.")),
+                                                 WholeNumberWithin(1, limits.SEATS_MAX, below=_l("Offer at least one seat."))],
                          render_kw={"min": 1})
     residency_starts_on = DateField(_l("Residency window starts"),
                                     validators=[InputRequired(_l("Enter the first day of the residency window."))])
@@ -120,20 +122,20 @@ class CallForm(FlaskForm):
                              render_kw={"rows": 5})
 
 
-class CorrectionForm(FlaskForm):
+class CorrectionForm(BoundedForm):
     action = RadioField(_l("Correction"), choices=[("force", _l("Force to a chosen status")),
                                                    ("revert", _l("Revert to the previous status"))],
                         default="force", validators=[DataRequired(_l("Choose force or revert."))])
     target = SelectField(_l("New status"), validate_choice=False)
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(_l("Give a reason; it is kept in the audit trail.")),
-                                                     Length(max=2000)], render_kw={"rows": 3})
+                                                     Length(max=limits.REASON_MAX)], render_kw={"rows": 3})
 
 
-class ExtensionForm(FlaskForm):
+class ExtensionForm(BoundedForm):
     """A later deadline for one startup in one call."""
 
     startup_id = SelectField(_l("Startup"), coerce=int, validators=[DataRequired(_l("Choose the startup."))])
     closes_at = DateTimeLocalField(_l("New closing time (in the call's time zone)"), format=LOCAL_FORMATS,
                                    validators=[DataRequired(_l("Enter the new closing date and time."))])
-    reason = TextAreaField(_l("Reason"), validators=[DataRequired(_l("Give a reason for the extension.")), Length(max=2000)],
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(_l("Give a reason for the extension.")), Length(max=limits.REASON_MAX)],
                            render_kw={"rows": 2})

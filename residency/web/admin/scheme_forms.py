@@ -4,7 +4,8 @@ itself requires nothing) and the instalment plan."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from residency.core import limits
+from residency.web.formtools import BoundedForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional
 
@@ -13,9 +14,9 @@ from residency.domain.accounts.labels import country_choices
 from residency.domain.funding.models import CURRENCIES
 from residency.web.admin.forms import MultiCheckboxField, optional_int
 
-class SchemeForm(FlaskForm):
+class SchemeForm(BoundedForm):
     funder_id = SelectField(_l("Funder"), coerce=optional_int, validate_choice=False)
-    name = StringField(_l("Name of the scheme"), validators=[Length(max=200)])
+    name = StringField(_l("Name of the scheme"), validators=[Length(max=limits.NAME_MAX)])
     currency = SelectField(_l("Currency"), choices=[(c, c) for c in CURRENCIES], validate_choice=False)
     max_amount = StringField(_l("Maximum amount"),
                              render_kw={"inputmode": "decimal", "autocomplete": "off"})
@@ -27,7 +28,7 @@ class SchemeForm(FlaskForm):
                                         choices=country_choices())
     max_company_age_years = IntegerField(
         _l("Company at most this many years old"), validators=[Optional(), NumberRange(
-            min=1, max=100, message=_l("Enter a number of years from 1 to 100, or leave it empty for no limit."))],
+            min=1, max=limits.COMPANY_AGE_MAX, message=_l("Enter a number of years from 1 to 100, or leave it empty for no limit."))],
         render_kw={"min": 1, "max": 100, "inputmode": "numeric"})
     report_kinds = MultiCheckboxField(_l("Reports the startup submits"), validators=[Optional()],
                                       choices=list(REPORT_LABELS.items()))

@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from residency.core import limits
 from residency.web.access import role_required
 from residency.core.errors import Invalid
 from residency.web.formtools import apply_field_errors
@@ -42,8 +43,8 @@ def scheme_new():
         form.report_kinds.data = ["progress", "final"]
         form.instalments.data = "\n".join([_("Advance") + " | 30 | acceptance", _("Interim") + " | 50 | progress_report",
                                            _("Final") + " | 20 | final_report"])
-        if request.args.get("funder_id", "").isdigit():
-            form.funder_id.data = int(request.args["funder_id"])
+        if limits.parse_id(request.args.get("funder_id")):
+            form.funder_id.data = limits.parse_id(request.args.get("funder_id"))
     if form.validate_on_submit():
         try:
             scheme = services.create_scheme(_actor(), **form.values())

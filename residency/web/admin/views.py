@@ -12,12 +12,13 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from residency.core import workflow
+from residency.core import limits, workflow
 from residency.web.access import role_required
 from residency.core.errors import Conflict, Invalid
 from residency.core.i18n import country_name, timezone_choices
 from residency.domain.accounts.models import ORGANISATION_KINDS
 from residency.core.db import utcnow
+from residency.core.outbox import display_subject as outbox_subject
 from residency.core.outbox_models import DELIVERY_STATES
 from residency.web.formtools import apply_field_errors
 from residency.domain.accounts.labels import DELIVERY_LABELS, TRACK_LABELS
@@ -167,8 +168,8 @@ def invitation_new():
     """Invite a staff member of a cluster, hub, funder or the operator by e-mail."""
     form = InvitationForm()
     form.organisation_id.choices = _staff_organisation_choices()
-    if request.method == "GET" and request.args.get("organisation_id", "").isdigit():
-        form.organisation_id.data = int(request.args["organisation_id"])
+    if request.method == "GET" and limits.parse_id(request.args.get("organisation_id")):
+        form.organisation_id.data = limits.parse_id(request.args.get("organisation_id"))
     if form.validate_on_submit():
         try:
             invitation = services.invite_staff(_actor(), email=form.email.data, organisation_id=form.organisation_id.data)
@@ -259,8 +260,8 @@ def call_new():
     form = CallForm()
     form.route_id.choices = [("", _("Choose a route"))] + [
         (r.id, _("%(country)s → %(hub)s", country=country_name(r.home_country), hub=r.host_hub.name)) for r in routes]
-    if request.method == "GET" and request.args.get("route_id", "").isdigit():
-        chosen = next((r for r in routes if r.id == int(request.args["route_id"])), None)
+    if request.method == "GET" and limits.parse_id(request.args.get("route_id")):
+        chosen = next((r for r in routes if r.id == limits.parse_id(request.args.get("route_id"))), None)
         if chosen is not None:
             form.route_id.data, form.timezone.data = chosen.id, chosen.host_hub.timezone
     if form.validate_on_submit():
@@ -366,11 +367,11 @@ def call_status(call_id: int, action: str):
 @role_required(ADMIN)
 def workflow_find():
     """The record-finder form on the dashboard lands here and goes to the record's page."""
-    name, record_id = request.args.get("workflow", ""), request.args.get("record_id", "").strip()
-    if not record_id.isdigit():
+    name, record_id = request.args.get("workflow", ""), limits.parse_id(request.args.get("record_id"))
+    if record_id is None or limits.has_control_characters(name):
         flash(_("Enter the record's number."), "error")
         return redirect(url_for(".dashboard"))
-    return redirect(url_for(".workflow_record", workflow_name=name or "none", record_id=int(record_id)))
+    return redirect(url_for(".workflow_record", workflow_name=name or "none", record_id=record_id))
 
 
 @bp.route("/workflow/<workflow_name>/<int:record_id>", methods=["GET", "POST"])
@@ -402,10 +403,9 @@ def workflow_record(workflow_name: str, record_id: int):
 @role_required(ADMIN)
 def outbox():
     delivery = request.args.get("delivery") if request.args.get("delivery") in DELIVERY_STATES else None
-    page = request.args.get("page", "1")
-    result = services.list_outbox(delivery, int(page) if page.isdigit() else 1)
+    result = services.list_outbox(delivery, limits.parse_page(request.args.get("page")))
     return render_template("admin/outbox.html", result=result, delivery=delivery, states=DELIVERY_STATES,
-                           form=ConfirmForm(), active="outbox")
+                           form=ConfirmForm(), subject_of=outbox_subject, active="outbox")
 
 
 @bp.post("/outbox/<int:message_id>/resend")
@@ -419,6 +419,21 @@ def outbox_resend(message_id: int):
             flash(str(error.message), "error")
         else:
             flash(_("The message to %(recipient)s is queued again.", recipient=message.recipient), "success")
+    return redirect(request.form.get("next") if _local_path(request.form.get("next")) else url_for(".outbox"))
+
+
+@bp.post("/outbox/<int:message_id>/cancel")
+@role_required(ADMIN)
+def outbox_cancel(message_id: int):
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            message = services.cancel_message(_actor(), message_id)
+        except Conflict as error:
+            flash(str(error.message), "error")
+        else:
+            flash(_("The message to %(recipient)s is cancelled; it will not be sent.", recipient=message.recipient),
+                  "success")
     return redirect(request.form.get("next") if _local_path(request.form.get("next")) else url_for(".outbox"))
 
 

@@ -6,7 +6,9 @@ schemas only declare and serialise.
 """
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
+
+from residency.core import limits
 
 
 def money(**kw) -> fields.Decimal:
@@ -107,33 +109,54 @@ class ReportSchema(_Record):
     text = fields.String(required=True)
 
 
+def _text(maximum: int, multiline: bool = True, **kw) -> fields.String:
+    """A text within ``maximum`` characters and without control characters: the web form's limits."""
+    return fields.String(load_default=None, allow_none=True,
+                         validate=[validate.Length(max=maximum), _plain_text(multiline)], **kw)
+
+
+def _plain_text(multiline: bool):
+    def check(value):
+        if limits.has_control_characters(value, multiline):
+            raise ValidationError(str(limits.control_message(multiline)))
+    return check
+
+
+def _within_bounds(day):
+    if not limits.date_within(day):
+        raise ValidationError(str(limits.date_message()))
+
+
+def _day(**kw) -> fields.Date:
+    """A date from 1900-01-01 to 2200-12-31, like every date field of the web forms."""
+    return fields.Date(load_default=None, allow_none=True, validate=_within_bounds, **kw)
+
+
 class TransitionSchema(Schema):
     """An action and the details it needs (the same the web form asks for); unused details are ignored."""
 
-    action = fields.String(required=True, validate=validate.Length(min=1, max=32))
-    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=4000))
-    message = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=4000),
-                            metadata={"description": "decline: the message for the startup; request_changes: the request"})
-    rationale = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=4000),
-                              metadata={"description": "nominate"})
-    rank = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1, max=1000),
+    action = fields.String(required=True, validate=[validate.Length(min=1, max=32), _plain_text(False)])
+    reason = _text(limits.REASON_MAX)
+    message = _text(limits.REASON_MAX,
+                    metadata={"description": "decline: the message for the startup; request_changes: the request"})
+    rationale = _text(limits.REASON_MAX, metadata={"description": "nominate"})
+    rank = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1, max=limits.RANK_MAX),
                           metadata={"description": "nominate"})
-    respond_by = fields.Date(load_default=None, allow_none=True, metadata={"description": "application request_changes"})
-    starts_on = fields.Date(load_default=None, allow_none=True, metadata={"description": "placement offer"})
-    ends_on = fields.Date(load_default=None, allow_none=True, metadata={"description": "placement offer, extend"})
-    desks = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0, max=50))
-    benches = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0, max=50))
-    offer_expires_on = fields.Date(load_default=None, allow_none=True, metadata={"description": "placement offer"})
-    conditions = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=4000))
-    amount = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20),
+    respond_by = _day(metadata={"description": "application request_changes"})
+    starts_on = _day(metadata={"description": "placement offer"})
+    ends_on = _day(metadata={"description": "placement offer, extend"})
+    desks = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0, max=limits.PLACEMENT_SPACE_MAX))
+    benches = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0, max=limits.PLACEMENT_SPACE_MAX))
+    offer_expires_on = _day(metadata={"description": "placement offer"})
+    conditions = _text(limits.REASON_MAX)
+    amount = fields.String(load_default=None, allow_none=True, validate=[validate.Length(max=20), _plain_text(False)],
                            metadata={"description": "grant: exact decimal amount, e.g. 150000.00"})
-    share_percent = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=10),
+    share_percent = fields.String(load_default=None, allow_none=True, validate=[validate.Length(max=10), _plain_text(False)],
                                   metadata={"description": "grant: share of eligible costs in %"})
-    offer_deadline = fields.Date(load_default=None, allow_none=True, metadata={"description": "grant"})
-    progress_report_due = fields.Date(load_default=None, allow_none=True, metadata={"description": "grant"})
-    final_report_due = fields.Date(load_default=None, allow_none=True, metadata={"description": "grant"})
-    text = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20000),
-                         metadata={"description": "report submit"})
+    offer_deadline = _day(metadata={"description": "grant"})
+    progress_report_due = _day(metadata={"description": "grant"})
+    final_report_due = _day(metadata={"description": "grant"})
+    text = _text(limits.LONG_TEXT_MAX, metadata={"description": "report submit"})
 
 
 class TransitionResultSchema(Schema):

@@ -3,7 +3,9 @@ decides what is complete at submission."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from residency.core import limits
+from residency.web.formtools import BoundedForm
+from residency.web.validators import MaxLength
 from flask_wtf.file import FileField
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
@@ -12,7 +14,7 @@ from residency.domain.applications.services import QUESTIONS, TYPED_FIELDS
 from residency.domain.accounts.labels import track_choices
 
 
-class ApplicationForm(FlaskForm):
+class ApplicationForm(BoundedForm):
     track = SelectField(_l("Track"), validators=[Optional()])
     trl = SelectField(_l("Technology readiness level (TRL)"), validators=[Optional()])
     # Plain text inputs: the service explains a bad date or number in words.
@@ -50,5 +52,6 @@ for _q in QUESTIONS:
                                                    render_kw={"rows": 5, "maxlength": _q.max_length}))
 
 
-class WithdrawForm(FlaskForm):
-    reason = TextAreaField(_l("Why do you withdraw the application?"), validators=[Optional()], render_kw={"rows": 3})
+class WithdrawForm(BoundedForm):
+    reason = TextAreaField(_l("Why do you withdraw the application?"), validators=[Optional(), MaxLength(limits.REASON_MAX)],
+                           render_kw={"rows": 3})

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from residency.domain.applications import services as applications
 from residency.web.access import role_required
+from residency.core import limits
 from residency.core.attachments import path_of
 from residency.core.errors import Conflict, Invalid, ServiceError
 from residency.web.formtools import apply_field_errors
@@ -38,11 +39,11 @@ def apply(call_id: int):
     return redirect(url_for("applicant.application", application_id=application.id))
 
 
-def _render(application, form, status=200, conflicts=()):
+def _render(application, form, status=200, conflicts=(), withdraw_form=None):
     page = applications.application_page(application, current_user)
     return render_template(
         "applicant/application.html", application=application, form=form, editable=page.editable,
-        withdraw_form=WithdrawForm(formdata=None), can_withdraw=page.can_withdraw,
+        withdraw_form=withdraw_form or WithdrawForm(formdata=None), can_withdraw=page.can_withdraw,
         questions=applications.QUESTIONS, sections=applications.SECTIONS, values=page.values, edits=page.edits,
         timeline=page.timeline, deadline=page.deadline, now=utcnow(), label=page.label, conflicts=conflicts,
         max_attachments=applications.MAX_ATTACHMENTS,
@@ -61,7 +62,7 @@ def application(application_id: int):
         return _render(app_, form)
     if not form.validate_on_submit():
         return _render(app_, form, 422)
-    loaded = int(form.loaded_edit_id.data) if (form.loaded_edit_id.data or "").isdigit() else None
+    loaded = _edit_id(form.loaded_edit_id.data)
     intent = request.form.get("intent", "save")
     upload = form.new_attachment.data
     remove = intent[7:] if intent.startswith("remove-") else ""
@@ -69,7 +70,7 @@ def application(application_id: int):
         saved = applications.save_form(
             application=app_, actor=current_user, values=form.values(), loaded_edit_id=loaded,
             upload=(upload.filename, upload.read()) if upload and upload.filename else None,
-            remove_attachment_id=int(remove) if remove.isdigit() else None, submit=intent == "submit")
+            remove_attachment_id=limits.parse_id(remove), submit=intent == "submit")
         refusal = saved.refusal
     except ServiceError as error:  # nothing was saved
         refusal = error
@@ -86,12 +87,27 @@ def application(application_id: int):
     return redirect(url_for("applicant.application", application_id=app_.id))
 
 
+def _edit_id(value) -> int | None:
+    """The hidden field's edit number (0 before any edit); None for what no edit can be."""
+    try:
+        return limits.parse_int(value, 0, limits.MAX_ID)
+    except ValueError:
+        return None
+
+
 @bp.post("/applications/<int:application_id>/withdraw")
 @role_required("applicant")
 def withdraw(application_id: int):
     """Withdraw with a reason, until the cluster has decided."""
     app_ = applications.application_for(current_user, application_id)
     form = WithdrawForm()
+    if not form.validate_on_submit():
+        # The reason is too long or holds control characters: the page again, the message under the field.
+        app_ = applications.own_application(current_user, application_id)
+        shown = ApplicationForm(formdata=None)
+        shown.fill(applications.values_of(app_))
+        shown.loaded_edit_id.data = str(applications.latest_edit_id(app_))
+        return _render(app_, shown, 422, withdraw_form=form)
     try:
         applications.withdraw(application=app_, actor=current_user, reason=form.reason.data or "")
     except Invalid:
@@ -107,6 +123,6 @@ def attachment(application_id: int, attachment_id: int):
     """Download an attachment: the startup's members and the staff who may see the application."""
     found = applications.attachment_for(user=current_user, application_id=application_id, attachment_id=attachment_id)
     response = send_file(path_of(found.stored_name), mimetype=found.content_type, as_attachment=True,
-                         download_name=found.filename, max_age=0)
+                         download_name=found.download_name, max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
     return response

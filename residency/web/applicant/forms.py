@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from residency.core import limits
+from residency.web.formtools import BoundedForm
+from residency.web.validators import WholeNumberWithin
 from wtforms import DateField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
@@ -46,18 +48,18 @@ def _check_org_number(form, field):
             raise ValidationError(error.message) from None
 
 
-class StartupForm(FlaskForm):
+class StartupForm(BoundedForm):
     """A startup's profile, for creating and for editing it."""
 
     name = StringField(_l("Name of the startup"), validators=[
-        DataRequired(_l("Enter the startup's name.")), Length(max=200, message=_l("Use at most 200 characters."))])
+        DataRequired(_l("Enter the startup's name.")), Length(max=limits.NAME_MAX, message=_l("Use at most 200 characters."))])
     country = _country_field()
     org_number = _org_number_field()
-    city = StringField(_l("City"), validators=[Optional(), Length(max=100, message=_l("Use at most 100 characters."))])
+    city = StringField(_l("City"), validators=[Optional(), Length(max=limits.CITY_MAX, message=_l("Use at most 100 characters."))])
     founded_on = DateField(_l("Founded on"), validators=[InputRequired(_l("Enter the date the company was founded."))])
     employees = IntegerField(_l("Employees"), validators=[
         InputRequired(_l("Enter the number of employees (0 if none yet).")),
-        NumberRange(min=0, max=100000, message=_l("Enter a number of employees of 0 or more."))])
+        WholeNumberWithin(0, limits.EMPLOYEES_MAX, below=_l("Enter a number of employees of 0 or more."))])
     track = SelectField(_l("Track"), validators=[DataRequired(_l("Choose the track."))])
     trl = SelectField(_l("Technology readiness level (TRL)"), coerce=_int_or_none,
                       validators=[InputRequired(_l("Choose the technology readiness level.")), TRL_RANGE])
@@ -75,13 +77,13 @@ class StartupForm(FlaskForm):
                 ("name", "country", "org_number", "city", "founded_on", "employees", "track", "trl")}
 
 
-class JoinForm(FlaskForm):
+class JoinForm(BoundedForm):
     """Ask the members of a registered startup to let you in."""
 
     country = _country_field()
     org_number = _org_number_field()
     message = TextAreaField(_l("Message to the members (optional)"), validators=[
-        Optional(), Length(max=1000, message=_l("Use at most 1000 characters."))])
+        Optional(), Length(max=limits.JOIN_MESSAGE_MAX, message=_l("Use at most 1000 characters."))])
     submit = SubmitField(_l("Ask to join"))
 
     def __init__(self, *args, **kwargs):

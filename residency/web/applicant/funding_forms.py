@@ -3,11 +3,13 @@ service parses amounts exactly and the scheme's rules decide at submission."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import FieldList, Form, FormField, SelectField, StringField, TextAreaField
+from wtforms import FieldList, FormField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from residency.domain.funding.services import MAX_DESCRIPTION
+from residency.core import limits
+from residency.web.formtools import BoundedForm, BoundedSubform
+from residency.web.validators import MaxLength
 from residency.domain.funding.labels import CATEGORY_LABELS
 
 # Blank budget lines offered below the saved ones (the service skips blank lines).
@@ -21,7 +23,7 @@ def _one_newline(text):
     return text.replace("\r\n", "\n") if isinstance(text, str) else text
 
 
-class BudgetLineForm(Form):
+class BudgetLineForm(BoundedSubform):
     category = SelectField(_l("Category"), validate_choice=False,
                            choices=[("", _l("Choose"))] + list(CATEGORY_LABELS.items()))
     year = StringField(_l("Year"), render_kw={"inputmode": "numeric", "autocomplete": "off", "size": 4})
@@ -30,7 +32,7 @@ class BudgetLineForm(Form):
     amount = StringField(_l("Amount"), render_kw={"inputmode": "decimal", "autocomplete": "off"})
 
 
-class FundingForm(FlaskForm):
+class FundingForm(BoundedForm):
     title = StringField(_l("Project title"), validators=[Optional()], render_kw={"maxlength": 200})
     description = TextAreaField(_l("Project description"), validators=[Optional()], filters=[_one_newline],
                                 render_kw={"rows": 8, "maxlength": MAX_DESCRIPTION})
@@ -41,6 +43,16 @@ class FundingForm(FlaskForm):
     amount_requested = StringField(_l("Amount requested"), validators=[Optional()],
                                    render_kw={"inputmode": "decimal", "autocomplete": "off"})
     budget = FieldList(FormField(BudgetLineForm))
+
+    def validate(self, extra_validators=None) -> bool:
+        """As every form; a budget line's refused cell is also named above the table, which shows no
+        message per cell."""
+        valid = super().validate(extra_validators)
+        for n, row in enumerate(self.budget, start=1):
+            for messages in row.errors.values():
+                for message in messages:
+                    self.budget.errors.append(str(_l("Budget line %(n)d: %(problem)s", n=n, problem=message)))
+        return valid
 
     def values(self) -> dict:
         """What the startup typed, as plain strings for the service."""
@@ -75,5 +87,6 @@ def _plain(amount) -> str:
     return "" if amount is None or amount == 0 else f"{amount:f}"
 
 
-class ReportForm(FlaskForm):
-    text = TextAreaField(_l("Your report"), validators=[Optional()], filters=[_one_newline], render_kw={"rows": 8})
+class ReportForm(BoundedForm):
+    text = TextAreaField(_l("Your report"), validators=[Optional(), MaxLength(limits.LONG_TEXT_MAX)], filters=[_one_newline],
+                         render_kw={"rows": 8})

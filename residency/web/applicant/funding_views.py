@@ -15,6 +15,7 @@ from flask_login import current_user, login_required
 
 from residency.domain.funding import services as funding
 from residency.web.access import role_required
+from residency.core import limits
 from residency.core.errors import Conflict, Invalid
 from residency.web.formtools import apply_field_errors
 from residency.domain.funding.labels import labels
@@ -50,8 +51,8 @@ def funding_list():
 @role_required("applicant")
 def funding_apply():
     """Open a draft to a scheme; the residency rule is checked now, the others at submission."""
-    startup = services.startup_of(current_user, request.form.get("startup_id", type=int))
-    scheme = services.scheme_of(request.form.get("scheme_id", type=int) or 0)
+    startup = services.startup_of(current_user, limits.parse_id(request.form.get("startup_id")))
+    scheme = services.scheme_of(limits.parse_id(request.form.get("scheme_id")) or 0)
     try:
         fa = funding.start(scheme=scheme, startup=startup, actor=current_user)
     except Conflict as refusal:

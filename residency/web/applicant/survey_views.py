@@ -5,7 +5,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
+from residency.web.formtools import BoundedForm
 from wtforms import StringField
 
 from residency.domain.impact import services as impact
@@ -16,7 +16,7 @@ from residency.core.db import utcnow
 from residency.web.applicant.blueprint import bp
 
 
-class SurveyForm(FlaskForm):
+class SurveyForm(BoundedForm):
     employees = StringField(_l("Employees today"), render_kw={"inputmode": "numeric"})
     revenue = StringField(_l("Revenue in the last 12 months"), render_kw={"inputmode": "decimal"})
     capital_raised = StringField(_l("Capital raised in the last 12 months"), render_kw={"inputmode": "decimal"})

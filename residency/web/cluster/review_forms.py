@@ -7,7 +7,9 @@ back under the fields they concern.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from residency.core import limits
+from residency.web.formtools import BoundedForm
+from residency.web.validators import WholeNumberWithin
 from wtforms import IntegerField, RadioField, SelectMultipleField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -27,22 +29,22 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class AssignReviewersForm(FlaskForm):
+class AssignReviewersForm(BoundedForm):
     # No "required" validator: it would mark every checkbox required; the service refuses an empty choice.
     reviewers = CheckboxesField(_l("Reviewers to add"), coerce=int, validate_choice=False)
 
 
-class ConflictForm(FlaskForm):
+class ConflictForm(BoundedForm):
     reason = TextAreaField(_l("What is the conflict of interest?"), validators=[
-        DataRequired(_l("Say briefly what the conflict of interest is.")), Length(max=4000)], render_kw={"rows": 3})
+        DataRequired(_l("Say briefly what the conflict of interest is.")), Length(max=limits.REASON_MAX)], render_kw={"rows": 3})
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(BoundedForm):
     """Scores per criterion are added per call by ``review_form``."""
 
     recommendation = RadioField(_l("Your recommendation"), choices=list(RECOMMENDATION_LABELS.items()),
                                 validators=[Optional()])
-    comment = TextAreaField(_l("Comment for the other reviewers"), validators=[Length(max=4000)], render_kw={"rows": 5})
+    comment = TextAreaField(_l("Comment for the other reviewers"), validators=[Length(max=limits.REASON_MAX)], render_kw={"rows": 5})
 
     def score_fields(self):
         return [f for f in self if f.name.startswith("score_")]
@@ -63,24 +65,25 @@ def review_form(call, **kwargs) -> ReviewForm:
     return CallReviewForm(**kwargs)
 
 
-class NominateForm(FlaskForm):
+class NominateForm(BoundedForm):
     rationale = TextAreaField(_l("Why do you nominate this startup?"), validators=[
-        DataRequired(_l("Give the rationale for the nomination.")), Length(max=4000)], render_kw={"rows": 4})
+        DataRequired(_l("Give the rationale for the nomination.")), Length(max=limits.REASON_MAX)], render_kw={"rows": 4})
     rank = IntegerField(_l("Rank within the call (optional)"), validators=[
-        Optional(), NumberRange(min=1, message=_l("Use 1 for the strongest candidate."))])
+        Optional(), NumberRange(min=1, message=_l("Use 1 for the strongest candidate.")),
+        WholeNumberWithin(1, limits.RANK_MAX)])
 
 
-class DeclineForm(FlaskForm):
+class DeclineForm(BoundedForm):
     reason = TextAreaField(_l("Internal reason (staff only)"), validators=[
-        DataRequired(_l("A reason is required.")), Length(max=4000)], render_kw={"rows": 3})
+        DataRequired(_l("A reason is required.")), Length(max=limits.REASON_MAX)], render_kw={"rows": 3})
     message = TextAreaField(_l("Message to the startup"), validators=[
-        DataRequired(_l("A message for the startup is required.")), Length(max=4000)], render_kw={"rows": 4})
+        DataRequired(_l("A message for the startup is required.")), Length(max=limits.REASON_MAX)], render_kw={"rows": 4})
 
 
-class AssignEvenlyForm(FlaskForm):
+class AssignEvenlyForm(BoundedForm):
     class Meta:
         csrf = False  # a GET form: it only shows a preview
 
     per_application = IntegerField(_l("Reviewers per application"), default=2, validators=[
         DataRequired(_l("Say how many reviewers each application needs.")),
-        NumberRange(min=1, max=10, message=_l("From 1 to %(max)d.", max=10))])
+        NumberRange(min=1, max=limits.REVIEWERS_MAX, message=_l("From 1 to %(max)d.", max=limits.REVIEWERS_MAX))])

@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from residency.domain.applications import services as applications
 from residency.domain.review import nominations, services as reviews
-from residency.core import workflow
+from residency.core import limits, workflow
 from residency.web.access import role_required
 from residency.core.errors import Invalid, ServiceError
 from residency.web.formtools import apply_field_errors
@@ -257,7 +257,8 @@ def release(call_id: int):
 
 
 def _posted_ids(name: str = "application_id") -> list[int]:
-    return [int(v) for v in request.form.getlist(name) if v.isdigit()]
+    """The ticked records' ids; what no record can have (not a number, beyond an id column) is left out."""
+    return [i for i in (limits.parse_id(v) for v in request.form.getlist(name)) if i is not None]
 
 
 def _results(call, title, outcomes):
@@ -292,8 +293,9 @@ def bulk_assign_confirm(call_id: int):
     plan: dict[int, list[int]] = {}
     for pair in request.form.getlist("pair"):
         app_id, _sep, reviewer_id = pair.partition(":")
-        if app_id.isdigit() and reviewer_id.isdigit():
-            plan.setdefault(int(app_id), []).append(int(reviewer_id))
+        app_id, reviewer_id = limits.parse_id(app_id), limits.parse_id(reviewer_id)
+        if app_id is not None and reviewer_id is not None:
+            plan.setdefault(app_id, []).append(reviewer_id)
     outcomes = reviews.assign_planned(call_id=call.id, actor=current_user, plan=list(plan.items()))
     return _results(call, _("Reviewers assigned"), outcomes)
 

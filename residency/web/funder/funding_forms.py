@@ -5,36 +5,37 @@ so those fields are called ``reason`` and its refusal lands under them."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from residency.core import limits
+from residency.web.formtools import BoundedForm
 from wtforms import DateField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(BoundedForm):
     """A button that changes something: only the CSRF token."""
 
 
-class NotesForm(FlaskForm):
+class NotesForm(BoundedForm):
     notes = TextAreaField(_l("Assessment notes (staff only: never shown to the startup)"),
-                          validators=[Optional(), Length(max=20000)], render_kw={"rows": 5})
+                          validators=[Optional(), Length(max=limits.LONG_TEXT_MAX)], render_kw={"rows": 5})
 
 
-class ChangesForm(FlaskForm):
-    reason = TextAreaField(_l("What should the startup change?"), validators=[Optional(), Length(max=4000)],
+class ChangesForm(BoundedForm):
+    reason = TextAreaField(_l("What should the startup change?"), validators=[Optional(), Length(max=limits.REASON_MAX)],
                             render_kw={"rows": 4})
 
 
-class RejectForm(FlaskForm):
+class RejectForm(BoundedForm):
     reason = TextAreaField(_l("Why is the application not granted? The startup reads this."),
-                           validators=[Optional(), Length(max=4000)], render_kw={"rows": 4})
+                           validators=[Optional(), Length(max=limits.REASON_MAX)], render_kw={"rows": 4})
 
 
-class GrantForm(FlaskForm):
+class GrantForm(BoundedForm):
     amount = StringField(_l("Amount granted"), validators=[Optional()],
                          render_kw={"inputmode": "decimal", "autocomplete": "off"})
     share_percent = StringField(_l("Share of eligible costs (%)"), validators=[Optional()],
                                 render_kw={"inputmode": "decimal", "autocomplete": "off"})
-    conditions = TextAreaField(_l("Conditions"), validators=[Optional(), Length(max=4000)], render_kw={"rows": 3})
+    conditions = TextAreaField(_l("Conditions"), validators=[Optional(), Length(max=limits.REASON_MAX)], render_kw={"rows": 3})
     offer_deadline = DateField(_l("Accept by (the offer lapses at 23:59 in the funder's time zone)"), validators=[Optional()])
     report_progress = DateField(_l("Progress report due"), validators=[Optional()])
     report_final = DateField(_l("Final report due"), validators=[Optional()])
@@ -50,10 +51,10 @@ class GrantForm(FlaskForm):
         return {kind: self[f"report_{kind}"].data for kind in ("progress", "final") if f"report_{kind}" in self}
 
 
-class ReturnReportForm(FlaskForm):
-    reason = TextAreaField(_l("What should the startup add or change?"), validators=[Optional(), Length(max=4000)],
+class ReturnReportForm(BoundedForm):
+    reason = TextAreaField(_l("What should the startup add or change?"), validators=[Optional(), Length(max=limits.REASON_MAX)],
                              render_kw={"rows": 3})
 
 
-class CancelForm(FlaskForm):
-    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=4000)], render_kw={"rows": 3})
+class CancelForm(BoundedForm):
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=limits.REASON_MAX)], render_kw={"rows": 3})

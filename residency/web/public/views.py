@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
+from residency.web.formtools import BoundedForm
 
 from residency.domain.reminders import calendar
 from residency.domain.accounts.services import set_language as remember_language
@@ -58,7 +58,7 @@ def set_language():
 # ------------------------------------------------------------------ calendar feed
 
 
-class CalendarForm(FlaskForm):
+class CalendarForm(BoundedForm):
     """The buttons of the calendar page (CSRF only)."""
 
 

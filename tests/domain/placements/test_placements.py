@@ -135,34 +135,25 @@ def test_one_offer_that_fails_to_lapse_neither_stops_nor_undoes_the_others(make,
     assert db.session.get(Placement, b.id).status == "lapsed"
 
 
-@pytest.mark.postgres
 def test_twenty_concurrent_offers_for_the_last_desk_exactly_one_succeeds(app, make):
+    """Both databases: twenty hub tabs offering the last desk at once give one offer."""
+    from tests.concurrency import errors, race, winners
+
     hub_admin, pending = nominated_placements(make, 20, desks=1)
-    ids = [p.id for p in pending]
-    barrier = threading.Barrier(len(ids), timeout=30)
-    results = {}
+    admin_id = hub_admin.id
 
-    def act(placement_id):
-        with app.app_context():
-            from residency.domain.accounts.models import User
+    def act(placement_id, barrier):
+        from residency.domain.accounts.models import User
 
-            placement = db.session.get(Placement, placement_id)
-            actor = db.session.get(User, hub_admin.id)
-            barrier.wait()
-            try:
-                offer(placement, actor)
-                results[placement_id] = "won"
-            except Conflict as refusal:
-                db.session.rollback()
-                results[placement_id] = str(refusal.message)
-            finally:
-                db.session.remove()
+        placement = db.session.get(Placement, placement_id)
+        actor = db.session.get(User, admin_id)
+        barrier.wait()
+        offer(placement, actor)
 
-    threads = [threading.Thread(target=act, args=(i,)) for i in ids]
-    [t.start() for t in threads]
-    [t.join(timeout=60) for t in threads]
+    results = race(app, [p.id for p in pending], act, hold=0.05)
     assert len(results) == 20
-    assert list(results.values()).count("won") == 1
+    assert errors(results) == []
+    assert winners(results) == 1
     assert all("Not enough space" in v for v in results.values() if v != "won")
     assert db.session.scalar(select(func.count()).select_from(Placement).where(Placement.status == "offered")) == 1
 

@@ -334,4 +334,4 @@ def test_overview_counts(make):
     overview = services.overview()
     assert overview.open_calls == 1 and overview.calls["published"] == 1
     assert overview.organisations["hub"] == 1
-    assert overview.outbox == {"queued": 0, "sent": 0, "failed": 1, "held": 0, "digested": 0, "muted": 0}
+    assert overview.outbox == {"queued": 0, "sent": 0, "failed": 1, "held": 0, "digested": 0, "muted": 0, "cancelled": 0}

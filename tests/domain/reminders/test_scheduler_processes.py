@@ -1,5 +1,5 @@
-"""Three scheduler processes against PostgreSQL: every reminder is delivered exactly
-once; killing the active one lets another take over with nothing lost."""
+"""Three scheduler processes on one database (SQLite and PostgreSQL): every reminder is
+delivered exactly once; killing the active one lets another take over with nothing lost."""
 import json
 import os
 import signal
@@ -8,18 +8,15 @@ import sys
 import time
 from datetime import datetime, timedelta, timezone
 
-import pytest
 
 from residency.core.extensions import db
-
-pytestmark = pytest.mark.postgres
 
 
 def start_schedulers(n, smtp_port, log_dir):
     env = dict(os.environ)
     env.update(
         RESIDENCY_ENV="development",
-        RESIDENCY_SQLALCHEMY_DATABASE_URI=os.environ["TEST_DATABASE_URL"],
+        RESIDENCY_SQLALCHEMY_DATABASE_URI=db.engine.url.render_as_string(hide_password=False),
         RESIDENCY_MAIL_SERVER="127.0.0.1",
         RESIDENCY_MAIL_PORT=str(smtp_port),
         RESIDENCY_JOB_INTERVALS=json.dumps({"deliver-outbox": 1, "reminders": 1}),

@@ -99,41 +99,28 @@ def test_release_is_the_clusters_own(make):
         nominations.release(call_id=call.id, actor=make.member("cluster"))
 
 
-@pytest.mark.postgres
 def test_two_staff_nominating_for_the_last_seat_at_once_exactly_one_wins(app, make):
-    import threading
-    import time
+    """Both databases: the seat count is read under the call's lock (a row lock on
+    PostgreSQL, the write lock on SQLite), so the second nomination sees the first."""
+    from tests.concurrency import errors, race, winners
 
     call = make.call(seats=1)
     staff, apps = under_review(make, call, 2)
     second = make.user(org=call.route.cluster)
-    actors = [staff.id, second.id]
-    barrier = threading.Barrier(2, timeout=30)
-    results = {}
+    plan = {staff.id: apps[0].id, second.id: apps[1].id}
 
-    def act(i):
-        with app.app_context():
-            from residency.domain.accounts.models import User
+    def act(actor_id, barrier):
+        from residency.domain.accounts.models import User
 
-            application = db.session.get(Application, apps[i].id)
-            actor = db.session.get(User, actors[i])
-            barrier.wait()
-            try:
-                workflow.perform(application, "nominate", actor)
-                time.sleep(0.3)  # hold the call's lock while the other tries
-                db.session.commit()
-                results[i] = "won"
-            except Conflict as refusal:
-                db.session.rollback()
-                results[i] = str(refusal.message)
-            finally:
-                db.session.remove()
+        application = db.session.get(Application, plan[actor_id])
+        actor = db.session.get(User, actor_id)
+        barrier.wait()
+        nominations.nominate(application=application, actor=actor, rationale="at the same moment")
 
-    threads = [threading.Thread(target=act, args=(i,)) for i in range(2)]
-    [t.start() for t in threads]
-    [t.join(timeout=30) for t in threads]
-    assert sorted(results.values(), key=lambda v: v != "won")[0] == "won"
-    assert list(results.values()).count("won") == 1
+    results = race(app, list(plan), act, hold=0.3)
+    assert errors(results) == []
+    assert winners(results) == 1
     loser = next(v for v in results.values() if v != "won")
     assert "seats of this call are taken" in loser
     assert db.session.scalar(select(func.count()).select_from(Application).where(Application.status == "nominated")) == 1
+    assert db.session.scalar(select(func.count()).select_from(Nomination)) == 1
