@@ -10,6 +10,8 @@ import json
 import os
 from datetime import timedelta
 
+from residency.core.languages import LANGUAGES as _LANGUAGES
+
 DEFAULT_SECRET_KEY = "dev-only-not-secret"
 
 
@@ -35,7 +37,8 @@ class Base:
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None  # a form left open all afternoon must still submit
 
-    LANGUAGES = ["en", "nb", "sv"]
+    # Offered languages: a subset of residency/core/languages.py (all of them by default).
+    LANGUAGES = list(_LANGUAGES)
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
 
@@ -58,6 +61,9 @@ class Base:
     # applicant reads the plain refusal with their answers kept, not a bare 413.
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024
     ATTACHMENT_DIR = None  # default: instance/attachments, outside the web root
+    # Where attachment files are stored: "database" (every web server on one PostgreSQL reads them),
+    # "local" (ATTACHMENT_DIR, one machine only), or "auto": database on PostgreSQL, local on SQLite.
+    ATTACHMENT_STORAGE = "auto"
 
     # Reminder offsets (in the call's or hub's time zone, by the local clock).
     REMINDERS = {

@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config as settings
 from residency import cli, web
-from residency.core import i18n, locking, logs
+from residency.core import attachments, i18n, locking, logs
 from residency.core.extensions import db, mail, migrate
 from residency.domain import workflows
 from residency.web.extensions import csrf, login_manager
@@ -21,11 +21,16 @@ TEMPLATES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file_
 
 
 def create_app(config_name: str | None = None, overrides: dict | None = None) -> Flask:
-    app = Flask(__name__, template_folder=TEMPLATES, instance_relative_config=True)
+    # RESIDENCY_INSTANCE_PATH: this machine's own folder (attachments in local storage, the mail sink's
+    # folder, SQLite's files) when it is not instance/ beside the code.
+    instance_path = os.environ.get("RESIDENCY_INSTANCE_PATH")
+    app = Flask(__name__, template_folder=TEMPLATES, instance_relative_config=True,
+                instance_path=os.path.abspath(instance_path) if instance_path else None)
     settings.load(app, config_name)
     if overrides:
         app.config.update(overrides)
     _check_production(app, settings.DEFAULT_SECRET_KEY)
+    attachments.check_setting(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):

@@ -32,6 +32,9 @@ DEMO_LOGINS = [
     ("cluster@demo.test", "Cluster staff (Oslo Cancer Cluster)", "Oslo Cancer Cluster"),
     ("hub@demo.test", "Hub administrator (AstraZeneca BioVentureHub)", "AstraZeneca BioVentureHub"),
     ("funder@demo.test", "Funder officer (Innovation Norway)", "Innovation Norway"),
+    ("oresund@demo.test", "Applicant (Øresund Biologics ApS, Denmark)", "Øresund Biologics ApS"),
+    ("kuura@demo.test", "Applicant (Kuura Diagnostics Oy, Finland)", "Kuura Diagnostics Oy"),
+    ("business-finland@demo.test", "Funder officer (Business Finland)", "Business Finland"),
 ]
 
 # Organisation numbers pass their country's check; the real public bodies use their own.
@@ -47,6 +50,11 @@ ORGANISATIONS = [
     dict(kind="hub", name="Oslo Cancer Cluster Innovation Park", country="NO", org_number="923000062", city="Oslo", timezone="Europe/Oslo"),
     dict(kind="funder", name="Innovation Norway", country="NO", org_number="986399445", city="Oslo", timezone="Europe/Oslo"),
     dict(kind="funder", name="Vinnova", country="SE", org_number="202100-5521", city="Stockholm", timezone="Europe/Stockholm"),
+    dict(kind="funder", name="Innovation Fund Denmark", country="DK", org_number="41000007", city="Copenhagen",
+         timezone="Europe/Copenhagen"),
+    dict(kind="funder", name="Business Finland", country="FI", org_number="3300001-5", city="Helsinki", timezone="Europe/Helsinki"),
+    dict(kind="cluster", name="Health Capital Helsinki", country="FI", org_number="3300000-7", city="Helsinki",
+         timezone="Europe/Helsinki"),
     dict(kind="startup", name="Fjordbio Therapeutics AS", country="NO", org_number="923000070", city="Oslo",
          founded_on=date(2022, 3, 1), employees=7, track="drugs", trl=4),
     dict(kind="startup", name="Nordlys Diagnostics AS", country="NO", org_number="923000089", city="Bergen",
@@ -55,6 +63,10 @@ ORGANISATIONS = [
          founded_on=date(2020, 5, 4), employees=9, track="devices", trl=5),
     dict(kind="startup", name="Polarlys Biotech AS", country="NO", org_number="923000097", city="Tromsø",
          founded_on=date(2023, 6, 1), employees=4, track="bioindustrials", trl=3),
+    dict(kind="startup", name="Øresund Biologics ApS", country="DK", org_number="41000015", city="Copenhagen",
+         founded_on=date(2022, 8, 15), employees=6, track="drugs", trl=4),
+    dict(kind="startup", name="Kuura Diagnostics Oy", country="FI", org_number="3300002-3", city="Oulu",
+         founded_on=date(2021, 4, 12), employees=8, track="diagnostics", trl=6),
 ]
 
 USERS = [
@@ -69,6 +81,11 @@ USERS = [
     ("oslo-hub@demo.test", "Ola Innovation Park", "Oslo Cancer Cluster Innovation Park"),
     ("mva@demo.test", "Mette Medicon", "Medicon Valley Alliance"),
     ("polarlys@demo.test", "Per Polarlys", "Polarlys Biotech AS"),
+    ("oresund@demo.test", "Søren Øresund", "Øresund Biologics ApS"),
+    ("kuura@demo.test", "Kaisa Kuura", "Kuura Diagnostics Oy"),
+    ("business-finland@demo.test", "Bertta Business", "Business Finland"),
+    ("ifd@demo.test", "Ida Innovationsfonden", "Innovation Fund Denmark"),
+    ("hch@demo.test", "Heikki Health Capital", "Health Capital Helsinki"),
 ]
 
 CRITERIA = [("Scientific and technical quality", "30"), ("Team", "20"), ("Fit with the host hub", "25"),
@@ -145,6 +162,47 @@ def _earlier_round(call, orgs, users, now) -> None:
                      conditions="Rental agreement with a confidentiality clause.", now=now - 2 * day)
 
 
+def _finnish_round(call, orgs, users, now) -> None:
+    """Kuura's way to Oslo, walked through the services at the times it happened: nominated by
+    Health Capital Helsinki, it accepted its placement at the Innovation Park last week and has a
+    funding application to Business Finland (EUR) half way, to submit."""
+    day = timedelta(days=1)
+    founder, kuura = users["kuura@demo.test"], orgs["Kuura Diagnostics Oy"]
+    staff, hub_admin = users["hch@demo.test"], users["oslo-hub@demo.test"]
+    when = call.opens_at + 6 * day
+    app_ = applications.start(call=call, startup=kuura, actor=founder, now=when)
+    applications.add_attachment(application=app_, actor=founder, filename="pitch-deck.pdf", data=PDF, now=when)
+    applications.submit(application=app_, actor=founder, loaded_edit_id=None, now=when, values={
+        "summary": "Kuura Diagnostics makes a blood test that finds sepsis in an hour.",
+        "team": "Founders from the University of Oulu and Oulu University Hospital.",
+        "technology": "Clinical performance study with 400 patients completed.",
+        "expertise": "Regulatory strategy for the IVDR and access to Norwegian hospitals.", "lab_needs": "One bench, BSL-2.",
+        "funding_status": "Seed round closed.", "funding_plans": "Apply to Business Finland during the residency.",
+        "track": kuura.track, "trl": str(kuura.trl), "desired_start": call.residency_starts_on.isoformat(),
+        "months": "6", "desks": "2", "benches": "1"}).or_raise()
+    workflow.perform(call, "close", None, now=call.closes_at)
+    applications.start_review(application=app_, actor=staff, now=call.closes_at + day)
+    nominations.nominate(application=app_, actor=staff, rank=1, rationale="Proven test; ready for Nordic hospitals.",
+                         now=call.closes_at + 2 * day)
+    nominations.release(call_id=call.id, actor=staff, now=call.closes_at + 3 * day)
+    placement = db.session.scalar(select(Placement).where(Placement.application_id == app_.id))
+    offered_at = now - 9 * day
+    placements.offer(placement=placement, actor=hub_admin, starts_on=now.date() + 21 * day, ends_on=now.date() + 201 * day,
+                     desks=2, benches=1, offer_expires_on=now.date() + 5 * day,
+                     conditions="Rental agreement with a confidentiality clause.", now=offered_at)
+    placements.answer_offer(placement=placement, actor=founder, accept=True, now=offered_at + day)
+    scheme = db.session.scalar(select(FundingScheme).where(FundingScheme.funder_id == orgs["Business Finland"].id))
+    fa = funding.start(scheme=scheme, startup=kuura, actor=founder, now=now - 3 * day)
+    starts = placement.starts_on
+    quarter = (starts.month - 1) // 3 + 1
+    funding.save_draft(fa=fa, actor=founder, values={
+        "title": "Sepsis test validation in Norwegian hospitals", "description": "A 200-patient study at Oslo University Hospital.",
+        "period_start": starts.isoformat(), "period_end": placement.ends_on.isoformat(),
+        "own_financing": "40000.00", "amount_requested": "40000.00"}, budget=[
+        {"category": "personnel", "year": starts.year, "quarter": quarter, "amount": "55000.00"},
+        {"category": "services", "year": starts.year, "quarter": quarter, "amount": "25000.00"}])
+
+
 def seed(now: datetime | None = None) -> None:
     """Create the demo programme in one transaction (dates relative to ``now``)."""
     now = now or utcnow()
@@ -173,7 +231,10 @@ def seed(now: datetime | None = None) -> None:
 
     no_route = Route(home_country="NO", host_hub=bvh, cluster=orgs["Oslo Cancer Cluster"], funders=[orgs["Innovation Norway"]])
     se_route = Route(home_country="SE", host_hub=ocip, cluster=orgs["Medicon Valley Alliance"], funders=[orgs["Vinnova"]])
-    db.session.add_all([no_route, se_route])
+    dk_route = Route(home_country="DK", host_hub=bvh, cluster=orgs["Medicon Valley Alliance"],
+                     funders=[orgs["Innovation Fund Denmark"]])
+    fi_route = Route(home_country="FI", host_hub=ocip, cluster=orgs["Health Capital Helsinki"], funders=[orgs["Business Finland"]])
+    db.session.add_all([no_route, se_route, dk_route, fi_route])
 
     admin = users["admin@demo.test"]
 
@@ -218,6 +279,12 @@ def seed(now: datetime | None = None) -> None:
         FundingScheme(funder=orgs["Vinnova"], name="Vinnova residency grant", currency="SEK",
                       max_amount=Decimal("600000.00"), max_share_percent=Decimal("50"), home_countries=["SE"],
                       max_company_age_years=8, report_kinds=["progress", "final"], instalments=INSTALMENTS),
+        FundingScheme(funder=orgs["Innovation Fund Denmark"], name="Innovation Fund Denmark residency grant", currency="DKK",
+                      max_amount=Decimal("400000.00"), max_share_percent=Decimal("50"), home_countries=["DK"],
+                      max_company_age_years=8, report_kinds=["progress", "final"], instalments=INSTALMENTS),
+        FundingScheme(funder=orgs["Business Finland"], name="Business Finland residency funding", currency="EUR",
+                      max_amount=Decimal("60000.00"), max_share_percent=Decimal("50"), home_countries=["FI"],
+                      max_company_age_years=8, report_kinds=["progress", "final"], instalments=INSTALMENTS),
     ])
     db.session.flush()
     earlier = make_call(
@@ -228,6 +295,22 @@ def seed(now: datetime | None = None) -> None:
     earlier.residency_starts_on, earlier.residency_ends_on = today - timedelta(days=100), today + timedelta(days=300)
     db.session.flush()
     _earlier_round(earlier, orgs, users, now)
+    finnish = make_call(
+        fi_route, "Oslo Cancer Cluster Innovation Park residency for Finnish startups", "Europe/Oslo",
+        today - timedelta(days=200), today - timedelta(days=150), "published", 2,
+        "Finnish startups nominated by Health Capital Helsinki reside at Oslo Cancer Cluster Innovation Park; "
+        "Business Finland supports residents.",
+    )
+    finnish.residency_starts_on, finnish.residency_ends_on = today - timedelta(days=100), today + timedelta(days=300)
+    db.session.flush()
+    _finnish_round(finnish, orgs, users, now)
+    danish_call = make_call(
+        dk_route, "BioVentureHub residency for Danish startups", "Europe/Stockholm",
+        today - timedelta(days=20), today + timedelta(days=40), "published", 3,
+        "Danish life-science startups nominated by Medicon Valley Alliance take office desks and lab benches "
+        "at AstraZeneca's BioVentureHub in Gothenburg for up to a year.\n\n"
+        "Residents can apply to Innovation Fund Denmark for support during the residency.",
+    )
 
     # Statuses move only through the workflow engine, in the demo too.
     submitted = Application(call=open_call, startup=orgs["Nordlys Diagnostics AS"], created_by=users["nordlys@demo.test"],
@@ -240,4 +323,11 @@ def seed(now: datetime | None = None) -> None:
                                track="drugs", trl=4, months=6, desks=2, benches=1,
                                answers={"summary": "Fjordbio develops antibody-drug conjugates for pancreatic cancer.",
                                         "team": "Three founders from the University of Oslo and Oslo University Hospital."}))
+    db.session.flush()
+    # Work waiting for the Danish applicant: a draft begun in the Danish call, to complete and submit.
+    oresund = users["oresund@demo.test"]
+    draft = applications.start(call=danish_call, startup=orgs["Øresund Biologics ApS"], actor=oresund, now=now - timedelta(days=4))
+    applications.save_draft(application=draft, actor=oresund, loaded_edit_id=None, now=now - timedelta(days=4), values={
+        "summary": "Øresund Biologics develops bispecific antibodies against solid tumours.",
+        "team": "Two founders from the University of Copenhagen and Rigshospitalet.", "months": "9", "desks": "2", "benches": "1"})
     db.session.commit()

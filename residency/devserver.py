@@ -128,7 +128,7 @@ def main() -> int:
         print(f"\n  Nordic Residency Exchange is running at http://localhost:{port}/\n")
         print(f"  Demo logins (password '{PASSWORD}'):")
         for email, role, _org in DEMO_LOGINS:
-            print(f"    {email:<20} {role}")
+            print(f"    {email:<28} {role}")
         moved = f" (port {settings['MAIL_PORT']} was taken)" if sink.port != settings["MAIL_PORT"] else ""
         print(f"\n  E-mails are not sent out: the development mail sink on {sink.hostname}:{sink.port}{moved} files each one\n"
               f"  as a .eml file in {os.path.abspath(sink.handler.directory)}{os.sep} and prints a line for it below.\n"

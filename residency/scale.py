@@ -47,6 +47,7 @@ from residency import demo
 from residency.core import attachments as files
 from residency.core import orgnumbers, workflow
 from residency.core.limits import HUB_SPACE_MAX
+from residency.core.languages import LANGUAGES
 from residency.core.extensions import db
 from residency.domain.accounts import passwords
 from residency.domain.accounts.models import Membership, Organisation, User
@@ -54,7 +55,7 @@ from residency.domain.applications.services import QUESTION_KEYS, TYPED_FIELDS
 from residency.domain.funding.models import FundingScheme
 from residency.domain.impact.services import CURRENCY_BY_COUNTRY
 from residency.domain.placements.hub_queries import add_months
-from residency.domain.programme.models import Call, Criterion, Route
+from residency.domain.programme.models import Call, Criterion, Route, route_funder
 from residency.domain.review.services import weighted_score
 
 UTC = timezone.utc
@@ -80,6 +81,9 @@ HUB_PLACEMENTS = {"bvh": 2_850, "other": 3_250}
 FUNDING = {"in": 2_350, "other": 2_800}
 ROUNDS = 16  # past calls per route, every half year
 ROUND_DAYS = 182
+# How often the generated people saved each language (None: the browser's languages choose), in percent.
+LANGUAGE_SHARES = {None: 40, "nb": 26, "sv": 18, "en": 8, "da": 4, "fi": 3, "is": 1}
+assert set(LANGUAGE_SHARES) - {None} == set(LANGUAGES)
 
 
 class SeedError(click.ClickException):
@@ -248,9 +252,14 @@ def candidate_number(country: str, n: int) -> str | None:
             return None
         return f"{body}-{0 if remainder == 0 else 11 - remainder}"
     if country == "IS":
-        body = f"5{n:07d}"
+        # An organisation's kennitala: its registration date (2010-2025) with 40 added to the day,
+        # two serial digits, the check digit and the century digit 0; stdnum refuses impossible dates.
+        serial, rest = n % 100, n // 100
+        day, rest = 41 + rest % 28, rest // 28
+        month, year = 1 + rest % 12, 10 + (rest // 12) % 16
+        body = f"{day:02d}{month:02d}{year:02d}{serial:02d}"
         check = _no_check(body)
-        return None if check is None else f"{body[:6]}-{body[6:]}{check}9"
+        return None if check is None else f"{body[:6]}-{body[6:]}{check}0"
     raise SeedError(f"no organisation numbers for {country}")
 
 
@@ -529,6 +538,10 @@ class ScaleSeed:
         for row in c.execute(select(FundingScheme.__table__)).mappings():
             self.schemes[row["funder_id"]] = SimpleNamespace(**row)
         self.demo_routes = {(r.home_country, r.host_hub_id): r for r in c.execute(select(Route.__table__))}
+        self.demo_route_funders = defaultdict(list)  # a route the demo made keeps its own funders (and their schemes)
+        for route_id, funder_id in c.execute(select(route_funder.c.route_id, route_funder.c.funder_id)
+                                             .order_by(route_funder.c.route_id, route_funder.c.funder_id)):
+            self.demo_route_funders[route_id].append(funder_id)
         self.demo_calls = list(c.execute(select(Call.__table__)).mappings())
         self.taken_numbers = set(c.execute(select(Organisation.country, Organisation.org_number)).all())
 
@@ -553,7 +566,7 @@ class ScaleSeed:
         return f"{self.rng.choice(FIRST)} {self.rng.choice(LAST)}"
 
     def _language(self) -> str | None:
-        return self.rng.choices([None, "nb", "sv", "en"], weights=[40, 30, 20, 10])[0]
+        return self.rng.choices(list(LANGUAGE_SHARES), weights=list(LANGUAGE_SHARES.values()))[0]
 
     def _plan_organisations(self) -> None:
         rng = self.rng
@@ -657,8 +670,9 @@ class ScaleSeed:
         for home, hub, cluster, funders, weight in self.route_specs:
             existing = self.demo_routes.get((home, hub.id))
             if existing is not None:
+                own = [self.orgs_by_name_by_id(f) for f in self.demo_route_funders.get(existing.id, [])]
                 route = SimpleNamespace(id=existing.id, home=home, hub=hub, cluster=self.orgs_by_name_by_id(existing.cluster_id),
-                                        funders=funders, weight=weight, new=False)
+                                        funders=own or funders, weight=weight, new=False)
             else:
                 route = SimpleNamespace(id=self.ids("route"), home=home, hub=hub, cluster=cluster, funders=funders,
                                         weight=weight, new=True)

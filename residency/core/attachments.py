@@ -1,12 +1,42 @@
 """Attachment files: type checked from the content, stored outside the web root
-under a random name."""
+under a random name, where every web server reads them.
+
+Where the bytes live is the setting ``ATTACHMENT_STORAGE``:
+
+- ``"database"``: in the table ``attachment_blob``, written in the same transaction as the
+  attachment's row (a refused or failed upload leaves nothing behind, a removed attachment's
+  bytes go with it) and read back in chunks of ``CHUNK_BYTES``; every web server on the same
+  PostgreSQL reads every file;
+- ``"local"``: a folder of this machine (``ATTACHMENT_DIR``, by default ``instance/attachments``):
+  one machine only;
+- ``"auto"`` (the default): ``database`` on PostgreSQL, ``local`` on SQLite.
+
+Reading looks in the other place when the configured one does not have the file, so files
+stored before a switch keep working on the machine that holds them;
+``flask --app residency attachments migrate-to-database`` copies the local ones into the table.
+"""
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import BinaryIO, Iterable
 
 from flask import current_app
+from sqlalchemy import CheckConstraint, LargeBinary, String, delete, func, insert, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Mapped, mapped_column
+
+from residency.core.db import UTCDateTime, utcnow
+from residency.core.extensions import db
+from residency.core.uow import unit_of_work
+
+STORAGES = ("auto", "database", "local")
+# Downloads from the database are read this much at a time (one short query each).
+CHUNK_BYTES = 1024 * 1024
 
 # Magic numbers of what may be attached; the file's name and declared type are ignored.
 SIGNATURES = [
@@ -50,6 +80,37 @@ def named_for(filename: str, content_type: str) -> str:
     return f"{stem if dot and stem else filename}{known[0]}"
 
 
+class AttachmentBlob(db.Model):
+    """The bytes of one attachment file, under the attachment's stored name (the ``database`` storage)."""
+
+    __tablename__ = "attachment_blob"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int]
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (CheckConstraint("size_bytes > 0", name="size_positive"),)
+
+
+def check_setting(config) -> None:
+    """Refuse to start with an ATTACHMENT_STORAGE nobody knows (a typo must not store files on one machine)."""
+    if config.get("ATTACHMENT_STORAGE", "auto") not in STORAGES:
+        raise RuntimeError(f"Unknown RESIDENCY_ATTACHMENT_STORAGE {config.get('ATTACHMENT_STORAGE')!r}; "
+                           f"use one of {', '.join(STORAGES)}.")
+
+
+def storage() -> str:
+    """Where new files go: ``"database"`` or ``"local"`` (``"auto"`` resolved by the database in use)."""
+    check_setting(current_app.config)
+    chosen = current_app.config.get("ATTACHMENT_STORAGE", "auto")
+    if chosen == "auto":
+        return "database" if db.engine.dialect.name == "postgresql" else "local"
+    return chosen
+
+
 def storage_dir() -> str:
     path = current_app.config.get("ATTACHMENT_DIR") or os.path.join(current_app.instance_path, "attachments")
     os.makedirs(path, exist_ok=True)
@@ -57,11 +118,25 @@ def storage_dir() -> str:
 
 
 def store(data: bytes) -> tuple[str, str]:
-    """Write the bytes under a fresh random name; return (stored name, sha256)."""
+    """Store the bytes under a fresh random name; return (stored name, sha256). In the database
+    storage the row joins the current unit of work (call it from inside one)."""
     name = secrets.token_hex(16)
+    digest = hashlib.sha256(data).hexdigest()
+    if storage() == "database":
+        # A plain insert: the session keeps no copy of the bytes until it commits.
+        db.session.execute(insert(AttachmentBlob).values(stored_name=name, sha256=digest, size_bytes=len(data),
+                                                         content=data, created_at=utcnow()))
+        return name, digest
     with open(os.path.join(storage_dir(), name), "xb") as fh:
         fh.write(data)
-    return name, hashlib.sha256(data).hexdigest()
+    return name, digest
+
+
+def drop(stored_name: str) -> None:
+    """Inside the unit of work that deletes the attachment: its bytes in the database go with it
+    (whatever the storage now, so a copy made before a switch goes too). A local file goes
+    once the unit has succeeded (``remove``)."""
+    db.session.execute(delete(AttachmentBlob).where(AttachmentBlob.stored_name == stored_name))
 
 
 def path_of(stored_name: str) -> str:
@@ -71,7 +146,114 @@ def path_of(stored_name: str) -> str:
 
 
 def remove(stored_name: str) -> None:
+    """The local file, if there is one (after the unit of work: a file no transaction covers)."""
     try:
         os.remove(path_of(stored_name))
     except FileNotFoundError:
         pass
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A stored file to send: a local ``path``, or a ``file`` read from the database as it is sent."""
+
+    size: int
+    path: str | None = None
+    file: BinaryIO | None = None
+
+
+def open_stored(stored_name: str) -> Stored | None:
+    """The file stored under ``stored_name``, from the configured storage or else the other one; None if neither has it."""
+    path = path_of(stored_name)
+    places = ("database", "local") if storage() == "database" else ("local", "database")
+    for place in places:
+        if place == "local" and os.path.isfile(path):
+            return Stored(size=os.path.getsize(path), path=path)
+        if place == "database":
+            found = _open_blob(db.engine, stored_name)
+            if found is not None:
+                return found
+    return None
+
+
+def _open_blob(engine: Engine, stored_name: str) -> Stored | None:
+    # Its own short connection, not the request's session: the rest is read after the view has
+    # returned, while the server sends the response, and each chunk holds a connection only briefly.
+    with engine.connect() as conn:
+        row = conn.execute(select(AttachmentBlob.id, AttachmentBlob.size_bytes,
+                                  func.substr(AttachmentBlob.content, 1, CHUNK_BYTES, type_=LargeBinary))
+                           .where(AttachmentBlob.stored_name == stored_name)).first()
+    if row is None:
+        return None
+    blob_id, size, first = row
+    return Stored(size=size, file=io.BufferedReader(_BlobReader(engine, blob_id, size, bytes(first)), CHUNK_BYTES))
+
+
+class _BlobReader(io.RawIOBase):
+    """A blob read in chunks of ``CHUNK_BYTES``; at most one chunk is held at a time."""
+
+    def __init__(self, engine: Engine, blob_id: int, size: int, first: bytes):
+        super().__init__()
+        self._engine, self._id, self._size = engine, blob_id, size
+        self._chunk, self._at = memoryview(first), 0
+        self._fetched = len(first)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self._at >= len(self._chunk):
+            if self._fetched >= self._size:
+                return 0
+            self._chunk, self._at = memoryview(self._next_chunk()), 0
+        n = min(len(buffer), len(self._chunk) - self._at)
+        buffer[:n] = self._chunk[self._at:self._at + n]
+        self._at += n
+        return n
+
+    def _next_chunk(self) -> bytes:
+        with self._engine.connect() as conn:
+            chunk = conn.execute(select(func.substr(AttachmentBlob.content, self._fetched + 1, CHUNK_BYTES, type_=LargeBinary))
+                                 .where(AttachmentBlob.id == self._id)).scalar()
+        if not chunk:  # deleted while it was being sent: the response ends short of its Content-Length
+            raise OSError(f"attachment blob {self._id} went away while it was read")
+        self._fetched += len(chunk)
+        return bytes(chunk)
+
+
+@dataclass
+class Copied:
+    """What ``copy_to_database`` did, by file."""
+
+    copied: int = 0
+    present: int = 0
+    missing: int = 0
+    damaged: int = 0
+
+
+def copy_to_database(files: Iterable[tuple[str, str]], delete_local: bool = False) -> Copied:
+    """Copy local files into the database storage, each (stored name, sha256) in a unit of work of
+    its own; files already there, missing here, or whose bytes no longer match their sha256 are
+    counted and left alone. With ``delete_local`` a copied file's local copy goes after its commit."""
+    report = Copied()
+    for stored_name, sha256 in files:
+        if db.session.scalar(select(AttachmentBlob.id).where(AttachmentBlob.stored_name == stored_name)) is not None:
+            report.present += 1
+            continue
+        path = path_of(stored_name)
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read()
+        except FileNotFoundError:
+            report.missing += 1
+            continue
+        if not data or hashlib.sha256(data).hexdigest() != sha256:
+            report.damaged += 1
+            continue
+        with unit_of_work():
+            db.session.execute(insert(AttachmentBlob).values(stored_name=stored_name, sha256=sha256, size_bytes=len(data),
+                                                             content=data, created_at=utcnow()))
+        report.copied += 1
+        if delete_local:
+            remove(stored_name)
+    return report

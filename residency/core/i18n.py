@@ -5,20 +5,32 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from babel import Locale
 from babel.dates import format_date as _babel_date
-from babel.dates import format_datetime as _babel_datetime
+from babel.dates import format_skeleton
+from babel.dates import format_time as _babel_time
 from babel.dates import get_timezone_name
 from babel.numbers import format_currency
+from babel.numbers import format_decimal as _babel_decimal
 from flask import current_app, has_request_context, request, session
-from flask_babel import format_decimal, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 
 from residency.core.extensions import babel
+from residency.core.languages import LANGUAGES
 
-LANGUAGE_NAMES = {"en": "English", "nb": "Norsk bokmål", "sv": "Svenska"}
+# Each language named in itself, as the switcher offers it.
+LANGUAGE_NAMES = {"en": "English", "nb": "Norsk bokmål", "sv": "Svenska", "da": "Dansk", "fi": "Suomi", "is": "Íslenska"}
+assert set(LANGUAGE_NAMES) == set(LANGUAGES)
+
+# Browsers send other tags for some of the languages: "no" (Norwegian) and "nn" (Nynorsk) get bokmål.
+ALIASES = {"no": "nb", "nn": "nb"}
+# The English here is British (programme, organisation, 12 March 2027); Babel's plain "en" is American
+# (March 12, 2027), so dates, numbers and amounts in English are formatted as en_GB writes them.
+FORMAT_LOCALES = {"en": "en_GB"}
 
 COUNTRY_NAMES = {
     "NO": _l("Norway"),
@@ -43,22 +55,37 @@ def select_locale() -> str:
     chosen = session.get("language")
     if chosen in languages:
         return chosen
-    # Browsers often send "no" or "nn" for Norwegian; serve bokmål to both.
-    best = request.accept_languages.best_match(languages + ["no", "nn"])
-    if best in ("no", "nn"):
-        return "nb"
-    return best or current_app.config["BABEL_DEFAULT_LOCALE"]
+    return browser_language(request.accept_languages, languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def browser_language(accepted, languages) -> str | None:
+    """The first of the browser's languages (best first) that is offered, by its primary tag:
+    "da-DK" is Danish, "en-US" English, "no" and "nn-NO" bokmål. ("en-US, da;q=0.5" is English:
+    a region never makes a worse-liked language win.)"""
+    for tag, quality in accepted:
+        if quality <= 0:
+            continue
+        primary = tag.replace("_", "-").split("-")[0].lower()
+        code = ALIASES.get(primary, primary)
+        if code in languages:
+            return code
+    return None
 
 
 def init_app(app) -> None:
+    unknown = set(app.config["LANGUAGES"]) - set(LANGUAGES)
+    if unknown:
+        raise RuntimeError(f"LANGUAGES may only name languages of residency/core/languages.py, not {sorted(unknown)}")
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.filters["in_zone"] = format_in_zone
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["iso_in_zone"] = lambda value, zone: format_in_zone(datetime.fromisoformat(value), zone) if value else ""
     app.jinja_env.filters["day"] = format_day
+    # E-mail contexts keep days as ISO text ("2030-03-01"): written as the reader's language writes them.
+    app.jinja_env.filters["iso_day"] = lambda value: format_day(date.fromisoformat(value) if isinstance(value, str) else value) if value else ""
     app.jinja_env.filters["time_left"] = time_left
-    app.jinja_env.filters["number"] = format_decimal
+    app.jinja_env.filters["number"] = format_number
     app.jinja_env.filters["country_name"] = country_name
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
     app.jinja_env.globals["get_locale"] = get_locale
@@ -76,22 +103,47 @@ def timezone_choices() -> list[str]:
     return sorted(z for z in available_timezones() if z.startswith(("Europe/", "Atlantic/Reykjavik")) or z == "UTC")
 
 
+def formatting_locale() -> Locale:
+    """The Babel locale the reader's dates, numbers and amounts are written in."""
+    code = str(get_locale() or "en")
+    return Locale.parse(FORMAT_LOCALES.get(code, code))
+
+
 def format_in_zone(value: datetime | None, zone: str) -> str:
-    """'12 March 2027, 12:00 CET (Europe/Oslo)': the moment in the zone, with the zone named."""
+    """'12 March 2027, 12:00 CET (Europe/Oslo)': the moment in the zone, with the zone named.
+
+    The day and the time are the locale's own long date and short time, joined as the locale
+    joins them ('1. maaliskuuta 2027 12.00', '3. august 2026, 12:00')."""
     if value is None:
         return ""
     tz = ZoneInfo(zone)
     local = value.astimezone(tz)
-    locale = str(get_locale() or "en")
+    locale = formatting_locale()
+    day = _babel_date(local.date(), format="long", locale=locale)
+    clock = _babel_time(local.time(), format="short", locale=locale)
+    text = locale.datetime_formats["long"].format(clock, day)
     # The abbreviation (CET/CEST) and the IANA name say which clock the reader needs.
-    text = _babel_datetime(local, format="d MMMM y, HH:mm", tzinfo=tz, locale=locale)
     return f"{text} {local.tzname()} ({zone})"
 
 
 def format_day(value: date | None) -> str:
+    """The locale's long date: '1 March 2027', '1. mars 2027', '1. maaliskuuta 2027'."""
     if value is None:
         return ""
-    return _babel_date(value, format="d MMMM y", locale=str(get_locale() or "en"))
+    return _babel_date(value, format="long", locale=formatting_locale())
+
+
+def format_month(value: date, style: str = "long") -> str:
+    """A month and its year as the locale writes them (its own skeletons): long 'March 2027', 'maaliskuu 2027',
+    'marts 2027'; abbreviated 'Mar 2027', 'maalis 2027'; axis (a chart's narrow label) 'Mar 27', 'maalis 27'."""
+    if style == "axis":
+        return _babel_date(value, format="LLL yy", locale=formatting_locale())
+    return format_skeleton("yMMM" if style == "abbreviated" else "yMMMM", value, locale=formatting_locale())
+
+
+def format_number(value, format: str | None = None) -> str:
+    """A number as the reader's locale writes it (1,500.5 / 1 500,5)."""
+    return _babel_decimal(value, format=format, locale=formatting_locale())
 
 
 def time_left(deadline: datetime, now: datetime) -> str:
@@ -107,11 +159,12 @@ def time_left(deadline: datetime, now: datetime) -> str:
     return ngettext("%(num)d minute left", "%(num)d minutes left", max(1, int(seconds // 60)))
 
 
-__all__ = ["format_in_zone", "format_day", "time_left", "is_timezone", "timezone_choices", "get_timezone_name"]
+__all__ = ["format_in_zone", "format_day", "format_month", "format_number", "format_money", "time_left", "is_timezone",
+           "timezone_choices", "get_timezone_name", "LANGUAGES", "LANGUAGE_NAMES"]
 
 
 def format_money(value, currency: str) -> str:
     """An exact amount in its currency, formatted for the reader's language (150 000,00 kr / NOK 150,000.00)."""
     if value is None or value == "":
         return ""
-    return format_currency(Decimal(str(value)), currency, locale=str(get_locale() or "en"))
+    return format_currency(Decimal(str(value)), currency, locale=formatting_locale())

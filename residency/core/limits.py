@@ -7,9 +7,9 @@ it arrives, and nothing reaches the database that its column cannot hold:
 - dates from 1900-01-01 to 2200-12-31;
 - whole numbers within PostgreSQL's ``integer`` (ids up to 2**31 - 1), and within
   what the domain allows (seats, desks, benches, survey figures);
-- money within ``Numeric(14, 2)``, the type of every amount column: at most
-  999 999 999 999.99, which a double also holds exactly, so SQLite (which keeps
-  NUMERIC as REAL) gives back the very Decimal that was stored;
+- money within ``Numeric(14, 2)``, what every amount column (``core.db.Money``)
+  holds: at most 999 999 999 999.99, exact on PostgreSQL (numeric) and on SQLite
+  (integer minor units);
 - texts within their ``String(n)`` column, and long texts (``Text`` columns) within
   ``REASON_MAX`` or ``LONG_TEXT_MAX``;
 - no control characters: none in a one-line field (names, e-mail addresses,

@@ -25,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from residency.core.extensions import db, mail
 from residency.core.errors import Conflict
+from residency.core.i18n import format_in_zone
 from residency.core.outbox_models import CANCELLABLE, RESENDABLE, OutboxMessage
 from residency.core.uow import in_unit_of_work, service, unit_of_work
 from residency.core.db import utcnow
@@ -133,6 +134,7 @@ def render(message) -> Message:
     ctx = dict(message.context or {})
     ctx.setdefault("base_url", current_app.config["PUBLIC_BASE_URL"].rstrip("/"))
     with force_locale(message.language or "en"):
+        ctx = _in_reader_language(ctx)
         subject = str(SUBJECTS[message.template]) % _subject_args(ctx)
         body = render_template(f"emails/{message.template}.txt", **ctx)
         html = render_template(f"emails/{message.template}.html", **ctx)
@@ -152,6 +154,17 @@ def header_safe(value: str) -> str:
 class _Defaulting(dict):
     def __missing__(self, key):
         return ""
+
+
+def _in_reader_language(ctx: dict) -> dict:
+    """A reminder's moment (due_at, due_zone) written in the current language: reminders are queued by the
+    scheduler, whose language is the default, and read in their recipient's."""
+    if ctx.get("due_at") and ctx.get("due_zone"):
+        try:
+            ctx["due_text"] = format_in_zone(datetime.fromisoformat(ctx["due_at"]), ctx["due_zone"])
+        except (TypeError, ValueError, KeyError):  # an unknown zone or a damaged value: the stored text stands
+            pass
+    return ctx
 
 
 def _subject_args(ctx: dict) -> dict:
@@ -428,7 +441,7 @@ def send_digests(now: datetime | None = None) -> int:
 
 def subject_of(template: str, context: dict) -> str:
     """The subject line of a message in the current language (for digests and the notifications page)."""
-    return str(SUBJECTS[template]) % _subject_args(dict(context or {}))
+    return str(SUBJECTS[template]) % _subject_args(_in_reader_language(dict(context or {})))
 
 
 def display_subject(message) -> str:

@@ -1,4 +1,5 @@
-"""Every user-facing string is translated into Norwegian Bokmål and Swedish.
+"""Every user-facing string is translated into every language the exchange offers but English
+(Norwegian Bokmål, Swedish, Danish, Finnish and Icelandic: residency/core/languages.py).
 
 The sources are extracted afresh (as `make extract-messages` does) and compared
 with the catalogues, so a new string without translations fails here.
@@ -9,10 +10,14 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
+from residency.core.languages import LANGUAGES
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TRANSLATIONS = os.path.join(ROOT, "residency", "translations")
 METHODS = [("residency/**.py", "python"), ("templates/**.html", "jinja2"), ("templates/**.txt", "jinja2")]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
+# English is the source language; every other one has its catalogue.
+TRANSLATED = [code for code in LANGUAGES if code != "en"]
 
 
 def source_messages() -> set:
@@ -27,7 +32,7 @@ def extracted():
     return source_messages()
 
 
-@pytest.mark.parametrize("language", ["nb", "sv"])
+@pytest.mark.parametrize("language", TRANSLATED)
 def test_every_string_in_the_sources_is_translated(extracted, language):
     with open(os.path.join(TRANSLATIONS, language, "LC_MESSAGES", "messages.po"), "rb") as fh:
         catalogue = read_po(fh, locale=language)
@@ -43,7 +48,7 @@ def test_every_string_in_the_sources_is_translated(extracted, language):
     assert not missing, f"{len(missing)} strings lack a {language} translation, e.g. {missing[:10]}"
 
 
-@pytest.mark.parametrize("language", ["nb", "sv"])
+@pytest.mark.parametrize("language", TRANSLATED)
 def test_placeholders_survive_translation(language):
     import re
 
@@ -59,3 +64,11 @@ def test_placeholders_survive_translation(language):
         for s in strings:
             assert set(pattern.findall(s)) <= wanted | set(pattern.findall(ids[0])), (message.id, s)
             assert set(pattern.findall(ids[0])) <= set(pattern.findall(s)) | {"num"}, (message.id, s)
+
+
+def test_every_offered_language_has_a_catalogue_and_only_those():
+    """A language added to the list without its catalogue (or a catalogue nobody offers) fails here."""
+    catalogues = {name for name in os.listdir(TRANSLATIONS)
+                  if os.path.isfile(os.path.join(TRANSLATIONS, name, "LC_MESSAGES", "messages.po"))}
+    assert catalogues == set(TRANSLATED)
+    assert len(TRANSLATED) == 5

@@ -15,6 +15,10 @@ from residency.core.orgnumbers import InvalidOrgNumber, check
         ("FI", "0112038-9", "0112038-9"),
         ("FI", "01120389", "0112038-9"),
         ("IS", "550500-3530", "550500-3530"),
+        ("IS", "120174-3399", "120174-3399"),  # a person's kennitala: a sole trader (einstaklingsrekstur)
+        ("SE", "880320-0016", "880320-0016"),  # a personnummer: a sole trader (enskild firma)
+        ("SE", "8803200016", "880320-0016"),
+        ("FI", "FI 0112038-9", "0112038-9"),
     ],
 )
 def test_valid_numbers_are_accepted_in_canonical_form(country, raw, canonical):
@@ -28,7 +32,18 @@ def test_valid_numbers_are_accepted_in_canonical_form(country, raw, canonical):
         ("NO", "98639944", "9 digits"),
         ("NO", "98639944X", "digits only"),
         ("SE", "556011-7483", "check digit"),
-        ("SE", "551011-7482", "personal identity number"),  # digits 3-4 below 20
+        # Digits 3-4 below 20 with a good Luhn digit: a sole trader's personnummer if the first six are a
+        # date of birth; 13th month, 80th day (a coordination number) and 30 February are not.
+        ("SE", "881320-0014", "sole trader"),
+        ("SE", "880380-0013", "date of birth"),
+        ("SE", "880230-0015", "date of birth"),
+        ("DK", "09403473", "cannot start with 0"),
+        ("IS", "2883077259", "not a possible date"),  # the impossible kennitala: 83rd month
+        ("IS", "320174-3399", "not a possible date"),  # 32 January
+        ("IS", "550500-3531", "century"),
+        ("IS", "530575-0299", "check digit"),
+        ("IS", "55050035", "10 digits"),
+        ("IS", "550500-353X", "digits only"),
         ("DK", "29403474", "check digit"),
         ("DK", "0940347", "8 digits"),
         ("FI", "0112038-8", "check digit"),

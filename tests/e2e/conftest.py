@@ -56,6 +56,9 @@ def axe():
     checker = Axe()
 
     def run(page):
+        # Checked as the reader sees it: with every stylesheet applied (a click's navigation may
+        # still be loading one when the awaited text has appeared).
+        page.wait_for_load_state("load")
         results = checker.run(page)
         violations = results.response["violations"]
         return [

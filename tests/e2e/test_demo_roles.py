@@ -11,6 +11,9 @@ LANDINGS = [
     ("cluster@demo.test", "/cluster/", "Cluster"),
     ("hub@demo.test", "/hub/", "Hub"),
     ("funder@demo.test", "/funder/", "Funder"),
+    ("oresund@demo.test", "/startup/", "My startup"),  # Denmark: a draft in the Danish call at BioVentureHub
+    ("kuura@demo.test", "/startup/", "My startup"),  # Finland: placed in Oslo, a EUR funding draft
+    ("business-finland@demo.test", "/funder/", "Funder"),
 ]
 
 

@@ -30,7 +30,8 @@ from residency.mailsink import start
 pytestmark = pytest.mark.e2e
 
 LANDING = {"admin@demo.test": "/admin/", "startup@demo.test": "/startup/", "cluster@demo.test": "/cluster/",
-           "hub@demo.test": "/hub/", "funder@demo.test": "/funder/"}
+           "hub@demo.test": "/hub/", "funder@demo.test": "/funder/", "oresund@demo.test": "/startup/",
+           "kuura@demo.test": "/startup/", "business-finland@demo.test": "/funder/"}
 FLASK = [os.path.join(os.path.dirname(sys.executable), "flask"), "--app", "residency"]
 LINK = re.compile(r"https?://[^\s\"'<>]+")
 

@@ -116,7 +116,9 @@ def _scenario(app):
         if stage == "accepted":
             funding.accept_offer(fa=fa, actor=resident)
     # Applications to the open call under review and submitted: reviews, nominations, declines.
-    call = db.session.scalar(select(Call).where(Call.status == "published").order_by(Call.closes_at.desc()))
+    # (The Norwegian one, which Oslo Cancer Cluster nominates for: the demo has a Danish open call too.)
+    call = db.session.scalar(select(Call).where(Call.status == "published", Call.route.has(home_country="NO"))
+                             .order_by(Call.closes_at.desc()))
     lead = users["cluster@demo.test"]
     make = Factories()
     newcomer = make.organisation("startup", name="Fuzz Bio AS")

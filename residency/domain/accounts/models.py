@@ -9,12 +9,21 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from residency.core.extensions import db
 from residency.core.db import UTCDateTime, in_values, utcnow
+from residency.core.languages import LANGUAGES
 from residency.domain.accounts import passwords
 
 ORGANISATION_KINDS = ("startup", "cluster", "hub", "funder", "operator")
 COUNTRIES = ("NO", "SE", "DK", "FI", "IS")
+# The usual clock of each country: an organisation without a time zone of its own keeps its country's.
+# Finland is an hour ahead of Norway, Sweden and Denmark; Iceland keeps UTC all year (no daylight saving).
+COUNTRY_ZONES = {
+    "NO": "Europe/Oslo",
+    "SE": "Europe/Stockholm",
+    "DK": "Europe/Copenhagen",
+    "FI": "Europe/Helsinki",
+    "IS": "Atlantic/Reykjavik",
+}
 TRACKS = ("drugs", "devices", "diagnostics", "digital_health", "bioindustrials", "other")
-LANGUAGES = ("en", "nb", "sv")
 # How a user receives optional reminders; mandatory e-mails always go at once.
 REMINDER_DELIVERY = ("immediate", "digest", "off")
 
@@ -149,6 +158,12 @@ class Organisation(db.Model):
         CheckConstraint("employees IS NULL OR employees >= 0", name="employees"),
         Index("ix_organisation_kind_name", "kind", "name"),
     )
+
+    @property
+    def zone(self) -> str:
+        """The organisation's clock (a hub's offers, a funder's grant offers and reports): its own
+        time zone, else its country's usual one (a Finnish funder is never read on Oslo's clock)."""
+        return self.timezone or COUNTRY_ZONES.get(self.country, "UTC")
 
     def __repr__(self) -> str:
         return f"<Organisation {self.kind} {self.name}>"

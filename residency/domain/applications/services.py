@@ -531,10 +531,16 @@ def _detach(application: Application, actor: User, attachment_id: int, now: date
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None or attachment.application_id != application.id:
         raise NotFound(_l("Not found."))
+    files.drop(attachment.stored_name)  # its bytes in the database go in this unit of work
     db.session.info[_FILES_DROPPED].append(attachment.stored_name)
     application.attachments.remove(attachment)  # delete-orphan: the row goes, and the list is right for a submission
     db.session.add(ApplicationEdit(application_id=application.id, user_id=actor.id, fields=["attachments"], created_at=now))
     db.session.flush()
+
+
+def stored_files() -> list[tuple[str, str]]:
+    """(stored name, sha256) of every attachment, oldest first (for copying files between storages)."""
+    return [tuple(row) for row in db.session.execute(select(Attachment.stored_name, Attachment.sha256).order_by(Attachment.id))]
 
 
 def attachment_for(*, user: User, application_id: int, attachment_id: int) -> Attachment:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from residency.core.extensions import db
 from residency.domain.accounts.models import Organisation, User
-from residency.core.db import UTCDateTime, in_values, utcnow
+from residency.core.db import Money, UTCDateTime, in_values, utcnow
 from residency.domain.placements.models import Placement
 
 CURRENCIES = ("NOK", "SEK", "DKK", "EUR")
@@ -20,7 +20,6 @@ GRANTED_STATES = ("granted", "in_progress", "lapsed", "closed", "cancelled")
 BUDGET_CATEGORIES = ("personnel", "equipment", "consumables", "services", "rent", "travel", "other")
 REPORT_KINDS = ("progress", "final")
 REPORT_STATES = ("due", "submitted", "approved", "returned")
-Money = Numeric(14, 2)
 
 
 class FundingScheme(db.Model):

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from residency.core import limits, workflow
-from residency.core.db import utcnow
+from residency.core.db import money_sum, utcnow
 from residency.core.errors import Conflict, Invalid, NotFound
 from residency.core.extensions import db
 from residency.core.models import StatusChange
@@ -157,7 +157,7 @@ def _fmt(amount: Decimal) -> str:
 
 def funder_zone(scheme: FundingScheme) -> str:
     """The funder's time zone: grant offers lapse at the end of a day on the funder's clock."""
-    return scheme.funder.timezone or "Europe/Oslo"
+    return scheme.funder.zone
 
 
 # ------------------------------------------------------------------ the startup
@@ -485,9 +485,9 @@ def record_paid(*, fa: FundingApplication, actor: User, disbursement_id: int, no
         raise NotFound(_l("Not found."))
     if disbursement.paid_at is not None:
         raise Conflict(_l("This instalment is already recorded as paid."))
-    paid = db.session.scalar(select(func.coalesce(func.sum(Disbursement.amount), 0)).where(
+    paid = db.session.scalar(select(money_sum(Disbursement.amount)).where(
         Disbursement.funding_application_id == fa.id, Disbursement.paid_at.is_not(None)))
-    if Decimal(paid) + disbursement.amount > fa.granted_amount:
+    if paid + disbursement.amount > fa.granted_amount:
         raise Conflict(_l("Paying this would exceed the grant of %(grant)s.", grant=_fmt(fa.granted_amount)))
     step = plan(fa)[disbursement.instalment]
     approved = _approved_kinds(fa)
@@ -510,8 +510,8 @@ def _approved_kinds(fa: FundingApplication) -> set[str]:
 
 
 def paid_total(fa: FundingApplication) -> Decimal:
-    return Decimal(db.session.scalar(select(func.coalesce(func.sum(Disbursement.amount), 0)).where(
-        Disbursement.funding_application_id == fa.id, Disbursement.paid_at.is_not(None)))).quantize(CENT)
+    return db.session.scalar(select(money_sum(Disbursement.amount)).where(
+        Disbursement.funding_application_id == fa.id, Disbursement.paid_at.is_not(None)))
 
 
 def _lock(fa: FundingApplication) -> None:

@@ -42,7 +42,7 @@ def _funding_context(fa) -> dict:
         "amount_requested": str(fa.amount_requested),
         "granted_amount": str(fa.granted_amount) if fa.granted_amount is not None else None,
         "offer_expires_at": fa.offer_expires_at.isoformat() if fa.offer_expires_at else None,
-        "timezone": fa.scheme.funder.timezone or "Europe/Oslo",
+        "timezone": fa.scheme.funder.zone,
         "funding_id": fa.id,
     }
 

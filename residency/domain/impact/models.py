@@ -9,8 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from residency.core.extensions import db
 from residency.domain.accounts.models import Organisation
-from residency.core.db import UTCDateTime, in_values, utcnow
-from residency.domain.funding.models import CURRENCIES, Money
+from residency.core.db import Money, UTCDateTime, in_values, utcnow
+from residency.domain.funding.models import CURRENCIES
 from residency.domain.placements.models import Placement
 
 SURVEY_MONTHS = (12, 24, 36)
@@ -26,7 +26,7 @@ class ImpactSurvey(db.Model):
     due_on: Mapped[date]
     currency: Mapped[str] = mapped_column(String(3))
     employees: Mapped[int | None]
-    # Money, like every amount: Numeric(14, 2), the precision ``limits.MONEY_MAX`` bounds.
+    # Money, like every amount (``core.db.Money``): numeric(14, 2), exact on SQLite too, bounded by ``limits.MONEY_MAX``.
     revenue: Mapped[Decimal | None] = mapped_column(Money)
     capital_raised: Mapped[Decimal | None] = mapped_column(Money)
     export_revenue: Mapped[Decimal | None] = mapped_column(Money)

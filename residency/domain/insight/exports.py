@@ -28,11 +28,12 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, not_, or_, select, type_coerce
+from sqlalchemy import and_, case, func, not_, or_, select
 from sqlalchemy.orm import aliased
 
 from residency.core import limits, workflow
 from residency.core.csvtools import csv_stream
+from residency.core.db import money_sum
 from residency.core.errors import Forbidden
 from residency.core.extensions import db
 from residency.core.i18n import country_name
@@ -47,7 +48,7 @@ from residency.domain.funding.models import Disbursement, FundingApplication, Fu
 from residency.domain.impact.models import ImpactSurvey
 from residency.domain.accounts.models import Organisation, User
 from residency.domain.placements.models import Placement
-from residency.domain.funding.models import FUNDING_STATES, Money
+from residency.domain.funding.models import FUNDING_STATES
 from residency.domain.placements import scope as placement_scope
 from residency.domain.placements.models import PLACEMENT_STATES
 from residency.domain.insight.services import staffed_calls_clause
@@ -349,7 +350,7 @@ def _grants(scope: Scope, filters: ExportFilters):
     startup, funder = aliased(Organisation), aliased(Organisation)
     staff, own = funding_scope.staff_clause(scope), funding_scope.own_clause(scope)
     paid = (
-        select(func.coalesce(func.sum(Disbursement.amount), 0))
+        select(money_sum(Disbursement.amount))
         .where(Disbursement.funding_application_id == FundingApplication.id, Disbursement.paid_at.is_not(None))
         .correlate(FundingApplication)
         .scalar_subquery()
@@ -361,7 +362,7 @@ def _grants(scope: Scope, filters: ExportFilters):
                FundingApplication.status, staff.label("staff"), FundingScheme.currency, FundingApplication.period_start,
                FundingApplication.period_end, FundingApplication.own_financing, FundingApplication.amount_requested,
                FundingApplication.granted_amount, FundingApplication.granted_share_percent,
-               type_coerce(paid, Money).label("paid_amount"), FundingApplication.created_at)
+               paid.label("paid_amount"), FundingApplication.created_at)
         .select_from(FundingApplication)
         .join(FundingScheme, FundingScheme.id == FundingApplication.scheme_id)
         .join(funder, funder.id == FundingScheme.funder_id)

@@ -47,7 +47,7 @@ def hub_placement(actor: User, placement_id: int) -> Placement:
 
 
 def hub_today(hub: Organisation, now: datetime | None = None) -> date:
-    return placements.local_today(hub.timezone or "UTC", now or utcnow())
+    return placements.local_today(hub.zone, now or utcnow())
 
 
 # ------------------------------------------------------------------ review summary

@@ -27,6 +27,7 @@ from residency.core.i18n import country_name, is_timezone
 from residency.core.uow import savepoint, service
 from residency.domain.accounts.models import (
     COUNTRIES,
+    COUNTRY_ZONES,  # a blank time zone means the usual one of the organisation's country
     ORGANISATION_KINDS,
     TRACKS,
     Invitation,
@@ -39,14 +40,6 @@ from residency.core.db import utcnow
 from residency.core.outbox_models import DELIVERY_STATES
 from residency.core.outbox import cancel, resend
 
-# A blank time zone means the usual one of the organisation's country.
-COUNTRY_ZONES = {
-    "NO": "Europe/Oslo",
-    "SE": "Europe/Stockholm",
-    "DK": "Europe/Copenhagen",
-    "FI": "Europe/Helsinki",
-    "IS": "Atlantic/Reykjavik",
-}
 STAFF_KINDS = ("cluster", "hub", "funder", "operator")
 CALL_ACTIONS = ("publish", "close", "reopen", "archive")
 EDITABLE_CALL_STATES = ("draft", "published")

@@ -27,6 +27,7 @@ from residency.domain.applications import rules as application_rules
 from residency.domain.applications.models import Application, DeadlineExtension
 from residency.domain.programme.models import Call
 from residency.domain.funding.models import FundingApplication, FundingReport, FundingScheme
+from residency.domain.funding.services import funder_zone
 from residency.domain.impact.models import ImpactSurvey
 from residency.domain.placements import services as placements
 from residency.domain.placements.models import Placement
@@ -56,6 +57,12 @@ def _offsets() -> dict:
 
 def _batch() -> int:
     return current_app.config["REMINDER_BATCH_SIZE"]
+
+
+def _due(when: datetime, zone: str) -> dict:
+    """The moment a reminder names, kept as data: the outbox writes it (due_text) in the reader's language
+    when the e-mail is rendered; due_text itself is the English, for messages read without it."""
+    return {"due_at": when.isoformat(), "due_zone": zone}
 
 
 def _emit(items: list[dict], now: datetime) -> int:
@@ -99,7 +106,8 @@ def call_closing(now: datetime) -> int:
                 days, due_text = _closing_offset(deadline, call.timezone, offsets, now)
                 if days is None:
                     continue
-                context = {"call_title": call.title, "days": days, "application_id": app_id, "due_text": due_text}
+                context = {"call_title": call.title, "days": days, "application_id": app_id, "due_text": due_text,
+                           **_due(deadline, call.timezone)}
                 for user in members.get(startup_id, []):
                     items.append(dict(recipient=user, template="call_closing", context=context, optional=True,
                                       dedup_key=f"call-closing:{days}d:application:{app_id}:user-{user.id}"))
@@ -131,7 +139,7 @@ def change_request_due(now: datetime) -> int:
     for app_id, startup_id, due_at, zone, title in rows:
         if before(due_at, zone, days) > now:
             continue
-        context = {"call_title": title, "application_id": app_id, "due_text": format_in_zone(due_at, zone)}
+        context = {"call_title": title, "application_id": app_id, "due_text": format_in_zone(due_at, zone), **_due(due_at, zone)}
         for user in members.get(startup_id, []):
             items.append(dict(recipient=user, template="change_request_due", context=context, optional=False,
                               dedup_key=f"change-request:{days}d:application:{app_id}:{due_at.isoformat()}:user-{user.id}"))
@@ -164,7 +172,8 @@ def reviews_due(now: datetime) -> int:
         users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_([r[0] for r in rows])))} if rows else {}
         items = [dict(recipient=users[reviewer_id], template="reviews_due", optional=True,
                       context={"call_title": call.title, "count": count, "call_id": call.id,
-                               "due_text": format_in_zone(call.nomination_deadline, call.timezone)},
+                               "due_text": format_in_zone(call.nomination_deadline, call.timezone),
+                               **_due(call.nomination_deadline, call.timezone)},
                       dedup_key=f"reviews-due:{days}d:call:{call.id}:user-{reviewer_id}")
                  for reviewer_id, count in rows if reviewer_id in users]
         sent += _emit(items, now)
@@ -185,7 +194,8 @@ def nomination_deadline(now: datetime) -> int:
     items = []
     for call in open_calls:
         context = {"call_title": call.title, "days": days, "call_id": call.id, "seats": call.seats,
-                   "nominated": nominated.get(call.id, 0), "due_text": format_in_zone(call.nomination_deadline, call.timezone)}
+                   "nominated": nominated.get(call.id, 0), "due_text": format_in_zone(call.nomination_deadline, call.timezone),
+                   **_due(call.nomination_deadline, call.timezone)}
         for user in members.get(call.route.cluster_id, []):
             items.append(dict(recipient=user, template="nomination_deadline", context=context, optional=True,
                               dedup_key=f"nomination-deadline:{days}d:call:{call.id}:user-{user.id}"))
@@ -282,7 +292,7 @@ def grant_offer_expiring(now: datetime) -> int:
     members = members_of(f.startup_id for f in offers)
     items = []
     for fa in offers:
-        zone = fa.scheme.funder.timezone or "Europe/Oslo"
+        zone = funder_zone(fa.scheme)
         if before(fa.offer_expires_at, zone, days) > now:
             continue
         context = workflow.get("funding").context(fa)
@@ -303,7 +313,7 @@ def reports_due(now: datetime) -> int:
     items = []
     for report in reports:
         fa = report.funding_application
-        today = local_date(now, fa.scheme.funder.timezone or "Europe/Oslo")
+        today = local_date(now, funder_zone(fa.scheme))
         if report.due_on < today:
             template, key, optional = "report_overdue", "report-overdue", False
         elif report.due_on <= today + timedelta(days=days):
@@ -326,7 +336,7 @@ def impact_surveys_due(now: datetime) -> int:
     members = members_of(s.startup_id for s in surveys)
     items = []
     for survey in surveys:
-        zone = survey.placement.hub.timezone or "UTC"
+        zone = survey.placement.hub.zone
         if survey.due_on > local_date(now, zone):
             continue
         context = {"survey_id": survey.id, "months": survey.months_after, "hub_name": survey.placement.hub.name}

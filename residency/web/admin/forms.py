@@ -34,6 +34,14 @@ KIND_LABELS = {
     "funder": _l("Funder"),
     "operator": _l("Operator (programme administration)"),
 }
+# What a record of each workflow is called (the audit trail's "kind of record").
+WORKFLOW_TITLES = {
+    "call": _l("Call"),
+    "application": _l("Application"),
+    "placement": _l("Placement"),
+    "funding": _l("Funding application"),
+    "report": _l("Funding report"),
+}
 CALL_ACTION_LABELS = {
     "publish": _l("Publish"),
     "close": _l("Close for applications"),

@@ -28,6 +28,7 @@ from residency.web.admin.forms import (
     CALL_ACTION_LABELS,
     INVITATION_STATE_LABELS,
     KIND_LABELS,
+    WORKFLOW_TITLES,
     CallForm,
     ConfirmForm,
     ExtensionForm,
@@ -45,7 +46,7 @@ ADMIN = "programme_admin"
 def labels():
     return dict(KIND_LABELS=KIND_LABELS, TRACK_LABELS=TRACK_LABELS,
                 CALL_ACTION_LABELS=CALL_ACTION_LABELS, INVITATION_STATE_LABELS=INVITATION_STATE_LABELS,
-                DELIVERY_LABELS=DELIVERY_LABELS, CALL_WORKFLOW=workflow.get("call"), admin_zone=_admin_zone())
+                DELIVERY_LABELS=DELIVERY_LABELS, WORKFLOW_TITLES=WORKFLOW_TITLES, CALL_WORKFLOW=workflow.get("call"), admin_zone=_admin_zone())
 
 
 def _admin_zone() -> str:

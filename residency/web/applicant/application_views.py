@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from residency.domain.applications import services as applications
 from residency.web.access import role_required
 from residency.core import limits
-from residency.core.attachments import path_of
+from residency.core.attachments import open_stored
 from residency.core.errors import Conflict, Invalid, ServiceError
 from residency.web.formtools import apply_field_errors
 from residency.domain.programme.queries import public_call
@@ -122,7 +122,13 @@ def withdraw(application_id: int):
 def attachment(application_id: int, attachment_id: int):
     """Download an attachment: the startup's members and the staff who may see the application."""
     found = applications.attachment_for(user=current_user, application_id=application_id, attachment_id=attachment_id)
-    response = send_file(path_of(found.stored_name), mimetype=found.content_type, as_attachment=True,
-                         download_name=found.download_name, max_age=0)
+    stored = open_stored(found.stored_name) or abort(404)
+    if stored.path is not None:  # a file of this machine's folder
+        response = send_file(stored.path, mimetype=found.content_type, as_attachment=True,
+                             download_name=found.download_name, max_age=0)
+    else:  # from the database, read in chunks while it is sent
+        response = send_file(stored.file, mimetype=found.content_type, as_attachment=True,
+                             download_name=found.download_name, max_age=0, conditional=False, etag=found.sha256)
+        response.content_length = stored.size
     response.headers["Cache-Control"] = "private, no-store"
     return response

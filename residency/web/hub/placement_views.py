@@ -8,7 +8,6 @@ typed kept; nothing changes.
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -16,7 +15,7 @@ from residency.domain.placements import services as placements
 from residency.web.access import role_required
 from residency.core.errors import Invalid, ServiceError
 from residency.web.formtools import apply_field_errors
-from residency.core.i18n import format_day, format_in_zone
+from residency.core.i18n import format_day, format_in_zone, format_month
 from residency.domain.placements import hub_queries as services
 from residency.web.hub.forms import (
     CheckInForm,
@@ -57,11 +56,7 @@ def occupancy(hub_id: int):
     first = services.parse_month(asked)
     error = _("Choose a month like 2030-03; the current month is shown.") if asked and first is None else None
     return render_template("hub/occupancy.html", occupancy=services.occupancy(current_user, hub_id, first), month_error=error,
-                           month_label=_month_label)
-
-
-def _month_label(day, short: bool = False) -> str:
-    return format_date(day, "LLL yy" if short else "LLLL y")
+                           month_label=format_month)
 
 
 def _form(action: str, formdata=None, **data):

@@ -1,13 +1,11 @@
 """The insight dashboard: funnel, decision times, occupancy, funding and impact, scoped to the viewer."""
 from __future__ import annotations
 
-from babel.dates import format_date
 from flask import render_template, request
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from residency.core.i18n import country_name, format_money
+from residency.core.i18n import country_name, format_money, format_month
 from residency.domain.insight import services
 from residency.web.insight.charts import bar_chart
 from residency.web.insight.blueprint import bp
@@ -15,7 +13,7 @@ from residency.web.insight.blueprint import bp
 
 
 def _month(day) -> str:
-    return format_date(day, format="MMM y", locale=str(get_locale() or "en"))
+    return format_month(day, "abbreviated")
 
 
 def _charts(board: services.Dashboard) -> dict:

@@ -65,12 +65,25 @@ def test_every_demo_role_finds_work_waiting(app):
     by_name = {o.name: o for o in db.session.scalars(select(Organisation))}
     placements = {p.application.startup.name: p.status for p in db.session.scalars(select(Placement))}
     assert placements == {"Nordlys Diagnostics AS": "active", "Fjordbio Therapeutics AS": "offered",
-                          "Polarlys Biotech AS": "pending"}  # the applicant answers an offer; the hub decides on Polarlys
-    assert {s.currency for s in db.session.scalars(select(FundingScheme))} == {"NOK", "SEK"}
-    [fa] = db.session.scalars(select(FundingApplication)).all()
+                          "Polarlys Biotech AS": "pending",  # the applicant answers an offer; the hub decides on Polarlys
+                          "Kuura Diagnostics Oy": "accepted"}  # the Finn is placed in Oslo and applies for funding
+    assert {s.currency for s in db.session.scalars(select(FundingScheme))} == {"NOK", "SEK", "DKK", "EUR"}
+    funding = {fa.startup.name: fa for fa in db.session.scalars(select(FundingApplication))}
+    assert set(funding) == {"Nordlys Diagnostics AS", "Kuura Diagnostics Oy"}
+    fa = funding["Nordlys Diagnostics AS"]
     assert fa.status == "submitted" and fa.scheme.funder_id == by_name["Innovation Norway"].id  # the funder's queue
+    finnish = funding["Kuura Diagnostics Oy"]  # a draft in EUR to Business Finland, ready to submit
+    assert (finnish.status, finnish.scheme.currency, finnish.scheme.funder.name) == ("draft", "EUR", "Business Finland")
+    from residency.domain.funding import services as funding_services
+
+    with app.test_request_context():
+        assert funding_services.rule_errors(finnish, utcnow()) == {}
     drafts = db.session.scalars(select(Application).where(Application.status == "draft")).all()
-    assert [a.startup.name for a in drafts] == ["Fjordbio Therapeutics AS"]
+    assert sorted(a.startup.name for a in drafts) == ["Fjordbio Therapeutics AS", "Øresund Biologics ApS"]
+    danish = next(a for a in drafts if a.startup.country == "DK")
+    route = danish.call.route  # Denmark -> BioVentureHub, nominated by Medicon Valley Alliance
+    assert (route.host_hub.name, route.cluster.name) == ("AstraZeneca BioVentureHub", "Medicon Valley Alliance")
+    assert danish.call.is_open(utcnow()) and [f.name for f in route.funders] == ["Innovation Fund Denmark"]
     # Every call reached its status through the workflow engine.
     for call in db.session.scalars(select(Call)):
         changes = db.session.scalars(select(StatusChange).where(StatusChange.workflow == "call", StatusChange.record_id == call.id))
