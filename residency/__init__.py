@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import config as settings
 from residency import cli, web
 from residency.core import attachments, i18n, locking, logs
-from residency.core.extensions import db, mail, migrate
+from residency.core.extensions import db, engine_options, mail, migrate
 from residency.domain import workflows
 from residency.web.extensions import csrf, login_manager
 
@@ -36,6 +36,9 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
         # A relative SQLite path lives in the instance folder, whatever the working directory.
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, uri[len("sqlite:///"):])
+
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config["SQLALCHEMY_DATABASE_URI"],
+                                                             app.config.get("SQLALCHEMY_ENGINE_OPTIONS"))
 
     workflows.register_all()
     logs.init_app(app)

@@ -7,6 +7,7 @@ from typing import Callable
 
 from residency.core.outbox import deliver_due, send_digests
 from residency.domain.funding.services import lapse_expired_grant_offers
+from residency.domain.insight import summaries as insight_summaries
 from residency.domain.placements.services import complete_finished_residencies, lapse_expired_offers, start_due_residencies
 from residency.domain.programme.calls import close_due_calls
 from residency.domain.reminders.services import sweep
@@ -31,4 +32,6 @@ JOBS = [
     PeriodicJob("lapse-grant-offers", 60, lapse_expired_grant_offers),
     PeriodicJob("reminders", 300, sweep),
     PeriodicJob("digests", 3600, send_digests),
+    # The insight page's funnel and decision times, counted afresh (the page says as of when).
+    PeriodicJob("insight-summaries", insight_summaries.EVERY_SECONDS, insight_summaries.refresh),
 ]

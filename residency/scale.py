@@ -1459,12 +1459,14 @@ class ScaleSeed:
             due_day = (last.at.astimezone(ZoneInfo(call.timezone)) + timedelta(days=rng.randint(7, 14))).date()
             response_due = datetime.combine(due_day, clock(23, 59), ZoneInfo(call.timezone)).astimezone(UTC)
         updated = app.steps[-1].at if app.steps else app.created_at
+        # As the workflow's hook sets it: the time of the last submission (or resubmission).
+        submitted_at = max((st.at for st in app.steps if st.t.target == "submitted"), default=None)
         w.add("application", dict(id=app.id, call_id=call.id, startup_id=s.id, status=status, answers=answers,
                                   track=s.track, trl=s.trl,
                                   desired_start=call.residency_starts_on if typed else None, months=app.months if typed else None,
                                   desks=app.desks if typed else None, benches=app.benches if typed else None,
-                                  response_due_at=response_due, created_by_id=app.created_by, created_at=app.created_at,
-                                  updated_at=updated))
+                                  response_due_at=response_due, submitted_at=submitted_at, created_by_id=app.created_by,
+                                  created_at=app.created_at, updated_at=updated))
         self.counts["application:" + status] += 1
         w.add("application_edit", dict(id=self.ids("application_edit"), application_id=app.id, user_id=app.created_by,
                                        fields=["created"], created_at=app.created_at))

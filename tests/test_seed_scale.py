@@ -98,6 +98,17 @@ def test_every_record_reached_its_state_through_the_workflow_table_in_time_order
     assert db.session.scalar(select(func.max(StatusChange.created_at))) <= utcnow()
 
 
+def test_each_application_carries_the_time_of_its_last_submission(seeded):
+    """As the workflow's hook sets it: the last change into "submitted"; none for a never-submitted draft."""
+    last = dict(db.session.execute(
+        select(StatusChange.record_id, func.max(StatusChange.created_at))
+        .where(StatusChange.workflow == "application", StatusChange.to_state == "submitted")
+        .group_by(StatusChange.record_id)).all())
+    carried = dict(db.session.execute(select(Application.id, Application.submitted_at)).all())
+    assert carried == {i: last.get(i) for i in carried}
+    assert any(v is None for v in carried.values()) and sum(v is not None for v in carried.values()) > 100
+
+
 def test_the_rules_the_guards_keep_hold_in_the_seeded_rows(seeded, app):
     calls = {c.id: c for c in db.session.scalars(select(Call))}
     # Resubmissions while the call was open; nominations within the seats and before the nomination deadline.

@@ -4,8 +4,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import DateTime, Integer, Numeric, func, type_coerce
+from sqlalchemy import BigInteger, Date, DateTime, Integer, Numeric, Select, func, select, type_coerce
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import operators
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 
@@ -111,3 +113,74 @@ def money_sum(column):
     """``SUM(column)`` of a money column, 0.00 when there are no rows, typed as money so
     the result is a two-place ``Decimal`` in currency units on every database."""
     return type_coerce(func.coalesce(func.sum(column), 0), Money)
+
+
+# ------------------------------------------------------------------ aggregates and date arithmetic
+# SQLite and PostgreSQL write these differently; each is written here once, so that figures made
+# in the database (insight) mean the same on both.
+
+
+class seconds_between(FunctionElement):
+    """Whole seconds from ``start`` to ``end`` (two datetime columns), truncated towards zero as
+    ``int(timedelta.total_seconds())`` truncates, exact to the microsecond on both databases."""
+
+    type = BigInteger()
+    name = "seconds_between"
+    inherit_cache = True
+
+
+@compiles(seconds_between)
+def _seconds_between(element, compiler, **kw):
+    start, end = (compiler.process(c, **kw) for c in element.clauses)
+    # EXTRACT(EPOCH ...) of an interval is an exact numeric on PostgreSQL 14 and later.
+    return f"CAST(TRUNC(EXTRACT(EPOCH FROM ({end} - {start}))) AS BIGINT)"
+
+
+@compiles(seconds_between, "sqlite")
+def _seconds_between_sqlite(element, compiler, **kw):
+    # SQLite keeps 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC): whole seconds from strftime('%s'), the
+    # microseconds from the text, so no float (julianday) rounds the difference; / truncates.
+    start, end = (compiler.process(c, **kw) for c in element.clauses)
+    micros = lambda v: f"CAST(substr({v}, 21, 6) AS INTEGER)"  # noqa: E731
+    return (f"(((CAST(strftime('%s', {end}) AS INTEGER) - CAST(strftime('%s', {start}) AS INTEGER)) * 1000000"
+            f" + {micros(end)} - {micros(start)}) / 1000000)")
+
+
+class day_after(FunctionElement):
+    """The day after ``day`` (a date column or expression), as a date."""
+
+    type = Date()
+    name = "day_after"
+    inherit_cache = True
+
+
+@compiles(day_after)
+def _day_after(element, compiler, **kw):
+    return f"({compiler.process(element.clauses, **kw)} + 1)"
+
+
+@compiles(day_after, "sqlite")
+def _day_after_sqlite(element, compiler, **kw):
+    return f"date({compiler.process(element.clauses, **kw)}, '+1 day')"
+
+
+def median_by(dialect: str, value, *keys) -> Select:
+    """``SELECT keys..., median, count GROUP BY keys``: the median of ``value`` (a number
+    column of one FROM: a table or a subquery already filtered) and how many values there
+    are, per group of ``keys``; groups without values are absent. The median of an even
+    number of values is the mean of the middle two.
+
+    PostgreSQL has the ordered-set aggregate (``percentile_cont``); SQLite has none, so the
+    values are numbered in order per group by window functions and the middle one or two
+    kept. Both give a float (exact for integer values: at most a half)."""
+    if dialect == "postgresql":
+        return (select(*keys, func.percentile_cont(0.5).within_group(value).label("median"),
+                       func.count(value).label("count"))
+                .where(value.is_not(None)).group_by(*keys))
+    ranked = select(*(k.label(f"k{i}") for i, k in enumerate(keys)), value.label("value"),
+                    func.row_number().over(partition_by=list(keys), order_by=value).label("rn"),
+                    func.count().over(partition_by=list(keys)).label("n")).where(value.is_not(None)).subquery()
+    group = [ranked.c[f"k{i}"] for i in range(len(keys))]
+    return (select(*(g.label(k.key) for g, k in zip(group, keys)), func.avg(ranked.c.value).label("median"),
+                   func.max(ranked.c.n).label("count"))
+            .where(ranked.c.rn.between((ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2)).group_by(*group))

@@ -1,6 +1,7 @@
 """Flask extensions, created unbound; ``create_app`` binds them."""
 import functools
 import os
+import re
 import sqlite3
 import threading
 import urllib.parse
@@ -9,7 +10,7 @@ from flask_babel import Babel
 from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData, Table, create_engine, event, text
+from sqlalchemy import MetaData, Table, create_engine, event, make_url, text
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import NullPool
 
@@ -37,6 +38,24 @@ def _ids_never_reused(table: Table, parent) -> None:
 
 
 db = SQLAlchemy(model_class=Model)
+
+
+def engine_options(uri: str, options: dict | None) -> dict:
+    """The app's engine options for ``uri``: on PostgreSQL every connection runs with JIT
+    compilation off (libpq ``options=-c jit=off``, added to any options already given in
+    ``connect_args`` or the URL). The app's queries are small and indexed; JIT compiling their
+    plans cost far more than it saved (seconds on the insight page). A ``jit`` setting given
+    there explicitly is kept."""
+    options = dict(options or {})
+    url = make_url(uri)
+    if url.get_backend_name() != "postgresql":
+        return options
+    connect_args = dict(options.get("connect_args") or {})
+    given = str(connect_args.get("options") or url.query.get("options") or "")
+    if not re.search(r"\bjit\s*=", given):
+        connect_args["options"] = f"{given} -c jit=off".strip()
+    options["connect_args"] = connect_args
+    return options
 migrate = Migrate()
 mail = Mail()
 babel = Babel()

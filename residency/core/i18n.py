@@ -1,6 +1,7 @@
 """Languages, and dates shown in the call's or hub's own time zone."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -9,6 +10,7 @@ from babel import Locale
 from babel.dates import format_date as _babel_date
 from babel.dates import format_skeleton
 from babel.dates import format_time as _babel_time
+from babel.dates import format_timedelta as _babel_timedelta
 from babel.dates import get_timezone_name
 from babel.numbers import format_currency
 from babel.numbers import format_decimal as _babel_decimal
@@ -85,6 +87,7 @@ def init_app(app) -> None:
     # E-mail contexts keep days as ISO text ("2030-03-01"): written as the reader's language writes them.
     app.jinja_env.filters["iso_day"] = lambda value: format_day(date.fromisoformat(value) if isinstance(value, str) else value) if value else ""
     app.jinja_env.filters["time_left"] = time_left
+    app.jinja_env.filters["ago"] = ago
     app.jinja_env.filters["number"] = format_number
     app.jinja_env.filters["country_name"] = country_name
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
@@ -159,12 +162,34 @@ def time_left(deadline: datetime, now: datetime) -> str:
     return ngettext("%(num)d minute left", "%(num)d minutes left", max(1, int(seconds // 60)))
 
 
-__all__ = ["format_in_zone", "format_day", "format_month", "format_number", "format_money", "time_left", "is_timezone",
+def ago(moment: datetime, now: datetime | None = None) -> str:
+    """How long ago ``moment`` was, in the reader's language ('3 minutes ago', 'for 3 minutter siden')."""
+    now = now or datetime.now(moment.tzinfo)
+    return _babel_timedelta(moment - now, add_direction=True, threshold=1, locale=formatting_locale())
+
+
+__all__ = ["format_in_zone", "ago", "format_day", "format_month", "format_number", "format_money", "time_left", "is_timezone",
            "timezone_choices", "get_timezone_name", "LANGUAGES", "LANGUAGE_NAMES"]
 
 
 def format_money(value, currency: str) -> str:
-    """An exact amount in its currency, formatted for the reader's language (150 000,00 kr / NOK 150,000.00)."""
+    """An exact amount in its currency as the reader's language writes amounts: 'NOK 150,000.00',
+    '150 000,00 NOK', '150.000,00 DKK', '150.000 ISK', '40 000,00 €', '€40,000.00'.
+
+    Crowns always carry their ISO code: across the five countries "kr" is four currencies (and
+    Swedish Babel writes NOK as "Nkr", Danish DKK as "kr."), so every page, e-mail, chart and export
+    names them the same way. The euro keeps the locale's own sign, which names one currency only.
+    Babel does not apply CLDR's currency spacing, so a code that touches a digit gets its no-break space."""
     if value is None or value == "":
         return ""
-    return format_currency(Decimal(str(value)), currency, locale=formatting_locale())
+    locale = formatting_locale()
+    pattern = locale.currency_formats["standard"].pattern
+    if currency in CROWNS:
+        pattern = pattern.replace("¤", "¤¤")
+    text = format_currency(Decimal(str(value)), currency, format=pattern, locale=locale)
+    return _CODE_TOUCHES_DIGIT.sub("\u00a0", text)
+
+
+CROWNS = ("NOK", "SEK", "DKK", "ISK")
+# CLDR currencySpacing: a letter of the code next to a digit (either side) is set apart by a no-break space.
+_CODE_TOUCHES_DIGIT = re.compile(r"(?<=[A-Z])(?=[-\u2212]?\d)|(?<=\d)(?=[A-Z])")

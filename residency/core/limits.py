@@ -18,10 +18,13 @@ it arrives, and nothing reaches the database that its column cannot hold:
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from flask import has_request_context
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 # ------------------------------------------------------------------ dates
@@ -58,6 +61,7 @@ CITY_MAX = 100
 WEBSITE_MAX = 300
 TIMEZONE_MAX = 64
 TOKEN_NAME_MAX = 100
+VAT_NUMBER_MAX = 20  # String(20): SE556011748201 is the longest, with room for the spaces people type
 LINE_MAX = 200  # any other one-line field
 JOIN_MESSAGE_MAX = 1000  # String(1000)
 REASON_MAX = 4000  # reasons, messages, conditions, comments and rationales (Text)
@@ -180,13 +184,38 @@ def parse_id(text) -> int | None:
 
 
 def parse_page(text) -> int:
-    """A page number from a query string: 1 for anything that is none, at most ``PAGE_MAX``."""
+    """A page number from a query string: 1 for anything that is none (0 too), at most ``PAGE_MAX``."""
     try:
         return parse_int(text, 1, PAGE_MAX)
     except OutOfBounds:
-        return PAGE_MAX if str(text).strip().lstrip("+").isdigit() else 1
+        digits = str(text).strip().lstrip("+")
+        return PAGE_MAX if digits.isdigit() and digits.strip("0") else 1
     except ValueError:
         return 1
+
+
+_DOT_GROUPS = re.compile(r"[-+]?\d{1,3}(\.\d{3})+")
+
+
+def _decimal_point(text: str) -> str:
+    """An amount as people write it in any of the five languages, with '.' as its decimal point:
+    '12 500,50' and '12500.5' everywhere; '12.500,50' and '1,500.50' (both marks: the last one is
+    the decimal point); '12.500' is twelve thousand five hundred where the reader's language
+    groups digits with dots (Danish, Icelandic) and twelve and a half elsewhere."""
+    if "," in text and "." in text:
+        decimal_mark = "," if text.rindex(",") > text.rindex(".") else "."
+        group_mark = "." if decimal_mark == "," else ","
+        return text.replace(group_mark, "").replace(decimal_mark, ".")
+    if text.count(",") == 1:
+        return text.replace(",", ".")
+    if _DOT_GROUPS.fullmatch(text) and (text.count(".") > 1 or _groups_with_dots()):
+        return text.replace(".", "")
+    return text
+
+
+def _groups_with_dots() -> bool:
+    locale = get_locale() if has_request_context() else None
+    return locale is not None and locale.number_symbols.get("latn", locale.number_symbols).get("group") == "."
 
 
 def parse_money(value, maximum: Decimal = MONEY_MAX) -> Decimal:
@@ -200,9 +229,7 @@ def parse_money(value, maximum: Decimal = MONEY_MAX) -> Decimal:
         result = value
     else:
         text = str(value or "").strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
-        if text.count(",") == 1 and "." not in text:
-            text = text.replace(",", ".")
-        result = Decimal(text)
+        result = Decimal(_decimal_point(text))
     if not result.is_finite():
         raise InvalidOperation
     if result.copy_abs() > maximum:  # copy_abs: no arithmetic, so no overflow on 1e999999

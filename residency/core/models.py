@@ -31,4 +31,9 @@ class StatusChange(db.Model):
 
     actor = relationship("User")  # the engine names no domain model; accounts defines User
 
-    __table_args__ = (Index("ix_status_change_record", "workflow", "record_id", "id"),)
+    __table_args__ = (
+        Index("ix_status_change_record", "workflow", "record_id", "id"),
+        # When each record of a workflow first entered a state (its first submission, its first
+        # decision), read from the index alone, without reading the whole trail.
+        Index("ix_status_change_transition", "workflow", "to_state", "record_id", "created_at"),
+    )

@@ -259,6 +259,21 @@ def check_vat_is(raw: str) -> str:
 VAT_CHECKS = {"NO": check_vat_no, "SE": check_vat_se, "DK": check_vat_dk, "FI": check_vat_fi, "IS": check_vat_is}
 
 
+def vat_org_number(country: str, vat: str) -> str | None:
+    """The organisation number inside a canonical VAT number, in ``check``'s canonical form
+    (None for Iceland, whose VSK number is not built from the kennitala)."""
+    digits = vat[2:]
+    if country == "NO":
+        return digits[:9]
+    if country == "SE":
+        return f"{digits[:6]}-{digits[6:10]}"
+    if country == "DK":
+        return digits
+    if country == "FI":
+        return f"{digits[:7]}-{digits[7:]}"
+    return None
+
+
 def check_vat(country: str, raw: str) -> str:
     if country not in VAT_CHECKS:
         raise InvalidOrgNumber(_l("Choose a country: Norway, Sweden, Denmark, Finland or Iceland."))

@@ -54,4 +54,7 @@ class OutboxMessage(db.Model):
         CheckConstraint(in_values("delivery", DELIVERY_STATES), name="delivery"),
         Index("ix_outbox_message_due", "delivery", "next_attempt_at"),
         Index("ix_outbox_message_user_created", "user_id", "created_at"),
+        # The admin outbox, newest first, a keyset page at a time: all messages, or those of one delivery state.
+        Index("ix_outbox_message_created", "created_at", "id"),
+        Index("ix_outbox_message_delivery_created", "delivery", "created_at", "id"),
     )

@@ -17,6 +17,7 @@ from residency.domain.funding.labels import report_kind_label
 from residency.core.extensions import database_ok
 from residency.web.extensions import login_manager
 from residency.web.routing import BoundedInt
+from residency.web.pagination import page_url
 from residency.web.errors import EXPLANATIONS, TITLES
 from residency.domain.accounts.sessions import signed_in_user
 from residency.web import admin, api, applicant, auth, cluster, exports, funder, hub, insight, public
@@ -33,6 +34,7 @@ def _template_globals(app) -> None:
     env.globals["public_reason"] = workflow.public_reason
     env.filters["report_kind_label"] = report_kind_label
     env.globals["subject_of"] = subject_of
+    env.globals["page_url"] = page_url
 
 
 # The browser features no page of the service uses.

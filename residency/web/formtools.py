@@ -20,6 +20,7 @@ from wtforms.fields.choices import SelectFieldBase
 from wtforms.validators import Length, NumberRange
 
 from residency.core import limits
+from residency.core.i18n import format_number
 from residency.core.errors import ServiceError
 from residency.web import validators
 
@@ -39,6 +40,15 @@ def apply_field_errors(form, error: ServiceError) -> None:
 
 
 # ------------------------------------------------------------------ bounded forms
+
+
+def typed_amount(value) -> str:
+    """An amount or a percentage as it is typed back into a field: exact, in the reader's language's
+    decimal mark and without grouping ("250000,00" in Norwegian, "250000.00" in English; '' for
+    nothing yet), so the field agrees with its hint and is read back by ``limits.parse_money``."""
+    if value is None or value == "":
+        return ""
+    return format_number(value, "0.00")
 
 
 def one_newline(text):

@@ -105,12 +105,26 @@ def test_a_deployment_can_offer_fewer_languages_but_never_one_without_a_catalogu
     ("is", "1. mars 2027", "28. mars 2027, 12:00 CEST (Europe/Oslo)", "1.500,50 EUR"),
 ])
 def test_dates_numbers_and_amounts_follow_each_locale(app, language, day, moment, amount):
+    """Issue 14: Norwegian writes "3. august 2026"; amounts are Babel's for the locale."""
     with app.test_request_context(), force_locale(language):
         assert plain(i18n.format_day(date(2027, 3, 1))) == day
         assert plain(i18n.format_in_zone(datetime(2027, 3, 28, 10, 0, tzinfo=UTC), "Europe/Oslo")) == moment
         assert plain(i18n.format_money(Decimal("1500.50"), "EUR")) == amount
         assert plain(i18n.format_number(Decimal("1500.5"))) == ("1,500.5" if language == "en" else
                                                                  "1.500,5" if language in ("da", "is") else "1 500,5")
+
+
+@pytest.mark.parametrize("language, amounts", [
+    ("en", ["NOK 500,000.00", "SEK 0.00", "DKK 7.00", "ISK 1,500", "€40,000.00"]),
+    ("nb", ["500 000,00 NOK", "0,00 SEK", "7,00 DKK", "1 500 ISK", "40 000,00 €"]),
+    ("sv", ["500 000,00 NOK", "0,00 SEK", "7,00 DKK", "1 500 ISK", "40 000,00 €"]),
+    ("da", ["500.000,00 NOK", "0,00 SEK", "7,00 DKK", "1.500 ISK", "40.000,00 €"]),
+])
+def test_crowns_always_carry_their_code_issue_14(app, language, amounts):
+    """One way to show money: never "NOK500,000.00", "kr" for four currencies, or Swedish "Nkr"."""
+    given = [("500000", "NOK"), ("0", "SEK"), ("7", "DKK"), ("1500", "ISK"), ("40000", "EUR")]
+    with app.test_request_context(), force_locale(language):
+        assert [plain(i18n.format_money(Decimal(v), c)) for v, c in given] == amounts
 
 
 def test_norwegian_writes_the_ordinal_dot_issue_14(app):
@@ -160,3 +174,16 @@ def test_the_calendar_feed_speaks_the_readers_language(client, make):
     assert str(event["SUMMARY"]) == expected and expected != in_language(
         "en", "Application deadline: %(call)s (%(startup)s, draft not yet submitted)", call=call.title, startup=startup.name)
     assert str(feed["X-WR-CALNAME"]) == in_language("is", "Nordic Residency Exchange: %(name)s", name=reader.name)
+
+
+@pytest.mark.parametrize("language, typed, amount", [
+    ("da", "12.500,50", "12500.50"), ("da", "12.500", "12500.00"), ("is", "1.234.567", "1234567.00"),
+    ("en", "1,500.50", "1500.50"), ("en", "12.500", "12.50"), ("nb", "12 500,50", "12500.50"),
+    ("sv", "12500.5", "12500.50"), ("fi", "1 500", "1500.00"),
+])
+def test_amounts_are_read_as_each_language_writes_them(app, language, typed, amount):
+    """A Dane types "12.500,50" as Babel shows it to him; a dot alone groups digits where the language does."""
+    from residency.core import limits
+
+    with app.test_request_context(), force_locale(language):
+        assert limits.parse_money(typed) == Decimal(amount)

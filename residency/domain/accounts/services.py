@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from residency.core import pagination
 from residency.core.errors import Conflict, Invalid, NotFound
 from residency.core.extensions import db
 from residency.core.uow import for_update, in_unit_of_work, savepoint, service, unit_of_work
@@ -268,15 +269,12 @@ def set_reminder_delivery(user: User, choice: str) -> None:
     user.reminder_delivery = choice
 
 
-def notifications(user: User, page: int = 1, per_page: int = 20):
-    """The user's messages, newest first, one page (two queries whatever the number)."""
-    total = db.session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.user_id == user.id))
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
-    rows = list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.user_id == user.id)
-                                   .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
-                                   .offset((page - 1) * per_page).limit(per_page)))
-    return rows, page, pages, total
+def notifications(user: User, page: int = 1, per_page: int = 20) -> pagination.Page:
+    """One page of the user's messages, newest first (the index of user and time): a count and a select."""
+    mine = OutboxMessage.user_id == user.id
+    return pagination.by_offset(
+        select(OutboxMessage).where(mine).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()),
+        select(func.count()).select_from(OutboxMessage).where(mine), page, per_page)
 
 
 def user_by_id(user_id: int) -> User | None:

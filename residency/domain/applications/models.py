@@ -27,7 +27,7 @@ class Application(db.Model):
     __tablename__ = "application"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    call_id: Mapped[int] = mapped_column(ForeignKey("call.id"), index=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("call.id"))  # indexed below, with the status and the submission
     startup_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     status: Mapped[str] = mapped_column(String(32), default="draft")
     # Free-text answers by section (team, technology, expertise, lab needs, funding).
@@ -41,6 +41,10 @@ class Application(db.Model):
     benches: Mapped[int | None]
     # Set when cluster staff request changes: the applicant should answer by then.
     response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the application was last submitted (a resubmission after changes counts; an administrator
+    # forcing it on out of its draft too), set by the workflow with the audit row; NULL if it never was,
+    # and never cleared: once set, cluster staff may see it (``rules.seen_by_cluster``).
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -68,6 +72,11 @@ class Application(db.Model):
             sqlite_where=text("status != 'withdrawn'"),
             postgresql_where=text("status != 'withdrawn'"),
         ),
+        # The review queue and the cluster's counts: a call's applications by status (the submission
+        # time included, so the rule on withdrawn ones is read from the index too) ...
+        Index("ix_application_call_status", "call_id", "status", "submitted_at"),
+        # ... and in the queue's first order, first come first reviewed: a page is the index's next rows.
+        Index("ix_application_call_submitted", "call_id", "submitted_at", "id"),
     )
 
 

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, exists, not_, or_, select
+from sqlalchemy import and_, not_, or_, select
 
 from residency.core.extensions import db
-from residency.core.models import StatusChange
 from residency.domain.applications.models import Application, DeadlineExtension
 from residency.domain.programme.models import Call
 
@@ -65,21 +64,15 @@ def decisions_released_clause():
 PRIVATE_STATES = ("draft",)
 
 
-def _left_draft(application_id):
-    """The audit entries saying the application left its draft for anything but a withdrawal."""
-    return (StatusChange.workflow == "application", StatusChange.record_id == application_id,
-            StatusChange.from_state == "draft", StatusChange.to_state != "withdrawn")
-
-
 def ever_submitted_clause():
-    """SQL: the application has left its draft (submitted, or forced on) at least once: its audit
-    trail says so. One probe of the audit index (workflow, record id) per application."""
-    return exists().where(*_left_draft(Application.id))
+    """SQL: the application has been submitted (or forced on out of its draft) at least once:
+    ``Application.submitted_at`` is set by the workflow then and never cleared."""
+    return Application.submitted_at.is_not(None)
 
 
 def seen_by_cluster_clause():
     """SQL: applications cluster staff may see: not drafts, and withdrawn ones only if they were
-    ever submitted (the audit trail is probed for withdrawn applications only)."""
+    ever submitted."""
     return or_(Application.status.not_in(PRIVATE_STATES + ("withdrawn",)),
                and_(Application.status == "withdrawn", ever_submitted_clause()))
 
@@ -88,9 +81,7 @@ def seen_by_cluster(application: Application) -> bool:
     """Whether cluster staff may see this application (``seen_by_cluster_clause`` for one record)."""
     if application.status in PRIVATE_STATES:
         return False
-    if application.status != "withdrawn":
-        return True
-    return db.session.scalar(select(StatusChange.id).where(*_left_draft(application.id)).limit(1)) is not None
+    return application.status != "withdrawn" or application.submitted_at is not None
 
 
 def deadline_with(call: Call, extension: datetime | None) -> datetime:

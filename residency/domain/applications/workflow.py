@@ -129,6 +129,16 @@ APPLICATION = Workflow(
 )
 
 
+def mark_submitted(app: Application, change, data) -> None:
+    """Keep ``Application.submitted_at`` in step with the audit trail, at the change's own time:
+    entering "submitted" (a resubmission or a correction too), or leaving the draft for anything but
+    a withdrawal (an administrator forcing it on), is a submission. The time is never cleared."""
+    if change.to_state == "submitted" or (change.from_state == "draft" and change.to_state != "withdrawn"):
+        app.submitted_at = change.created_at
+
+
 def register() -> None:
     workflow.register(APPLICATION)
     workflow.check_correction("application", correction_allowed)
+    workflow.on_enter("application", "submitted", mark_submitted)
+    workflow.on_leave("application", "draft", mark_submitted)

@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from residency.core import limits
 from residency.core.extensions import db
 from residency.domain.accounts.models import Organisation, User
 from residency.core.db import Money, UTCDateTime, in_values, utcnow
@@ -66,6 +67,8 @@ class FundingApplication(db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
     period_start: Mapped[date | None]
     period_end: Mapped[date | None]
+    # The startup's VAT registration, as the funder pays it (optional: not every startup is registered).
+    vat_number: Mapped[str | None] = mapped_column(String(limits.VAT_NUMBER_MAX))
     own_financing: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
     amount_requested: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
     # The grant decision.
@@ -92,6 +95,8 @@ class FundingApplication(db.Model):
         CheckConstraint("status != 'granted' OR offer_expires_at IS NOT NULL", name="grant_offer_has_deadline"),
         CheckConstraint("period_start IS NULL OR period_end IS NULL OR period_start <= period_end", name="period"),
         CheckConstraint("length(description) <= 10000", name="description_length"),
+        # The funder officers' queue and its count: a scheme's applications by status.
+        Index("ix_funding_application_scheme_status", "scheme_id", "status"),
     )
 
 

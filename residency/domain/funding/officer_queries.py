@@ -8,9 +8,11 @@ from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, load_only, noload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from residency.domain.funding import services as funding
-from residency.core import limits, workflow
+from residency.core import limits, pagination, workflow
 from residency.core.errors import NotFound
 from residency.core.extensions import db
 from residency.domain.funding.funders import funder_ids
@@ -21,6 +23,7 @@ from residency.core.db import utcnow
 from residency.domain.funding.models import FUNDING_STATES
 
 QUEUE_STATES = tuple(s for s in FUNDING_STATES if s != "draft")  # officers never see drafts
+PER_PAGE = 25
 
 
 @dataclass
@@ -34,54 +37,71 @@ class QueueRow:
 @dataclass
 class Queue:
     schemes: list[FundingScheme]
-    rows: list[QueueRow]
+    page: pagination.Page  # of QueueRow
     scheme_id: int | None
     status: str | None
     search: str
 
+    @property
+    def rows(self) -> list[QueueRow]:
+        return self.page.rows
 
-def queue(actor: User, scheme_id: int | None = None, status: str | None = None, search: str = "") -> Queue:
-    """Submitted and later applications to the actor's funders' schemes, newest change first.
 
-    Four queries whatever the number of rows: schemes, applications (scheme, funder and
-    startup joined), and the instalments and reports waiting for the officer, grouped."""
+# What a row of the queue shows of its application; the texts (description, notes, conditions) stay unread.
+SHOWN = (FundingApplication.id, FundingApplication.scheme_id, FundingApplication.startup_id, FundingApplication.status,
+         FundingApplication.title, FundingApplication.amount_requested, FundingApplication.granted_amount,
+         FundingApplication.updated_at)
+
+
+def queue(actor: User, scheme_id: int | None = None, status: str | None = None, search: str = "", page: int = 1,
+          per_page: int = PER_PAGE) -> Queue:
+    """One page of the submitted and later applications to the actor's funders' schemes, newest change first.
+
+    Four queries whatever the number of rows: the schemes with their funders; the count; the
+    page's applications with their startups; and, for the page's applications only, the
+    instalments and reports waiting for the officer. Each scheme is read (and its JSON
+    columns decoded) once, not once per row."""
     funders = funder_ids(actor)
     search = (search or "").strip()[:limits.LINE_MAX]
     if limits.has_control_characters(search):
         search = ""  # no name holds one: nothing to search for
     if not funders:
-        return Queue([], [], None, None, search)
+        return Queue([], pagination.empty(per_page), None, None, search)
     schemes = list(db.session.scalars(select(FundingScheme).where(FundingScheme.funder_id.in_(funders))
+                                      .options(joinedload(FundingScheme.funder))
                                       .order_by(FundingScheme.name, FundingScheme.id)))
-    scheme_ids = [s.id for s in schemes]
-    scheme_id = scheme_id if scheme_id in scheme_ids else None
+    by_id = {s.id: s for s in schemes}
+    scheme_id = scheme_id if scheme_id in by_id else None
     status = status if status in QUEUE_STATES else None
-    rows: list[QueueRow] = []
-    if scheme_ids:
-        stmt = select(FundingApplication).where(FundingApplication.scheme_id.in_([scheme_id] if scheme_id else scheme_ids),
-                                                FundingApplication.status != "draft")
-        if status:
-            stmt = stmt.where(FundingApplication.status == status)
-        if search:
-            pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            stmt = stmt.where(FundingApplication.startup.has(Organisation.name.ilike(pattern, escape="\\")))
-        applications = list(db.session.scalars(
-            stmt.options(*funding.WITH_SCHEME_AND_STARTUP)
-            .order_by(FundingApplication.updated_at.desc(), FundingApplication.id.desc())))
-        ids = [fa.id for fa in applications]
-        to_pay, to_review = {}, {}
-        if ids:
-            to_pay = dict(db.session.execute(
-                select(Disbursement.funding_application_id, func.count()).where(
-                    Disbursement.funding_application_id.in_(ids), Disbursement.paid_at.is_(None))
-                .group_by(Disbursement.funding_application_id)).all())
-            to_review = dict(db.session.execute(
-                select(FundingReport.funding_application_id, func.count()).where(
-                    FundingReport.funding_application_id.in_(ids), FundingReport.status == "submitted")
-                .group_by(FundingReport.funding_application_id)).all())
-        rows = [QueueRow(fa, workflow.get("funding").label(fa.status, False), to_pay.get(fa.id, 0), to_review.get(fa.id, 0))
-                for fa in applications]
-    return Queue(schemes, rows, scheme_id, status, search)
+    if not schemes:
+        return Queue(schemes, pagination.empty(per_page), scheme_id, status, search)
+    where = [FundingApplication.scheme_id.in_([scheme_id] if scheme_id else list(by_id)),
+             FundingApplication.status != "draft"]
+    if status:
+        where.append(FundingApplication.status == status)
+    if search:
+        pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where.append(FundingApplication.startup.has(Organisation.name.ilike(pattern, escape="\\")))
+    result = pagination.by_offset(
+        select(FundingApplication).where(*where)
+        .options(load_only(*SHOWN), noload(FundingApplication.scheme),
+                 joinedload(FundingApplication.startup).load_only(Organisation.name))
+        .order_by(FundingApplication.updated_at.desc(), FundingApplication.id.desc()),
+        select(func.count()).select_from(FundingApplication).where(*where), page, per_page)
+    waiting = {}
+    if result.rows:
+        to_pay = (select(func.count()).where(Disbursement.funding_application_id == FundingApplication.id,
+                                             Disbursement.paid_at.is_(None)).scalar_subquery())
+        to_review = (select(func.count()).where(FundingReport.funding_application_id == FundingApplication.id,
+                                                FundingReport.status == "submitted").scalar_subquery())
+        waiting = {fa_id: (pay, review) for fa_id, pay, review in db.session.execute(
+            select(FundingApplication.id, to_pay, to_review)
+            .where(FundingApplication.id.in_([fa.id for fa in result.rows])))}
+    label = workflow.get("funding").label
+    for fa in result.rows:
+        set_committed_value(fa, "scheme", by_id[fa.scheme_id])
+    result.rows = [QueueRow(fa, label(fa.status, False), *waiting.get(fa.id, (0, 0))) for fa in result.rows]
+    return Queue(schemes, result, scheme_id, status, search)
 
 
 def application_of(actor: User, funding_id: int) -> FundingApplication:
@@ -153,8 +173,8 @@ def grant_defaults(fa: FundingApplication, today: date) -> dict:
     start = fa.period_start or today
     end = fa.period_end or start + timedelta(days=180)
     return {
-        "amount": f"{min(fa.amount_requested, scheme.max_amount):f}",
-        "share_percent": f"{min(share, scheme.max_share_percent):f}",
+        "amount": min(fa.amount_requested, scheme.max_amount),
+        "share_percent": min(share, scheme.max_share_percent),
         "offer_deadline": today + timedelta(days=14),
         "report_progress": start + (end - start) / 2,
         "report_final": end + timedelta(days=30),

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager
 
-from residency.core import limits
+from residency.core import limits, pagination
 from residency.core.errors import Invalid, NotFound
 from residency.core.extensions import db
 from residency.core.uow import service
@@ -31,12 +31,12 @@ HUNDRED = Decimal("100")
 CENT = Decimal("0.01")
 
 
-def list_schemes() -> list[FundingScheme]:
-    """Every scheme with its funder (joined), by funder and name: one query."""
-    return list(db.session.scalars(
+def list_schemes(page: int = 1, per_page: int = 50) -> pagination.Page:
+    """One page of schemes with their funder (joined), by funder and name: a count and a select."""
+    return pagination.by_offset(
         select(FundingScheme).join(FundingScheme.funder).options(contains_eager(FundingScheme.funder))
-        .order_by(Organisation.name, FundingScheme.name, FundingScheme.id)
-    ))
+        .order_by(Organisation.name, FundingScheme.name, FundingScheme.id),
+        select(func.count()).select_from(FundingScheme), page, per_page)
 
 
 def get_scheme(scheme_id: int) -> FundingScheme:

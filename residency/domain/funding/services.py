@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from residency.core import limits, workflow
+from residency.core import limits, orgnumbers, workflow
 from residency.core.db import money_sum, utcnow
 from residency.core.errors import Conflict, Invalid, NotFound
 from residency.core.extensions import db
@@ -230,6 +230,11 @@ def _write_draft(fa: FundingApplication, actor: User, values: dict, budget: list
             errors[key] = [_l("Enter a date like 2027-03-01.")]
             raw = None
         cleaned[key] = raw
+    vat = _vat_number(fa.startup, values.get("vat_number"))
+    if isinstance(vat, dict):
+        errors.update(vat)
+    else:
+        cleaned["vat_number"] = vat
     if cleaned["period_start"] and cleaned["period_end"] and cleaned["period_end"] < cleaned["period_start"]:
         errors["period_end"] = [_l("The project ends after it starts.")]
     for key in ("own_financing", "amount_requested"):
@@ -273,6 +278,26 @@ def _write_draft(fa: FundingApplication, actor: User, values: dict, budget: list
         kept.append(line)
     fa.budget_lines = kept
     db.session.flush()
+
+
+def _vat_number(startup: Organisation, raw) -> str | None | dict:
+    """The startup's VAT number in its canonical form (None when left empty), or the field's refusal:
+    checked as its country checks it (core.orgnumbers), and built from the startup's own organisation
+    number where the country builds it so (all but Iceland)."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    if len(raw) > limits.VAT_NUMBER_MAX:
+        return {"vat_number": [_l("A VAT number has at most %(max)d characters.", max=limits.VAT_NUMBER_MAX)]}
+    try:
+        vat = orgnumbers.check_vat(startup.country, raw)
+    except orgnumbers.InvalidOrgNumber as refusal:
+        return {"vat_number": [refusal.message]}
+    inside = orgnumbers.vat_org_number(startup.country, vat)
+    if inside is not None and inside != startup.org_number:
+        return {"vat_number": [_l("This VAT number belongs to organisation number %(inside)s; %(startup)s has %(own)s.",
+                                  inside=inside, startup=startup.name, own=startup.org_number)]}
+    return vat
 
 
 @dataclass

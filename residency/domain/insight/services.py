@@ -3,19 +3,22 @@
 Programme administrators see everything; a cluster sees the calls of its routes;
 a hub sees its placements (and the calls of the routes it hosts); a funder sees
 its schemes (and the residencies they fund). Everything here only reads, and
-each figure costs a fixed number of queries whatever the number of rows: rows
-are fetched once and aggregated in Python, where money stays ``Decimal``.
+each figure costs a fixed number of queries whatever the number of rows, and is
+aggregated in the database (counts, ``money_sum``, ``median_by``, running sums), so only
+the figures, never the records, come back. The funnel and the decision times, which would
+read every application and much of the audit trail, are read from summary tables the
+scheduler rebuilds (``summaries``), once it has built them.
 """
 from __future__ import annotations
 
-import statistics
-from collections import defaultdict
-from dataclasses import dataclass, field
+import threading
+from dataclasses import astuple, dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import Date, Integer, String, and_, case, cast, exists, func, literal, null, or_, select, true, type_coerce, union_all
+from sqlalchemy.orm import aliased
 
 from residency.core import limits
 from residency.core.errors import Forbidden, NotFound
@@ -27,13 +30,15 @@ from residency.domain.placements.hub_queries import add_months, parse_month
 from residency.domain.impact.models import SURVEY_MONTHS, ImpactSurvey
 from residency.domain.accounts.models import COUNTRIES, TRACKS, Organisation, User
 from residency.domain.applications.models import Application
+from residency.domain.applications.rules import ever_submitted_clause
 from residency.domain.programme.models import Call, HubCapacity, Route
 from residency.domain.funding.models import Disbursement, FundingApplication, FundingScheme
 from residency.domain.placements.models import Placement
 from residency.core.models import StatusChange
-from residency.core.db import utcnow
+from residency.core.db import day_after, median_by, money_sum, seconds_between, utcnow
 from residency.domain.funding.models import GRANTED_STATES
 from residency.domain.placements.services import HOLDING
+from residency.domain.insight.models import DECISIONS, InsightDecision, InsightFunnel, InsightRefresh
 
 # The funnel, stage by stage; each application counts in every stage it has reached.
 STAGES = ("applied", "submitted", "nominated", "offered", "accepted", "active", "completed")
@@ -53,7 +58,6 @@ REACHED = {
     "active": {"active", "completed", "terminated"},
     "completed": {"completed"},
 }
-DECISIONS = ("nomination", "offer", "grant")
 DECISION_LABELS = {
     "nomination": _l("Nomination or decline"),
     "offer": _l("Placement offer"),
@@ -158,6 +162,101 @@ def filter_choices(scope: Scope) -> dict:
     return {"calls": calls, "routes": routes}
 
 
+# ------------------------------------------------------------------ sources
+# The funnel and the decision times read a source with the columns of the summary tables
+# (``models.InsightFunnel``, ``models.InsightDecision``): the tables themselves, rebuilt by the
+# scheduler (``summaries.refresh``), or the same rows counted from the records within the query
+# (``funnel_rows``, ``decision_rows``, from which the tables are rebuilt). Scope and filters
+# apply to either alike, so both give the same figures.
+
+
+def funnel_rows():
+    """SQL: the rows of ``InsightFunnel`` counted from the records: applications not withdrawn
+    by call, home country and track, and how many of them reached each stage."""
+    nominated = Application.status == "nominated"
+    track = func.coalesce(Application.track, Organisation.track)
+
+    def count(condition):
+        return func.count(case((condition, 1)))
+
+    return (select(Application.call_id.label("call_id"), Organisation.country.label("country"), track.label("track"),
+                   func.count().label("applied"), count(ever_submitted_clause()).label("submitted"),
+                   count(nominated).label("nominated"),
+                   *(count(and_(nominated, Placement.status.in_(REACHED[s]))).label(s) for s in STAGES[3:]))
+            .select_from(Application)
+            .join(Organisation, Application.startup_id == Organisation.id)
+            .outerjoin(Placement, Placement.application_id == Application.id)
+            .where(Application.status != "withdrawn")
+            .group_by(Application.call_id, Organisation.country, track))
+
+
+def _first_entries(workflow: str, to_states: tuple, name: str, after=None):
+    """SQL: (record_id, at) of each record's first entry into one of ``to_states`` (at or after
+    ``after.c.at`` of the same record, if given): read by workflow and target state from
+    ``ix_status_change_transition`` alone, never by reading the trail."""
+    change = aliased(StatusChange, name=f"{name}_change")
+    stmt = select(change.record_id.label("record_id"), func.min(change.created_at).label("at")).where(
+        change.workflow == workflow, change.to_state.in_(to_states))
+    if after is not None:
+        stmt = stmt.join(after, and_(after.c.record_id == change.record_id, change.created_at >= after.c.at))
+    return stmt.group_by(change.record_id).subquery(name)
+
+
+def decision_rows():
+    """SQL: the rows of ``InsightDecision`` from the audit trail, with the whole seconds each
+    decision took from the record's first submission (its first entry into "submitted"): each
+    application's first nomination or decline after it and its placement's first offer, and
+    each funding application's first grant after it."""
+    submitted = _first_entries("application", ("submitted",), "first_submit")
+    decided = _first_entries("application", ("nominated", "not_nominated"), "first_decision", after=submitted)
+    placement_offered = _first_entries("placement", ("offered",), "first_offer")
+    funding_submitted = _first_entries("funding", ("submitted",), "first_funding_submit")
+    granted = _first_entries("funding", ("granted",), "first_grant", after=funding_submitted)
+    track = func.coalesce(Application.track, Organisation.track)
+
+    def of_applications(decision: str, at, *joins):
+        stmt = select(literal(decision).label("decision"), Application.call_id.label("call_id"),
+                      cast(null(), Integer).label("scheme_id"), Organisation.country.label("country"),
+                      track.label("track"), seconds_between(submitted.c.at, at).label("seconds")).select_from(submitted)
+        for target, on in joins:
+            stmt = stmt.join(target, on)
+        return (stmt.join(Application, Application.id == submitted.c.record_id)
+                .join(Organisation, Application.startup_id == Organisation.id))
+
+    nominations = of_applications("nomination", decided.c.at, (decided, decided.c.record_id == submitted.c.record_id))
+    offers = of_applications("offer", placement_offered.c.at,
+                             (Placement, Placement.application_id == submitted.c.record_id),
+                             (placement_offered, placement_offered.c.record_id == Placement.id))
+    grants = (select(literal("grant"), cast(null(), Integer), FundingApplication.scheme_id, cast(null(), String),
+                     cast(null(), String), seconds_between(funding_submitted.c.at, granted.c.at))
+              .select_from(granted)
+              .join(funding_submitted, funding_submitted.c.record_id == granted.c.record_id)
+              .join(FundingApplication, FundingApplication.id == granted.c.record_id))
+    return union_all(nominations, offers, grants)
+
+
+def _funnel_source(summary: bool):
+    return InsightFunnel.__table__ if summary else funnel_rows().subquery("funnel_rows")
+
+
+def _decision_source(summary: bool):
+    return InsightDecision.__table__ if summary else decision_rows().subquery("decision_rows")
+
+
+def _filter_clauses(source, filters: Filters) -> list:
+    """SQL: the page's filters on a source's rows (the route's needs ``Route`` joined)."""
+    clauses = []
+    if filters.call_id is not None:
+        clauses.append(source.c.call_id == filters.call_id)
+    if filters.route_id is not None:
+        clauses.append(Route.id == filters.route_id)
+    if filters.country is not None:
+        clauses.append(source.c.country == filters.country)
+    if filters.track is not None:
+        clauses.append(source.c.track == filters.track)
+    return clauses
+
+
 # ------------------------------------------------------------------ funnel
 
 
@@ -177,59 +276,31 @@ class Funnel:
     by_track: list[tuple[str, dict]]
 
 
-def _stages_reached(submitted: bool, status: str, placement_status: str | None) -> list[str]:
-    reached = ["applied"]
-    if submitted or status in ("nominated", "not_nominated", "under_review"):
-        reached.append("submitted")
-    if status == "nominated":
-        reached.append("nominated")
-        for stage in ("offered", "accepted", "active", "completed"):
-            if placement_status in REACHED[stage]:
-                reached.append(stage)
-    return reached
-
-
-def _filtered(stmt, filters: Filters):
-    if filters.call_id is not None:
-        stmt = stmt.where(Call.id == filters.call_id)
-    if filters.route_id is not None:
-        stmt = stmt.where(Route.id == filters.route_id)
-    if filters.country is not None:
-        stmt = stmt.where(Organisation.country == filters.country)
-    if filters.track is not None:
-        stmt = stmt.where(func.coalesce(Application.track, Organisation.track) == filters.track)
-    return stmt
-
-
-def funnel(scope: Scope, filters: Filters) -> Funnel:
-    """Applications per call by stage reached (one query). Withdrawn applications are left out
-    of every stage, so each stage is a subset of the one before."""
+def funnel(scope: Scope, filters: Filters, summary: bool = False) -> Funnel:
+    """Applications per call by stage reached (one query, counted in the database by call, home
+    country and track; the few rows are then added up by route, country and track). Withdrawn
+    applications are left out of every stage, so each stage is a subset of the one before.
+    ``summary``: read the summary table instead of counting the records."""
+    source = _funnel_source(summary)
     hub = Organisation.__table__.alias("hub")
-    ever_submitted = exists().where(StatusChange.workflow == "application", StatusChange.record_id == Application.id,
-                                    StatusChange.action == "submit")
-    stmt = (select(Call.id, Call.title, Route.id, Route.home_country, hub.c.name, Organisation.country,
-                   func.coalesce(Application.track, Organisation.track), Application.status, Placement.status,
-                   ever_submitted)
-            .select_from(Application)
-            .join(Call, Application.call_id == Call.id)
+    stmt = (select(source.c.call_id, Call.title, Route.home_country, hub.c.name, source.c.country, source.c.track,
+                   *(source.c[s] for s in STAGES))
+            .select_from(source)
+            .join(Call, source.c.call_id == Call.id)
             .join(Route, Call.route_id == Route.id)
             .join(hub, hub.c.id == Route.host_hub_id)
-            .join(Organisation, Application.startup_id == Organisation.id)
-            .outerjoin(Placement, Placement.application_id == Application.id)
-            .where(Application.status != "withdrawn", staffed_calls_clause(scope))
+            .where(staffed_calls_clause(scope), *_filter_clauses(source, filters))
             .order_by(Call.opens_at.desc(), Call.id))
-    rows = db.session.execute(_filtered(stmt, filters)).all()
     calls: dict[int, FunnelRow] = {}
     totals = dict.fromkeys(STAGES, 0)
     by_route, by_country, by_track = {}, {}, {}
-    for call_id, title, route_id, home, hub_name, country, track, status, placement_status, submitted in rows:
+    for call_id, title, home, hub_name, country, track, *counts in db.session.execute(stmt):
         row = calls.setdefault(call_id, FunnelRow(call_id, title))
-        route_label = f"{home} → {hub_name}"
-        for stage in _stages_reached(bool(submitted), status, placement_status):
-            row.counts[stage] += 1
-            totals[stage] += 1
-            for bucket, key in ((by_route, route_label), (by_country, country), (by_track, track or "other")):
-                bucket.setdefault(key, dict.fromkeys(STAGES, 0))[stage] += 1
+        buckets = [row.counts, totals] + [bucket.setdefault(key, dict.fromkeys(STAGES, 0)) for bucket, key in (
+            (by_route, f"{home} → {hub_name}"), (by_country, country), (by_track, track or "other"))]
+        for stage, n in zip(STAGES, counts):
+            for bucket in buckets:
+                bucket[stage] += n
     return Funnel(calls=list(calls.values()), totals=totals, by_route=sorted(by_route.items()),
                   by_country=sorted(by_country.items()), by_track=sorted(by_track.items()))
 
@@ -245,57 +316,34 @@ class DecisionTime:
     count: int
 
 
-def _days(delta: timedelta) -> Decimal:
-    return Decimal(int(delta.total_seconds())) / Decimal(86400)
-
-
-def _median(values: list[Decimal]) -> Decimal | None:
-    if not values:
+def _days(median_seconds) -> Decimal | None:
+    """A median of whole seconds (a float, exact: at most a half) in days to one decimal."""
+    if median_seconds is None:
         return None
-    return Decimal(statistics.median(values)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return (Decimal(median_seconds) / Decimal(86400)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
-def decision_times(scope: Scope, filters: Filters) -> list[DecisionTime]:
-    """Median days from first submission to the first decision, from the audit trail (three queries)."""
-    result = {d: [] for d in DECISIONS}
-    if sees_calls(scope):
-        base = (select(Application.id).join(Call, Application.call_id == Call.id).join(Route, Call.route_id == Route.id)
-                .join(Organisation, Application.startup_id == Organisation.id).where(staffed_calls_clause(scope)))
-        app_ids = _filtered(base, filters).scalar_subquery()
-        submitted, decided = {}, {}
-        for record_id, action, at in db.session.execute(
-                select(StatusChange.record_id, StatusChange.action, StatusChange.created_at)
-                .where(StatusChange.workflow == "application", StatusChange.record_id.in_(app_ids),
-                       StatusChange.action.in_(("submit", "nominate", "decline")))
-                .order_by(StatusChange.id)):
-            if action == "submit":
-                submitted.setdefault(record_id, at)
-            elif record_id in submitted:
-                decided.setdefault(record_id, at)
-        result["nomination"] = [_days(decided[r] - submitted[r]) for r in decided]
-        for application_id, at in db.session.execute(
-                select(Placement.application_id, func.min(StatusChange.created_at))
-                .join(Placement, and_(StatusChange.workflow == "placement", StatusChange.record_id == Placement.id))
-                .where(StatusChange.action == "offer", Placement.application_id.in_(app_ids))
-                .group_by(Placement.application_id)):
-            if application_id in submitted:
-                result["offer"].append(_days(at - submitted[application_id]))
-    if sees_funding(scope):
-        ids = select(FundingApplication.id).join(FundingScheme, FundingApplication.scheme_id == FundingScheme.id).where(
-            funding_scope.scheme_clause(scope)).scalar_subquery()
-        submitted, granted = {}, {}
-        for record_id, action, at in db.session.execute(
-                select(StatusChange.record_id, StatusChange.action, StatusChange.created_at)
-                .where(StatusChange.workflow == "funding", StatusChange.record_id.in_(ids),
-                       StatusChange.action.in_(("submit", "grant")))
-                .order_by(StatusChange.id)):
-            if action == "submit":
-                submitted.setdefault(record_id, at)
-            elif record_id in submitted:
-                granted.setdefault(record_id, at)
-        result["grant"] = [_days(granted[r] - submitted[r]) for r in granted]
+def decision_times(scope: Scope, filters: Filters, summary: bool = False) -> list[DecisionTime]:
+    """Median days from the first submission to the first decision, and how many decisions, from
+    the audit trail (one query: the medians are made in the database). The filters apply to the
+    decisions on applications; grants are those of the viewer's schemes."""
     shown = [d for d in DECISIONS if (d == "grant" and sees_funding(scope)) or (d != "grant" and sees_calls(scope))]
-    return [DecisionTime(d, DECISION_LABELS[d], _median(result[d]), len(result[d])) for d in shown]
+    if not shown:
+        return []
+    source = _decision_source(summary)
+    of_calls = _filter_clauses(source, filters)
+    stmt = select(source.c.decision, source.c.seconds).select_from(source)
+    if not scope.admin or filters.route_id is not None:
+        stmt = (stmt.outerjoin(Call, source.c.call_id == Call.id).outerjoin(Route, Call.route_id == Route.id))
+    if not scope.admin:
+        stmt = stmt.outerjoin(FundingScheme, source.c.scheme_id == FundingScheme.id)
+    rows = stmt.where(or_(and_(source.c.decision != "grant", staffed_calls_clause(scope), *of_calls),
+                          and_(source.c.decision == "grant", funding_scope.scheme_clause(scope)))).subquery("decided")
+    dialect = db.session.get_bind().dialect.name
+    found = {decision: (median, count) for decision, median, count in
+             db.session.execute(median_by(dialect, rows.c.seconds, rows.c.decision))}
+    return [DecisionTime(d, DECISION_LABELS[d], _days(found.get(d, (None, 0))[0]), found.get(d, (None, 0))[1])
+            for d in shown]
 
 
 # ------------------------------------------------------------------ occupancy
@@ -319,44 +367,69 @@ class HubOccupancy:
 
 def occupancy(scope: Scope, first_month: date | None = None, now: datetime | None = None) -> list[HubOccupancy]:
     """For every hub in scope and each of twelve months: the most desks and benches held
-    (booked or offered) on any day against the capacity on that day (three queries)."""
+    (booked or offered) on any day against the capacity on that day (one query).
+
+    In the database: every capacity row and holding placement becomes a change on its first
+    day (in the window) and the day after its last; the running sums of the changes, per hub in
+    day order, are what is held and available from each change to the next; month starts are
+    changes of nothing, so each stretch lies in one month. The busiest stretch of each month
+    (the most held, then the least capacity, as for one day) gives the figures."""
     if not sees_hubs(scope):
         return []
     first = (first_month or (now or utcnow()).date()).replace(day=1)
+    months = [add_months(first, m) for m in range(MONTHS_SHOWN)]
     last = add_months(first, MONTHS_SHOWN) - timedelta(days=1)
-    days = (last - first).days + 1
-    hubs = db.session.execute(select(Organisation.id, Organisation.name).where(
-        Organisation.kind == "hub", _hubs_clause(scope, Organisation.id)).order_by(Organisation.name)).all()
-    zero = lambda: {"desks": [0] * days, "benches": [0] * days}  # noqa: E731
-    cap, use = defaultdict(zero), defaultdict(zero)
+    hubs = select(Organisation.id.label("hub_id"), Organisation.name.label("name")).where(
+        Organisation.kind == "hub", _hubs_clause(scope, Organisation.id))
+    starts = union_all(*(select(literal(m, Date).label("day")) for m in months)).subquery("month_starts")
+    in_hubs = hubs.subquery("hubs_in_scope")
+    zero = lambda: literal(0)  # noqa: E731 - a column of its own each time it is selected
+    no_month = cast(null(), Date)
 
-    def spread(target, starts_on, ends_on, desks, benches):
-        for i in range(max(0, (starts_on - first).days), min(days, (ends_on - first).days + 1)):
-            target["desks"][i] += desks
-            target["benches"][i] += benches
+    def changes(model, held: bool, *where):
+        """A row's first day in the window adds its desks and benches; the day after its last takes them away."""
+        spaces = (zero(), zero(), model.desks, model.benches) if held else (model.desks, model.benches, zero(), zero())
+        taken = (zero(), zero(), -model.desks, -model.benches) if held else (-model.desks, -model.benches, zero(), zero())
+        overlaps = (_hubs_clause(scope, model.hub_id), model.starts_on <= last, model.ends_on >= first, *where)
+        return [select(model.hub_id, case((model.starts_on < first, first), else_=model.starts_on), no_month, *spaces)
+                .where(*overlaps),
+                select(model.hub_id, day_after(model.ends_on), no_month, *taken).where(*overlaps, model.ends_on < last)]
 
-    for hub_id, starts_on, ends_on, desks, benches in db.session.execute(
-            select(HubCapacity.hub_id, HubCapacity.starts_on, HubCapacity.ends_on, HubCapacity.desks, HubCapacity.benches)
-            .where(_hubs_clause(scope, HubCapacity.hub_id), HubCapacity.starts_on <= last, HubCapacity.ends_on >= first)):
-        spread(cap[hub_id], starts_on, ends_on, desks, benches)
-    for hub_id, starts_on, ends_on, desks, benches in db.session.execute(
-            select(Placement.hub_id, Placement.starts_on, Placement.ends_on, Placement.desks, Placement.benches)
-            .where(_hubs_clause(scope, Placement.hub_id), Placement.status.in_(HOLDING),
-                   Placement.starts_on <= last, Placement.ends_on >= first)):
-        spread(use[hub_id], starts_on, ends_on, desks, benches)
-    result = []
-    for hub_id, name in hubs:
-        months = []
-        for m in range(MONTHS_SHOWN):
-            start = add_months(first, m)
-            lo, hi = (start - first).days, (add_months(start, 1) - first).days
-            c, u = cap[hub_id], use[hub_id]
-            busiest_d = max(range(lo, hi), key=lambda i: (u["desks"][i], -c["desks"][i]))
-            busiest_b = max(range(lo, hi), key=lambda i: (u["benches"][i], -c["benches"][i]))
-            months.append(MonthOccupancy(start, u["desks"][busiest_d], c["desks"][busiest_d],
-                                         u["benches"][busiest_b], c["benches"][busiest_b]))
-        result.append(HubOccupancy(hub_id, name, months))
-    return result
+    events = union_all(
+        select(in_hubs.c.hub_id, starts.c.day, starts.c.day.label("month"), zero().label("desks_capacity"),
+               zero().label("benches_capacity"), zero().label("desks_used"), zero().label("benches_used"))
+        .select_from(in_hubs).join(starts, true()),
+        *changes(HubCapacity, False),
+        *changes(Placement, True, Placement.status.in_(HOLDING)),
+    ).subquery("changes")
+    in_order = {"partition_by": events.c.hub_id, "order_by": events.c.day}
+    levels = (select(events.c.hub_id, func.max(func.max(events.c.month)).over(**in_order).label("month"),
+                     *(func.sum(func.sum(events.c[k])).over(**in_order).label(k)
+                       for k in ("desks_capacity", "benches_capacity", "desks_used", "benches_used")))
+              .group_by(events.c.hub_id, events.c.day).subquery("levels"))
+    by_month = {"partition_by": (levels.c.hub_id, levels.c.month)}
+    ranked = select(levels, func.row_number().over(order_by=(levels.c.desks_used.desc(), levels.c.desks_capacity),
+                                                   **by_month).label("desks_rank"),
+                    func.row_number().over(order_by=(levels.c.benches_used.desc(), levels.c.benches_capacity),
+                                           **by_month).label("benches_rank")).subquery("ranked")
+    hub = hubs.subquery("hub")
+
+    def busiest(rank, column):
+        return func.max(case((rank == 1, column)))
+
+    stmt = (select(hub.c.hub_id, hub.c.name, type_coerce(ranked.c.month, Date),
+                   busiest(ranked.c.desks_rank, ranked.c.desks_used), busiest(ranked.c.desks_rank, ranked.c.desks_capacity),
+                   busiest(ranked.c.benches_rank, ranked.c.benches_used),
+                   busiest(ranked.c.benches_rank, ranked.c.benches_capacity))
+            .select_from(hub).join(ranked, ranked.c.hub_id == hub.c.hub_id)
+            .where(or_(ranked.c.desks_rank == 1, ranked.c.benches_rank == 1))
+            .group_by(hub.c.hub_id, hub.c.name, ranked.c.month)
+            .order_by(hub.c.name, hub.c.hub_id, ranked.c.month))
+    result: dict[int, HubOccupancy] = {}
+    for hub_id, name, month, *figures in db.session.execute(stmt):
+        result.setdefault(hub_id, HubOccupancy(hub_id, name, [])).months.append(
+            MonthOccupancy(month, *(int(f) for f in figures)))
+    return list(result.values())
 
 
 # ------------------------------------------------------------------ funding
@@ -372,29 +445,29 @@ class FundingTotals:
 
 
 def funding(scope: Scope) -> list[FundingTotals]:
-    """Requested (submitted at least once), granted and paid, per currency (two queries).
-    Sums are made in Python so that every amount stays an exact Decimal."""
+    """Requested (submitted at least once), granted and paid, per currency (two queries, summed
+    in the database with ``money_sum``, so every amount stays an exact Decimal)."""
     if not sees_funding(scope):
         return []
     totals: dict[str, FundingTotals] = {}
-    ever_submitted = exists().where(StatusChange.workflow == "funding", StatusChange.record_id == FundingApplication.id,
-                                    StatusChange.action == "submit")
-    for currency, status, requested, granted in db.session.execute(
-            select(FundingScheme.currency, FundingApplication.status, FundingApplication.amount_requested,
-                   FundingApplication.granted_amount)
+    # A draft counts if it was ever submitted (an administrator may have put it back): it entered
+    # "submitted" once, found by workflow and target state in ix_status_change_transition.
+    ever_submitted = exists().where(StatusChange.workflow == "funding", StatusChange.to_state == "submitted",
+                                    StatusChange.record_id == FundingApplication.id)
+    granted = case((FundingApplication.status.in_(GRANTED_STATES), FundingApplication.granted_amount))
+    for currency, applications, requested, granted_sum in db.session.execute(
+            select(FundingScheme.currency, func.count(), money_sum(FundingApplication.amount_requested), money_sum(granted))
             .join(FundingScheme, FundingApplication.scheme_id == FundingScheme.id)
-            .where(funding_scope.scheme_clause(scope), or_(FundingApplication.status != "draft", ever_submitted))):
-        row = totals.setdefault(currency, FundingTotals(currency))
-        row.applications += 1
-        row.requested += requested or Decimal("0.00")
-        if status in GRANTED_STATES and granted is not None:
-            row.granted += granted
-    for currency, amount in db.session.execute(
-            select(FundingScheme.currency, Disbursement.amount)
+            .where(funding_scope.scheme_clause(scope), or_(FundingApplication.status != "draft", ever_submitted))
+            .group_by(FundingScheme.currency)):
+        totals[currency] = FundingTotals(currency, requested=requested, granted=granted_sum, applications=applications)
+    for currency, paid in db.session.execute(
+            select(FundingScheme.currency, money_sum(Disbursement.amount))
             .join(FundingApplication, Disbursement.funding_application_id == FundingApplication.id)
             .join(FundingScheme, FundingApplication.scheme_id == FundingScheme.id)
-            .where(funding_scope.scheme_clause(scope), Disbursement.paid_at.is_not(None))):
-        totals.setdefault(currency, FundingTotals(currency)).paid += amount
+            .where(funding_scope.scheme_clause(scope), Disbursement.paid_at.is_not(None))
+            .group_by(FundingScheme.currency)):
+        totals.setdefault(currency, FundingTotals(currency)).paid = paid
     return [totals[c] for c in sorted(totals)]
 
 
@@ -414,25 +487,26 @@ class ImpactRound:
 
 
 def impact(scope: Scope) -> list[ImpactRound]:
-    """Submitted impact surveys summed by 12, 24 and 36 months; money per currency (one query)."""
+    """Submitted impact surveys summed by 12, 24 and 36 months; money per currency (one query,
+    summed in the database by round and currency)."""
     rounds = {m: ImpactRound(m) for m in SURVEY_MONTHS}
-    for (months_after, currency, employees, revenue, capital, export, patents, products, partnerships) in db.session.execute(
-            select(ImpactSurvey.months_after, ImpactSurvey.currency, ImpactSurvey.employees, ImpactSurvey.revenue,
-                   ImpactSurvey.capital_raised, ImpactSurvey.export_revenue, ImpactSurvey.patents_filed,
-                   ImpactSurvey.products_launched, ImpactSurvey.partnerships_with_host)
+    total = lambda column: func.coalesce(func.sum(column), 0)  # noqa: E731
+    for (months_after, currency, surveys, employees, patents, products, partnerships, revenue, capital,
+         export) in db.session.execute(
+            select(ImpactSurvey.months_after, ImpactSurvey.currency, func.count(), total(ImpactSurvey.employees),
+                   total(ImpactSurvey.patents_filed), total(ImpactSurvey.products_launched),
+                   total(ImpactSurvey.partnerships_with_host), money_sum(ImpactSurvey.revenue),
+                   money_sum(ImpactSurvey.capital_raised), money_sum(ImpactSurvey.export_revenue))
             .join(Placement, ImpactSurvey.placement_id == Placement.id)
-            .where(ImpactSurvey.submitted_at.is_not(None), _placements_clause(scope))):
+            .where(ImpactSurvey.submitted_at.is_not(None), _placements_clause(scope))
+            .group_by(ImpactSurvey.months_after, ImpactSurvey.currency)):
         r = rounds[months_after]
-        r.surveys += 1
-        r.employees += employees or 0
-        r.patents += patents or 0
-        r.products += products or 0
-        r.partnerships += partnerships or 0
-        money = r.money.setdefault(currency, {"revenue": Decimal("0.00"), "capital_raised": Decimal("0.00"),
-                                              "export_revenue": Decimal("0.00")})
-        money["revenue"] += revenue or 0
-        money["capital_raised"] += capital or 0
-        money["export_revenue"] += export or 0
+        r.surveys += surveys
+        r.employees += employees
+        r.patents += patents
+        r.products += products
+        r.partnerships += partnerships
+        r.money[currency] = {"revenue": revenue, "capital_raised": capital, "export_revenue": export}
     return [rounds[m] for m in SURVEY_MONTHS]
 
 
@@ -451,18 +525,62 @@ class Dashboard:
     funding: list[FundingTotals]
     impact: list[ImpactRound]
     sees_funding: bool
+    # When the funnel and the decision times were counted (the summary tables' last rebuild);
+    # None: counted from the records for this page.
+    counted_at: datetime | None = None
+
+
+def refreshed_at() -> tuple[int, datetime] | None:
+    """The summary tables' generation (a new one each rebuild) and when it was built; None before
+    the first rebuild (one query)."""
+    row = db.session.execute(select(InsightRefresh.id, InsightRefresh.refreshed_at)
+                             .order_by(InsightRefresh.id.desc()).limit(1)).first()
+    return None if row is None else (row[0], row[1])
+
+
+# What the page reads from the summary tables is the same until the scheduler rebuilds them, so
+# each process keeps it per generation, viewer's scope and filters: the first view after a rebuild
+# counts (a few queries over the summary rows), later ones only read. Older generations are dropped.
+_FROM_SUMMARY: dict = {"generation": None, "figures": {}}
+_FROM_SUMMARY_LOCK = threading.Lock()
+_FROM_SUMMARY_SIZE = 1000
+
+
+def _from_summary(generation: tuple, key: tuple, compute):
+    with _FROM_SUMMARY_LOCK:
+        if _FROM_SUMMARY["generation"] == generation and key in _FROM_SUMMARY["figures"]:
+            return _FROM_SUMMARY["figures"][key]
+    value = compute()
+    with _FROM_SUMMARY_LOCK:
+        if _FROM_SUMMARY["generation"] != generation or len(_FROM_SUMMARY["figures"]) >= _FROM_SUMMARY_SIZE:
+            _FROM_SUMMARY["generation"], _FROM_SUMMARY["figures"] = generation, {}
+        _FROM_SUMMARY["figures"][key] = value
+    return value
 
 
 def dashboard(actor: User, args, now: datetime | None = None) -> Dashboard:
-    """Everything the insight page shows, for the viewer's scope and the filters in ``args``."""
+    """Everything the insight page shows, for the viewer's scope and the filters in ``args``.
+    Once the scheduler has built the summary tables, the funnel and the decision times are those
+    of the last rebuild (``counted_at``); until then they are counted from the records."""
     scope = scope_for(actor)
     filters = parse_filters(args, scope)
     first_month = parse_month(args.get("month"))
-    occ = occupancy(scope, first_month, now)
+    built = refreshed_at() if sees_calls(scope) or sees_funding(scope) else None
+    if built is None:
+        counted_at = None
+        the_funnel = funnel(scope, filters) if sees_calls(scope) else None
+        times = decision_times(scope, filters)
+    else:
+        generation, counted_at = built
+        # The generation's time too: generation numbers start afresh in another database.
+        generation = (generation, counted_at)
+        key = (scope, astuple(filters))
+        the_funnel = _from_summary(generation, ("funnel",) + key, lambda: funnel(scope, filters, summary=True)) \
+            if sees_calls(scope) else None
+        times = _from_summary(generation, ("decisions",) + key, lambda: decision_times(scope, filters, summary=True))
     return Dashboard(
-        scope=scope, filters=filters, choices=filter_choices(scope),
-        funnel=funnel(scope, filters) if sees_calls(scope) else None,
-        decision_times=decision_times(scope, filters), occupancy=occ,
+        scope=scope, filters=filters, choices=filter_choices(scope), funnel=the_funnel, decision_times=times,
+        occupancy=occupancy(scope, first_month, now),
         first_month=(first_month or (now or utcnow()).date()).replace(day=1) if sees_hubs(scope) else None,
-        funding=funding(scope), impact=impact(scope), sees_funding=sees_funding(scope),
+        funding=funding(scope), impact=impact(scope), sees_funding=sees_funding(scope), counted_at=counted_at,
     )

@@ -13,12 +13,12 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import aliased, contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
 
 from residency.domain.placements import services as placements
-from residency.core import limits, workflow
+from residency.core import limits, pagination, workflow
 from residency.domain.placements.hubs import own_hub
 from residency.domain.placements.services import CHECK_IN_STATES
 from residency.core.extensions import db
@@ -37,6 +37,8 @@ RUNNING = ("accepted", "active")
 # An offer that was not taken frees its space for the next nominee on the waitlist.
 FREED = ("declined", "lapsed")
 MONTHS_SHOWN = 12
+INBOX_SECTIONS = ("waiting", "offered", "running", "closed")
+INBOX_PER_PAGE = 25
 
 
 def hub_placement(actor: User, placement_id: int) -> Placement:
@@ -66,17 +68,6 @@ def _decimal(value) -> Decimal | None:
     return Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def _review_summaries():
-    """Mean weighted score and number of submitted reviews per application (a subquery)."""
-    return (
-        select(Review.application_id.label("application_id"), func.avg(Review.weighted_score).label("mean"),
-               func.count(Review.id).label("n"))
-        .where(Review.submitted_at.is_not(None))
-        .group_by(Review.application_id)
-        .subquery()
-    )
-
-
 def review_summary(application_id: int) -> ReviewSummary:
     mean, n = db.session.execute(
         select(func.avg(Review.weighted_score), func.count(Review.id))
@@ -93,7 +84,7 @@ class InboxRow:
     placement: Placement
     rank: int | None
     rationale: str | None
-    reviews: ReviewSummary
+    reviews: ReviewSummary | None  # read for the nominees waiting for a decision, the only ones that show them
     label: str
     next_in_line: bool = False
 
@@ -113,60 +104,123 @@ class WaitlistPrompt:
 
 @dataclass
 class Inbox:
+    """The hub's placements in four sections, each a page of its own (``<section>_page`` in the
+    query string), and the prompts to offer the next waitlisted nominee."""
+
     hub: Organisation
-    waiting: list[InboxRow] = field(default_factory=list)
-    offered: list[InboxRow] = field(default_factory=list)
-    running: list[InboxRow] = field(default_factory=list)
-    closed: list[InboxRow] = field(default_factory=list)
+    waiting: pagination.Page
+    offered: pagination.Page
+    running: pagination.Page
+    closed: pagination.Page
     prompts: list[WaitlistPrompt] = field(default_factory=list)
 
 
-def _rows(hub_id: int) -> list[InboxRow]:
-    """Every placement at the hub with its nomination and review summary: one query."""
-    reviews = _review_summaries()
-    application = joinedload(Placement.application)
-    call_path = application.joinedload(Application.call)
-    stmt = (
-        select(Placement, Nomination.rank, Nomination.rationale, reviews.c.mean, reviews.c.n)
-        .outerjoin(Nomination, Nomination.application_id == Placement.application_id)
-        .outerjoin(reviews, reviews.c.application_id == Placement.application_id)
-        .where(Placement.hub_id == hub_id)
-        # The startup and the call are shown; the call's criteria and the route's funders are not.
-        .options(application.joinedload(Application.startup), call_path)
-    )
-    rows = [
-        InboxRow(placement=p, rank=rank, rationale=rationale, reviews=ReviewSummary(_decimal(mean), n or 0),
-                 label=workflow.get("placement").label(p.status, False))
-        for p, rank, rationale, mean, n in db.session.execute(stmt)
-    ]
-
+def _rank_order():
     # Calls in the order of their residencies, nominees in the cluster's rank order within each call.
-    def order(row: InboxRow):
-        call = row.application.call
-        return (call.residency_starts_on, call.id, row.rank if row.rank is not None else 10**9, row.placement.id)
-
-    return sorted(rows, key=order)
+    return (Call.residency_starts_on, Call.id, Nomination.rank.is_(None), Nomination.rank, Placement.id)
 
 
-def inbox(actor: User, hub_id: int) -> Inbox:
-    """The hub's placements by section, in rank order, and a prompt per call where an offer
-    was not taken and a nominee waits on the waitlist. A fixed number of queries."""
+def _inbox_row(placement: Placement, rank, rationale, reviews=None) -> InboxRow:
+    return InboxRow(placement=placement, rank=rank, rationale=rationale, reviews=reviews,
+                    label=workflow.get("placement").label(placement.status, False))
+
+
+def _with_nomination(stmt):
+    return (stmt.join(Application, Application.id == Placement.application_id)
+            .join(Call, Call.id == Application.call_id)
+            .outerjoin(Nomination, Nomination.application_id == Placement.application_id))
+
+
+def inbox(actor: User, hub_id: int, pages: dict[str, int] | None = None, per_page: int = INBOX_PER_PAGE,
+          now: datetime | None = None) -> Inbox:
+    """The hub's placements by section, each section one page (``pages``: section -> page number,
+    past the end the last page) in rank order, and a prompt per call where an offer was not
+    taken and a nominee waits on the waitlist, while the call's residency window lies ahead.
+
+    Two statements besides the hub, whatever the hub holds: window functions over the hub's
+    placements (the index of hub and status) number each section's rows and count them and pick
+    the rows of the pages shown and of the prompts; then those rows are read by primary key
+    with what they show (no answers decoded), and the review summary of the waiting page's
+    applications only."""
     hub = own_hub(actor, hub_id)
-    result = Inbox(hub=hub)
+    pages = pages or {}
+    section = case((Placement.status.in_(WAITING), 0), (Placement.status.in_(OFFERED), 1),
+                   (Placement.status.in_(RUNNING), 2), else_=3)
+    numbered = _with_nomination(select(
+        Placement.id.label("placement_id"),
+        Placement.status.label("status"),
+        Application.call_id.label("call_id"),
+        Call.residency_ends_on.label("ends_on"),
+        section.label("section"),
+        func.row_number().over(partition_by=section, order_by=_rank_order()).label("n"),
+        func.count().over(partition_by=section).label("total"),
+    ).select_from(Placement)).where(Placement.hub_id == hub.id).subquery("numbered")
+    c = numbered.c
+
+    def on_page(index: int, name: str):
+        # The page asked for, or the last one when it is past the end (integer division on both databases).
+        last = (c.total + per_page - 1) // per_page
+        asked = pages.get(name, 1)
+        shown = case((last < asked, last), else_=asked)
+        return and_(c.section == index, c.n > (shown - 1) * per_page, c.n <= shown * per_page)
+
+    shown = or_(*(on_page(i, name) for i, name in enumerate(INBOX_SECTIONS)))
+    # Only while the call's residency window lies ahead (an offer must be answered before the residency
+    # starts), tested first so that the other tests run for the few placements of such calls.
+    other, others_application = aliased(Placement), aliased(Application)
+
+    def in_same_call(*statuses):
+        # Along the index of hub and status: the hub's few freed or waitlisted placements.
+        return (select(other.id).join(others_application, others_application.id == other.application_id)
+                .where(other.hub_id == hub.id, other.status.in_(statuses),
+                       others_application.call_id == c.call_id).exists())
+
+    prompt = and_(c.ends_on > hub_today(hub, now), c.status.in_(FREED + ("waitlisted",)),
+                  or_(and_(c.status.in_(FREED), in_same_call("waitlisted")),
+                      and_(c.status == "waitlisted", in_same_call(*FREED))))
+    picked = {placement_id: (INBOX_SECTIONS[index], total, on_a_page, in_a_prompt)
+              for placement_id, index, total, on_a_page, in_a_prompt in db.session.execute(
+                  select(c.placement_id, c.section, c.total, shown, prompt).where(or_(shown, prompt)))}
+    rows = {name: [] for name in INBOX_SECTIONS}
+    totals = dict.fromkeys(INBOX_SECTIONS, 0)
     by_call: dict[int, list[InboxRow]] = {}
-    for row in _rows(hub.id):
-        status = row.placement.status
-        section = (result.waiting if status in WAITING else result.offered if status in OFFERED
-                   else result.running if status in RUNNING else result.closed)
-        section.append(row)
-        by_call.setdefault(row.application.call_id, []).append(row)
-    for rows in by_call.values():
-        freed = [r for r in rows if r.placement.status in FREED]
-        waitlisted = [r for r in rows if r.placement.status == "waitlisted"]
+    if picked:
+        submitted = and_(Review.application_id == Placement.application_id, Review.submitted_at.is_not(None))
+        waiting = Placement.status.in_(WAITING)
+        # Correlated: evaluated for the waiting rows of this statement only.
+        mean = case((waiting, select(func.avg(Review.weighted_score)).where(submitted).scalar_subquery()))
+        reviews = case((waiting, select(func.count(Review.id)).where(submitted).scalar_subquery()))
+        application = contains_eager(Placement.application)
+        stmt = (
+            _with_nomination(select(Placement, Nomination.rank, Nomination.rationale, mean, reviews))
+            .where(Placement.id.in_(list(picked)))
+            # The startup's name and the call are shown; the application's answers, criteria and funders are not.
+            .options(application.load_only(Application.call_id, Application.startup_id, Application.desired_start,
+                                           Application.months, Application.desks, Application.benches),
+                     application.contains_eager(Application.call).load_only(Call.title, Call.timezone,
+                                                                            Call.residency_starts_on),
+                     application.joinedload(Application.startup).load_only(Organisation.name))
+            .order_by(*_rank_order())
+        )
+        for placement, rank, rationale, mean_score, n in db.session.execute(stmt):
+            name, total, on_a_page, in_a_prompt = picked[placement.id]
+            totals[name] = total
+            row = _inbox_row(placement, rank, rationale,
+                             ReviewSummary(_decimal(mean_score), n or 0) if name == "waiting" else None)
+            if on_a_page:
+                rows[name].append(row)
+            if in_a_prompt:
+                by_call.setdefault(placement.application.call_id, []).append(row)
+    prompts = []
+    for call_rows in by_call.values():
+        freed = [r for r in call_rows if r.placement.status in FREED]
+        waitlisted = [r for r in call_rows if r.placement.status == "waitlisted"]
         if freed and waitlisted:
-            waitlisted[0].next_in_line = True
-            result.prompts.append(WaitlistPrompt(call=rows[0].application.call, freed=freed, next_row=waitlisted[0]))
-    return result
+            waitlisted[0].next_in_line = True  # the same row as on the waiting page, when it is on it
+            prompts.append(WaitlistPrompt(call=call_rows[0].application.call, freed=freed, next_row=waitlisted[0]))
+    sections = {name: pagination.numbered(rows[name], pages.get(name, 1), totals[name], per_page, param=f"{name}_page")
+                for name in INBOX_SECTIONS}
+    return Inbox(hub=hub, prompts=prompts, **sections)
 
 
 # ------------------------------------------------------------------ occupancy

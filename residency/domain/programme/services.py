@@ -19,7 +19,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
-from residency.core import limits, orgnumbers, workflow
+from residency.core import limits, orgnumbers, pagination, workflow
 from residency.domain.accounts import services as accounts
 from residency.core.errors import Conflict, Forbidden, Invalid, NotFound
 from residency.core.extensions import db
@@ -36,6 +36,7 @@ from residency.domain.accounts.models import (
 )
 from residency.domain.programme.models import Call, Criterion, Route
 from residency.core.outbox_models import OutboxMessage
+from residency.core.models import StatusChange
 from residency.core.db import utcnow
 from residency.core.outbox_models import DELIVERY_STATES
 from residency.core.outbox import cancel, resend
@@ -45,6 +46,8 @@ CALL_ACTIONS = ("publish", "close", "reopen", "archive")
 EDITABLE_CALL_STATES = ("draft", "published")
 INVITATION_STATES = ("pending", "accepted", "expired", "revoked")
 OUTBOX_PAGE_SIZE = 50
+AUDIT_PAGE_SIZE = 50
+PER_PAGE = 50  # rows per page of the administration's lists
 MAX_WEIGHT = Decimal("999.99")  # Criterion.weight is Numeric(5, 2)
 
 
@@ -93,12 +96,12 @@ def overview(now: datetime | None = None) -> Overview:
 # --------------------------------------------------------------- organisations
 
 
-def list_organisations(kind: str | None = None) -> list[Organisation]:
-    """Organisations by kind and name, in one query."""
-    stmt = select(Organisation).order_by(Organisation.kind, Organisation.name, Organisation.id)
-    if kind in ORGANISATION_KINDS:
-        stmt = stmt.where(Organisation.kind == kind)
-    return list(db.session.scalars(stmt))
+def list_organisations(kind: str | None = None, page: int = 1, per_page: int = PER_PAGE) -> pagination.Page:
+    """One page of organisations by kind and name (the index on kind and name): a count and a select."""
+    where = [Organisation.kind == kind] if kind in ORGANISATION_KINDS else []
+    return pagination.by_offset(
+        select(Organisation).where(*where).order_by(Organisation.kind, Organisation.name, Organisation.id),
+        select(func.count()).select_from(Organisation).where(*where), page, per_page)
 
 
 def get_organisation(organisation_id: int) -> Organisation:
@@ -232,14 +235,11 @@ def invitation_state(invitation: Invitation, now: datetime) -> str:
     return "pending"
 
 
-def list_invitations(state: str | None = None, now: datetime | None = None) -> list[tuple[Invitation, str]]:
-    """Invitations newest first, each with its state, in one query."""
+def list_invitations(state: str | None = None, page: int = 1, now: datetime | None = None,
+                     per_page: int = PER_PAGE) -> pagination.Page:
+    """One page of invitations newest first, each row ``(invitation, state)``: a count and a select."""
     now = now or utcnow()
-    stmt = (
-        select(Invitation)
-        .options(joinedload(Invitation.organisation), joinedload(Invitation.invited_by).lazyload(User.memberships))
-        .order_by(Invitation.created_at.desc(), Invitation.id.desc())
-    )
+    stmt = select(Invitation)
     open_ = and_(Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))
     where = {
         "pending": and_(open_, Invitation.expires_at > now),
@@ -247,9 +247,14 @@ def list_invitations(state: str | None = None, now: datetime | None = None) -> l
         "expired": and_(open_, Invitation.expires_at <= now),
         "revoked": Invitation.revoked_at.is_not(None),
     }.get(state)
-    if where is not None:
-        stmt = stmt.where(where)
-    return [(inv, invitation_state(inv, now)) for inv in db.session.scalars(stmt)]
+    where = [where] if where is not None else []
+    result = pagination.by_offset(
+        stmt.where(*where)
+        .options(joinedload(Invitation.organisation), joinedload(Invitation.invited_by).lazyload(User.memberships))
+        .order_by(Invitation.created_at.desc(), Invitation.id.desc()),
+        select(func.count()).select_from(Invitation).where(*where), page, per_page)
+    result.rows = [(inv, invitation_state(inv, now)) for inv in result.rows]
+    return result
 
 
 @service
@@ -285,12 +290,19 @@ def revoke_invitation(actor: User, invitation_id: int, now: datetime | None = No
 
 
 def list_routes() -> list[Route]:
-    """Routes with hub, cluster (joined) and funders (one more query), by country and hub."""
-    return list(db.session.scalars(
-        select(Route).join(Route.host_hub)
-        .options(contains_eager(Route.host_hub), joinedload(Route.cluster), selectinload(Route.funders))
-        .order_by(Route.home_country, Organisation.name, Route.id)
-    ).unique())
+    """Routes with hub, cluster (joined) and funders (one more query), by country and hub: for choosing in forms."""
+    return list(db.session.scalars(_routes_in_order()).unique())
+
+
+def _routes_in_order():
+    return (select(Route).join(Route.host_hub)
+            .options(contains_eager(Route.host_hub), joinedload(Route.cluster), selectinload(Route.funders))
+            .order_by(Route.home_country, Organisation.name, Route.id))
+
+
+def routes_page(page: int = 1, per_page: int = PER_PAGE) -> pagination.Page:
+    """One page of routes by country and hub, the funders of the page's routes only (one more query)."""
+    return pagination.by_offset(_routes_in_order(), select(func.count()).select_from(Route), page, per_page)
 
 
 @service
@@ -334,17 +346,14 @@ def create_route(actor: User, *, home_country: str, host_hub_id: int | None, clu
 # ----------------------------------------------------------------------- calls
 
 
-def list_calls(status: str | None = None) -> list[Call]:
-    """Every call with its route, hub and cluster, in one query, newest opening first."""
-    stmt = (
-        select(Call)
+def list_calls(status: str | None = None, page: int = 1, per_page: int = PER_PAGE) -> pagination.Page:
+    """One page of calls with their route and hub, newest opening first: a count and a select."""
+    where = [Call.status == status] if status else []
+    return pagination.by_offset(
         # The list shows each call's route and hub; criteria and funders it never reads.
-        .options(joinedload(Call.route).joinedload(Route.host_hub))
-        .order_by(Call.opens_at.desc(), Call.id.desc())
-    )
-    if status:
-        stmt = stmt.where(Call.status == status)
-    return list(db.session.scalars(stmt).unique())
+        select(Call).where(*where).options(joinedload(Call.route).joinedload(Route.host_hub))
+        .order_by(Call.opens_at.desc(), Call.id.desc()),
+        select(func.count()).select_from(Call).where(*where), page, per_page)
 
 
 def get_call(call_id: int) -> Call:
@@ -575,6 +584,15 @@ def workflow_record(workflow_name: str, record_id: int):
     return wf, record
 
 
+def audit_trail(wf: workflow.Workflow, record, cursor: pagination.Cursor = pagination.Cursor(),
+                per_page: int = AUDIT_PAGE_SIZE) -> pagination.Page:
+    """One page of a record's audit trail, oldest first by the ever-increasing id (a keyset page,
+    on the index of workflow, record and id), with who made each change: a count and a select."""
+    stmt = select(StatusChange).where(StatusChange.workflow == wf.name, StatusChange.record_id == record.id)
+    return pagination.by_key(stmt, StatusChange.id, cursor, per_page,
+                             options=(joinedload(StatusChange.actor).lazyload(User.memberships),))
+
+
 def record_zone(record) -> str:
     """The time zone a record's dates are read in: its call's."""
     call = record if isinstance(record, Call) else getattr(record, "call", None)
@@ -597,28 +615,16 @@ def correct_status(actor: User, workflow_name: str, record_id: int, *, action: s
 # ---------------------------------------------------------------------- outbox
 
 
-@dataclass
-class OutboxPage:
-    messages: list
-    page: int
-    pages: int
-    total: int
-
-
-def list_outbox(delivery: str | None = None, page: int = 1, per_page: int = OUTBOX_PAGE_SIZE) -> OutboxPage:
-    """One page of messages, newest first: a count and a select, whatever the page holds."""
-    base = select(OutboxMessage)
-    count = select(func.count()).select_from(OutboxMessage)
+def list_outbox(delivery: str | None = None, cursor: pagination.Cursor = pagination.Cursor(),
+                per_page: int = OUTBOX_PAGE_SIZE) -> pagination.Page:
+    """One page of messages, newest first (by creation, then id), after or before ``cursor`` (a
+    keyset page on the index of creation and id: the thousandth costs what the first costs):
+    a count and a select."""
+    stmt = select(OutboxMessage)
     if delivery in DELIVERY_STATES:
-        base, count = base.where(OutboxMessage.delivery == delivery), count.where(OutboxMessage.delivery == delivery)
-    total = db.session.scalar(count) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
-    messages = list(db.session.scalars(
-        base.order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)
-    ))
-    return OutboxPage(messages=messages, page=page, pages=pages, total=total)
+        stmt = stmt.where(OutboxMessage.delivery == delivery)
+    return pagination.by_key(stmt, OutboxMessage.id, cursor, per_page, descending=True,
+                             leading=(OutboxMessage.created_at,))
 
 
 @service

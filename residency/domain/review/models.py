@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from residency.core.extensions import db
@@ -61,6 +61,9 @@ class Review(db.Model):
         # A submitted review is complete.
         CheckConstraint("submitted_at IS NULL OR (recommendation IS NOT NULL AND weighted_score IS NOT NULL)",
                         name="submitted_complete"),
+        # The mean and the number of an application's submitted reviews (queues, inbox), from the index alone.
+        Index("ix_review_application_submitted", "application_id", "weighted_score",
+              sqlite_where=text("submitted_at IS NOT NULL"), postgresql_where=text("submitted_at IS NOT NULL")),
     )
 
 

@@ -1,10 +1,16 @@
 """The cluster staff's review queue: filters, sorting, pagination, counts per status and exports.
 
 Every list is built from one statement of plain columns (no ORM entities, so no
-lazy loads): the mean of the submitted reviews comes from a grouped subquery,
-the submission time and the reader's own assignment and review from correlated
-subqueries. A page therefore costs the same few queries whatever the number of
+lazy loads). A page therefore costs the same few queries whatever the number of
 rows: the cluster's calls, one grouped count per status, and the page itself.
+
+Each statement reads only what its filters and its sort need, through indexes: the
+call's applications by status and in submission order (``Application.submitted_at``,
+kept by the workflow), the reader's own assignment and review as joins on their
+(application, reviewer) keys, and the mean of the submitted reviews as a probe of
+their index per row that needs it. The page's rows are chosen first and only they
+are joined to their startup, call and scores, so the default page reads the next 25
+entries of an index whatever the size of the call.
 """
 from __future__ import annotations
 
@@ -20,7 +26,8 @@ from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
-from sqlalchemy import Numeric, and_, case, exists, func, literal_column, not_, or_, select, type_coerce
+from sqlalchemy import Numeric, and_, case, func, literal_column, not_, or_, select, type_coerce
+from sqlalchemy.orm import aliased
 
 from residency.core import limits, workflow
 from residency.core.csvtools import csv_stream, iso_utc
@@ -30,9 +37,8 @@ from residency.core.i18n import country_name
 from residency.domain.accounts.labels import track_label
 from residency.domain.accounts.models import TRACKS, Organisation, User
 from residency.domain.applications.models import Application
-from residency.domain.programme.models import Call, Route
+from residency.domain.programme.models import Call
 from residency.domain.review.models import Review, ReviewAssignment
-from residency.core.models import StatusChange
 from residency.domain.accounts.scope import Scope
 from residency.domain.applications import scope as application_scope
 from residency.domain.review.queries import VISIBLE_STATES, cluster_calls
@@ -231,16 +237,14 @@ def queue(actor: User, filters: QueueFilters, per_page: int = PER_PAGE) -> Queue
     if not calls:
         return result
     scope = Scope.of(actor)
-    counted = db.session.execute(
-        _filtered(select(Application.status, func.count()), actor.id, scope, filters, by_status=False)
-        .group_by(Application.status)
-    )
+    counting, _key = _filtered(select(Application.status, func.count()), actor.id, scope, filters, by_status=False)
+    counted = db.session.execute(counting.group_by(Application.status))
     result.counts = {status: n for status, n in counted}
     result.total = result.counts.get(filters.status, 0) if filters.status else result.all_statuses
     # A page past the end (rows went away since the link was made) shows the last page.
     result.page = min(filters.page, result.pages)
-    stmt = _rows_statement(actor.id, scope, filters)
-    result.rows = [_row(r) for r in db.session.execute(stmt.limit(per_page).offset((result.page - 1) * per_page))]
+    stmt = _rows_statement(actor.id, scope, filters, limit=per_page, offset=(result.page - 1) * per_page)
+    result.rows = [_row(r) for r in db.session.execute(stmt)]
     return result
 
 
@@ -346,35 +350,62 @@ def _check_call(filters: QueueFilters, calls: list[Call]) -> None:
         raise NotFound(_l("There is nothing here, or it is not yours to see."))
 
 
-def _reviewed():
-    """Per application: the mean of the submitted reviews' weighted scores (2 decimals) and their number."""
+def _reach(scope: Scope, filters: QueueFilters) -> list:
+    """What every statement of the queue starts from: the applications the clusters see, to their calls
+    or to the one call asked for (an index on the call leads to them)."""
+    clauses = [application_scope.cluster_clause(scope)]
+    if filters.call_id is not None:
+        clauses.append(Application.call_id == filters.call_id)
+    return clauses
+
+
+def _reviews_of_row():
+    """The mean (2 decimals) and the number of an application's submitted reviews, correlated: each
+    is one probe of the submitted reviews' index for the rows that read it (the page's rows; for a
+    score filter or sort, only the rows whose mean the reader may see), never an aggregate of every
+    review of the programme."""
+    submitted = (Review.application_id == Application.id, Review.submitted_at.is_not(None))
     mean = func.round(func.avg(Review.weighted_score), literal_column("2"))
-    return (
-        select(Review.application_id.label("application_id"), type_coerce(mean, Numeric(6, 2)).label("mean"),
-               func.count(Review.id).label("reviews"))
-        .where(Review.submitted_at.is_not(None))
-        .group_by(Review.application_id)
-        .subquery("reviewed")
-    )
+    return (type_coerce(select(mean).where(*submitted).correlate(Application).scalar_subquery(), Numeric(6, 2)),
+            select(func.count()).where(*submitted).correlate(Application).scalar_subquery())
 
 
-def _mine(actor_id: int):
-    """Correlated tests of the reader's own assignment, conflict and submitted review."""
-    assigned = exists().where(ReviewAssignment.application_id == Application.id, ReviewAssignment.reviewer_id == actor_id,
-                              ReviewAssignment.conflict_declared_at.is_(None))
-    conflict = exists().where(ReviewAssignment.application_id == Application.id, ReviewAssignment.reviewer_id == actor_id,
-                              ReviewAssignment.conflict_declared_at.is_not(None))
-    scored = exists().where(Review.application_id == Application.id, Review.reviewer_id == actor_id,
-                            Review.submitted_at.is_not(None))
-    return assigned, conflict, scored
+@dataclass(frozen=True)
+class _Mine:
+    """The reader's own assignment and review of an application, as outer joins: each table holds at
+    most one row per application and reviewer (their unique keys), so the joins never repeat an
+    application and each is one probe of that key; or, for "assigned to me", the reader's own rows."""
 
+    assignment: object
+    review: object
+    actor_id: int
 
-def _visible_mean(reviewed, actor_id: int):
-    """The mean as this reader may see it: only once they have submitted their own review
-    (never while recused), or once the application is decided — the same rule as the
-    application page, applied to the column, the score filter and the sort alike."""
-    _assigned, conflict, scored = _mine(actor_id)
-    return case((and_(not_(conflict), or_(scored, Application.status.in_(DECIDED_STATES))), reviewed.c.mean), else_=None)
+    @classmethod
+    def of(cls, actor_id: int) -> "_Mine":
+        return cls(aliased(ReviewAssignment, name="my_assignment"), aliased(Review, name="my_review"), actor_id)
+
+    def joined(self, stmt):
+        a, r = self.assignment, self.review
+        return (stmt.outerjoin(a, and_(a.application_id == Application.id, a.reviewer_id == self.actor_id))
+                .outerjoin(r, and_(r.application_id == Application.id, r.reviewer_id == self.actor_id)))
+
+    @property
+    def assigned(self):
+        return and_(self.assignment.id.is_not(None), self.assignment.conflict_declared_at.is_(None))
+
+    @property
+    def conflict(self):
+        return self.assignment.conflict_declared_at.is_not(None)
+
+    @property
+    def scored(self):
+        return self.review.submitted_at.is_not(None)
+
+    def visible(self, mean):
+        """The mean as this reader may see it: only once they have submitted their own review
+        (never while recused), or once the application is decided — the same rule as the
+        application page, applied to the column, the score filter and the sort alike."""
+        return case((and_(not_(self.conflict), or_(self.scored, Application.status.in_(DECIDED_STATES))), mean), else_=None)
 
 
 def _track():
@@ -386,32 +417,23 @@ def _trl():
     return func.coalesce(Application.trl, Organisation.trl)
 
 
-def _submitted_at():
-    """When the application was last submitted (a resubmission after changes counts)."""
-    return (
-        select(func.max(StatusChange.created_at))
-        .where(StatusChange.workflow == "application", StatusChange.record_id == Application.id,
-               StatusChange.to_state == "submitted")
-        .correlate(Application)
-        .scalar_subquery()
-    )
-
-
-def _filtered(stmt, actor_id: int, scope: Scope, filters: QueueFilters, by_status: bool = True,
-              reviewed=None):
-    """``stmt`` over the applications of the clusters' calls, narrowed by every filter
-    (the status filter only when ``by_status``)."""
-    reviewed = reviewed if reviewed is not None else _reviewed()
-    stmt = (
-        stmt.select_from(Application)
-        .join(Organisation, Organisation.id == Application.startup_id)
-        .join(Call, Call.id == Application.call_id)
-        .join(Route, Route.id == Call.route_id)
-        .outerjoin(reviewed, reviewed.c.application_id == Application.id)
-        .where(application_scope.cluster_clause(scope))
-    )
-    if filters.call_id is not None:
-        stmt = stmt.where(Application.call_id == filters.call_id)
+def _filtered(stmt, actor_id: int, scope: Scope, filters: QueueFilters, by_status: bool = True, sort: str | None = None):
+    """``stmt`` over the applications of the clusters' calls, narrowed by every filter (the status
+    filter only when ``by_status``), with ``sort``'s key as ``sort_key`` when asked for. The startup,
+    the reader's own rows and the scores are read only when a filter or the sort needs them, so the
+    count without them is one pass over the call's index alone.
+    Returns the statement and the sort key (None without ``sort``)."""
+    needs_startup = bool(filters.track or filters.trl is not None or filters.search) or sort in ("company", "trl")
+    needs_score = filters.min_score is not None or filters.max_score is not None or sort == "score"
+    needs_mine = needs_score or filters.assigned_to_me or filters.not_scored_by_me
+    mine = _Mine.of(actor_id)
+    stmt = stmt.select_from(Application).where(*_reach(scope, filters))
+    if needs_startup:
+        stmt = stmt.join(Organisation, Organisation.id == Application.startup_id)
+    if needs_mine:
+        stmt = mine.joined(stmt)
+    # The visible mean: the CASE reads the reviews only of the rows whose mean the reader may see.
+    mean = mine.visible(_reviews_of_row()[0]) if needs_score else None
     if by_status and filters.status:
         stmt = stmt.where(Application.status == filters.status)
     if filters.track:
@@ -419,25 +441,49 @@ def _filtered(stmt, actor_id: int, scope: Scope, filters: QueueFilters, by_statu
     if filters.trl is not None:
         stmt = stmt.where(_trl() == filters.trl)
     if filters.min_score is not None:
-        stmt = stmt.where(_visible_mean(reviewed, actor_id) >= filters.min_score)
+        stmt = stmt.where(mean >= filters.min_score)
     if filters.max_score is not None:
-        stmt = stmt.where(_visible_mean(reviewed, actor_id) <= filters.max_score)
-    assigned, conflict, scored = _mine(actor_id)
+        stmt = stmt.where(mean <= filters.max_score)
     if filters.assigned_to_me:
-        stmt = stmt.where(assigned)
+        stmt = stmt.where(mine.assigned)
     if filters.not_scored_by_me:
-        stmt = stmt.where(and_(not_(scored), not_(conflict)))
+        stmt = stmt.where(and_(not_(mine.scored), not_(mine.conflict)))
     if filters.search:
         stmt = stmt.where(Organisation.name.icontains(filters.search, autoescape=True))
-    return stmt
+    if sort is None:
+        return stmt, None
+    # Expressions, not output names: PostgreSQL accepts an output name in ORDER BY only on its own.
+    key = {
+        "company": lambda: func.lower(Organisation.name),
+        "submitted": lambda: Application.submitted_at,
+        "updated": lambda: Application.updated_at,
+        "score": lambda: mean,
+        "status": _status_order,
+        "trl": _trl,
+    }[sort]()
+    return stmt.add_columns(key.label("sort_key")), key
 
 
-def _rows_statement(actor_id: int, scope: Scope, filters: QueueFilters):
-    """The queue's rows under ``filters``, sorted by the chosen column with empty values last
-    either way, then by id so that pages never overlap."""
-    reviewed = _reviewed()
-    assigned, conflict, scored = _mine(actor_id)
-    submitted_at = _submitted_at()
+def _in_order(key, direction: str, tie):
+    """Sorted by ``key`` with empty values last either way, then by id so that pages never overlap
+    (``NULLS LAST`` rather than a test on the value, so that the index of the call's applications in
+    submission order gives the default order as it stands, and a page is its next 25 entries)."""
+    ordered = key.desc() if direction == "desc" else key.asc()
+    return ordered.nulls_last(), tie.asc()
+
+
+def _rows_statement(actor_id: int, scope: Scope, filters: QueueFilters, limit: int | None = None, offset: int = 0):
+    """The queue's rows under ``filters`` in the chosen order, ``limit`` of them from ``offset``.
+
+    Two steps in one statement: the page's ids are chosen first, reading only what the filters and
+    the sort need; then only those rows are joined to their startup, call, own review and scores."""
+    chosen, key = _filtered(select(Application.id.label("id")), actor_id, scope, filters, sort=filters.sort)
+    chosen = chosen.order_by(*_in_order(key, filters.direction, Application.id))
+    if limit is not None:
+        chosen = chosen.limit(limit).offset(offset)
+    page = chosen.subquery("page")
+    mine = _Mine.of(actor_id)
+    mean, reviews = _reviews_of_row()
     columns = select(
         Application.id.label("application_id"),
         Organisation.id.label("startup_id"),
@@ -454,26 +500,21 @@ def _rows_statement(actor_id: int, scope: Scope, filters: QueueFilters):
         Application.months,
         Application.desks,
         Application.benches,
-        _visible_mean(reviewed, actor_id).label("mean_score"),
-        func.coalesce(reviewed.c.reviews, 0).label("reviews"),
-        submitted_at.label("submitted_at"),
+        mine.visible(mean).label("mean_score"),
+        reviews.label("reviews"),
+        Application.submitted_at,
         Application.updated_at,
-        assigned.label("assigned_to_me"),
-        scored.label("scored_by_me"),
-        conflict.label("conflict_declared"),
+        mine.assigned.label("assigned_to_me"),
+        mine.scored.label("scored_by_me"),
+        mine.conflict.label("conflict_declared"),
     )
-    # Expressions, not output names: PostgreSQL accepts an output name in ORDER BY only on its own.
-    sort_column = {
-        "company": lambda: func.lower(Organisation.name),
-        "submitted": lambda: submitted_at,
-        "updated": lambda: Application.updated_at,
-        "score": lambda: _visible_mean(reviewed, actor_id),
-        "status": _status_order,
-        "trl": _trl,
-    }[filters.sort]()
-    ordered = sort_column.desc() if filters.direction == "desc" else sort_column.asc()
-    stmt = _filtered(columns, actor_id, scope, filters, reviewed=reviewed)
-    return stmt.order_by(sort_column.is_(None), ordered, Application.id.asc())
+    stmt = (
+        columns.select_from(page)
+        .join(Application, Application.id == page.c.id)
+        .join(Organisation, Organisation.id == Application.startup_id)
+        .join(Call, Call.id == Application.call_id)
+    )
+    return mine.joined(stmt).order_by(*_in_order(page.c.sort_key, filters.direction, page.c.id))
 
 
 def _status_order():

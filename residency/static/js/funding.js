@@ -30,7 +30,9 @@
     return (negative ? "-" : "") + String(a / HUNDRED) + "." + (cents.length < 2 ? "0" + cents : cents);
   }
 
-  var moneyFormat = new Intl.NumberFormat(lang, { style: "currency", currency: currency });
+  // Crowns by their ISO code, the euro by its sign, as the server writes every amount (core/i18n.format_money).
+  var moneyFormat = new Intl.NumberFormat(lang, { style: "currency", currency: currency,
+                                                  currencyDisplay: currency === "EUR" ? "symbol" : "code" });
   var percentFormat = new Intl.NumberFormat(lang, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
   // Intl formats a decimal string exactly; no float is involved.
   function money(units) { return moneyFormat.format(decimalText(units)); }

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from residency.core import limits
+from residency.core import limits, pagination
 from residency.web.access import role_required
 from residency.core.errors import Invalid
 from residency.web.formtools import apply_field_errors
@@ -21,7 +21,8 @@ from residency.web.admin.views import ADMIN, _actor, _status, bp
 @role_required(ADMIN)
 def schemes():
     """Every funder's schemes with their limits, plan, eligibility and reports."""
-    return render_template("admin/schemes.html", schemes=services.list_schemes(), active="schemes", **labels())
+    return render_template("admin/schemes.html", page=services.list_schemes(pagination.page_number(request.args)),
+                           active="schemes", **labels())
 
 
 def _form(**kwargs) -> SchemeForm:

@@ -12,7 +12,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from residency.core import limits, workflow
+from residency.core import limits, pagination, workflow
 from residency.web.access import role_required
 from residency.core.errors import Conflict, Invalid
 from residency.core.i18n import country_name, timezone_choices
@@ -91,9 +91,10 @@ def dashboard():
 @bp.get("/organisations")
 @role_required(ADMIN)
 def organisations():
+    """One page of organisations by kind and name, of one kind or all."""
     kind = request.args.get("kind") if request.args.get("kind") in ORGANISATION_KINDS else None
-    return render_template("admin/organisations.html", organisations=services.list_organisations(kind), kind=kind,
-                           kinds=ORGANISATION_KINDS, active="organisations")
+    return render_template("admin/organisations.html", page=services.list_organisations(kind, pagination.page_number(request.args)),
+                           kind=kind, kinds=ORGANISATION_KINDS, active="organisations")
 
 
 def _organisation_form_page(form, organisation=None):
@@ -153,9 +154,10 @@ def organisation_edit(organisation_id: int):
 @bp.get("/invitations")
 @role_required(ADMIN)
 def invitations():
+    """One page of invitations, newest first, in one state or all."""
     state = request.args.get("state") if request.args.get("state") in services.INVITATION_STATES else None
-    return render_template("admin/invitations.html", invitations=services.list_invitations(state), state=state,
-                           states=services.INVITATION_STATES, form=ConfirmForm(), active="invitations")
+    return render_template("admin/invitations.html", page=services.list_invitations(state, pagination.page_number(request.args)),
+                           state=state, states=services.INVITATION_STATES, form=ConfirmForm(), active="invitations")
 
 
 def _staff_organisation_choices() -> list:
@@ -203,7 +205,9 @@ def invitation_revoke(invitation_id: int):
 @bp.get("/routes")
 @role_required(ADMIN)
 def routes():
-    return render_template("admin/routes.html", routes=services.list_routes(), active="routes")
+    """One page of routes by home country and hub."""
+    return render_template("admin/routes.html", page=services.routes_page(pagination.page_number(request.args)),
+                           active="routes")
 
 
 @bp.route("/routes/new", methods=["GET", "POST"])
@@ -235,9 +239,10 @@ def route_new():
 @bp.get("/calls")
 @role_required(ADMIN)
 def calls():
+    """One page of calls, newest opening first, in one status or all."""
     status = request.args.get("status") if request.args.get("status") in workflow.get("call").states else None
-    return render_template("admin/calls.html", calls=services.list_calls(status), status=status, now=utcnow(),
-                           active="calls")
+    return render_template("admin/calls.html", page=services.list_calls(status, pagination.page_number(request.args)),
+                           status=status, now=utcnow(), active="calls")
 
 
 def _call_fields(form) -> dict:
@@ -394,7 +399,8 @@ def workflow_record(workflow_name: str, record_id: int):
                     state=wf.label(change.to_state, False)), "success")
             return redirect(url_for(".workflow_record", workflow_name=wf.name, record_id=record.id))
     return render_template("admin/workflow.html", wf=wf, record=record, form=form, zone=services.record_zone(record),
-                           history=workflow.history(record, for_applicant=False), active="workflow"), _status(form)
+                           page=services.audit_trail(wf, record, pagination.Cursor.from_args(request.args)),
+                           active="workflow"), _status(form)
 
 
 # ---------------------------------------------------------------------- outbox
@@ -403,9 +409,10 @@ def workflow_record(workflow_name: str, record_id: int):
 @bp.get("/outbox")
 @role_required(ADMIN)
 def outbox():
+    """The outbox newest first, one keyset page at a time, in one delivery state or all."""
     delivery = request.args.get("delivery") if request.args.get("delivery") in DELIVERY_STATES else None
-    result = services.list_outbox(delivery, limits.parse_page(request.args.get("page")))
-    return render_template("admin/outbox.html", result=result, delivery=delivery, states=DELIVERY_STATES,
+    result = services.list_outbox(delivery, pagination.Cursor.from_args(request.args))
+    return render_template("admin/outbox.html", page=result, delivery=delivery, states=DELIVERY_STATES,
                            form=ConfirmForm(), subject_of=outbox_subject, active="outbox")
 
 

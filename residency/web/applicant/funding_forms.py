@@ -8,7 +8,7 @@ from wtforms.validators import Optional
 
 from residency.domain.funding.services import MAX_DESCRIPTION
 from residency.core import limits
-from residency.web.formtools import BoundedForm, BoundedSubform
+from residency.web.formtools import BoundedForm, BoundedSubform, typed_amount
 from residency.web.validators import MaxLength
 from residency.domain.funding.labels import CATEGORY_LABELS
 
@@ -38,6 +38,8 @@ class FundingForm(BoundedForm):
                                 render_kw={"rows": 8, "maxlength": MAX_DESCRIPTION})
     period_start = StringField(_l("Project starts"), validators=[Optional()], render_kw={"type": "date"})
     period_end = StringField(_l("Project ends"), validators=[Optional()], render_kw={"type": "date"})
+    vat_number = StringField(_l("VAT number (optional)"), validators=[Optional()],
+                             render_kw={"autocomplete": "off", "maxlength": limits.VAT_NUMBER_MAX, "spellcheck": "false"})
     own_financing = StringField(_l("Own financing"), validators=[Optional()],
                                 render_kw={"inputmode": "decimal", "autocomplete": "off"})
     amount_requested = StringField(_l("Amount requested"), validators=[Optional()],
@@ -57,7 +59,8 @@ class FundingForm(BoundedForm):
     def values(self) -> dict:
         """What the startup typed, as plain strings for the service."""
         return {key: self[key].data or "" for key in
-                ("title", "description", "period_start", "period_end", "own_financing", "amount_requested")}
+                ("title", "description", "period_start", "period_end", "vat_number", "own_financing",
+                              "amount_requested")}
 
     def budget_rows(self) -> list[dict]:
         return [{"category": row.category.data or "", "year": row.year.data or "", "quarter": row.quarter.data or "",
@@ -74,6 +77,7 @@ class FundingForm(BoundedForm):
             "title": fa.title, "description": fa.description,
             "period_start": fa.period_start.isoformat() if fa.period_start else "",
             "period_end": fa.period_end.isoformat() if fa.period_end else "",
+            "vat_number": fa.vat_number or "",
             "own_financing": _plain(fa.own_financing), "amount_requested": _plain(fa.amount_requested),
             "budget": [{"category": line.category, "year": str(line.year), "quarter": str(line.quarter),
                         "amount": _plain(line.amount)} for line in fa.budget_lines],
@@ -83,8 +87,8 @@ class FundingForm(BoundedForm):
 
 
 def _plain(amount) -> str:
-    """An amount as typed back into a field ('' for nothing yet): exact, no grouping."""
-    return "" if amount is None or amount == 0 else f"{amount:f}"
+    """An amount as typed back into a field ('' for nothing yet, 0 included)."""
+    return "" if amount is None or amount == 0 else typed_amount(amount)
 
 
 class ReportForm(BoundedForm):

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
-from residency.core import limits
+from residency.core import pagination
 from residency.core.db import utcnow
 from residency.core.errors import Invalid
 from residency.web.access import DASHBOARDS, same_site_path
@@ -218,8 +218,8 @@ def notifications():
             services.set_reminder_delivery(current_user._get_current_object(), form.reminder_delivery.data)
             flash(_("Your reminder choice is saved."), "success")
             return redirect(url_for("auth.notifications"))
-    rows, page, pages, total = services.notifications(current_user, limits.parse_page(request.args.get("page")))
+    page = services.notifications(current_user, pagination.page_number(request.args))
     # Times in the zone of the reader's own organisation (a startup without one reads UTC).
     zone = next((o.timezone for o in current_user.organisations() if o.timezone), "UTC")
-    return render_template("auth/notifications.html", form=form, rows=rows, page=page, pages=pages, total=total,
-                           delivery_labels=DELIVERY_LABELS, zone=zone), 422 if form.errors else 200
+    return render_template("auth/notifications.html", form=form, page=page, delivery_labels=DELIVERY_LABELS,
+                           zone=zone), 422 if form.errors else 200

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from residency.core import limits
-from residency.web.formtools import BoundedForm
+from residency.web.formtools import BoundedForm, typed_amount
 from wtforms import DateField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
@@ -39,6 +39,12 @@ class GrantForm(BoundedForm):
     offer_deadline = DateField(_l("Accept by (the offer lapses at 23:59 in the funder's time zone)"), validators=[Optional()])
     report_progress = DateField(_l("Progress report due"), validators=[Optional()])
     report_final = DateField(_l("Final report due"), validators=[Optional()])
+
+    @classmethod
+    def proposal(cls, defaults: dict) -> "GrantForm":
+        """The grant form filled with the service's proposal, amounts as the reader types them."""
+        data = dict(defaults, amount=typed_amount(defaults["amount"]), share_percent=typed_amount(defaults["share_percent"]))
+        return cls(formdata=None, prefix="grant", data=data)
 
     def for_scheme(self, scheme) -> "GrantForm":
         """Only the reports the scheme asks for."""

@@ -11,6 +11,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from residency.core import limits, pagination
 from residency.domain.funding import services as funding
 from residency.web.access import role_required
 from residency.core.errors import Invalid, ServiceError
@@ -35,9 +36,10 @@ OFFICER = "funder_officer"
 @bp.get("/funding")
 @role_required(OFFICER)
 def funding_queue():
-    """Applications to the funder's schemes, by scheme, status and startup name."""
-    queue = services.queue(current_user, scheme_id=request.args.get("scheme", type=int),
-                           status=request.args.get("status") or None, search=request.args.get("q", ""))
+    """One page of the applications to the funder's schemes, by scheme, status and startup name."""
+    queue = services.queue(current_user, scheme_id=limits.parse_id(request.args.get("scheme")),
+                           status=request.args.get("status") or None, search=request.args.get("q", ""),
+                           page=pagination.page_number(request.args))
     return render_template("funder/funding_queue.html", queue=queue, states=services.QUEUE_STATES)
 
 
@@ -49,7 +51,7 @@ def _forms(page, given: dict) -> dict:
         "changes_form": ChangesForm(formdata=None, prefix="changes"),
         "reject_form": RejectForm(formdata=None, prefix="reject"),
         "cancel_form": CancelForm(formdata=None, prefix="cancel"),
-        "grant_form": GrantForm(formdata=None, prefix="grant", data=services.grant_defaults(fa, page.today)).for_scheme(fa.scheme),
+        "grant_form": GrantForm.proposal(services.grant_defaults(fa, page.today)).for_scheme(fa.scheme),
     }
     returns = {line.report.id: ReturnReportForm(formdata=None, prefix=f"return-{line.report.id}") for line in page.reports}
     returns.update(given.pop("return_forms", {}))

@@ -11,6 +11,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from residency.core import pagination
 from residency.domain.placements import services as placements
 from residency.web.access import role_required
 from residency.core.errors import Invalid, ServiceError
@@ -44,8 +45,10 @@ FORMS = {
 @bp.get("/<int:hub_id>/inbox")
 @role_required(HUB)
 def inbox(hub_id: int):
-    """Nominees waiting for a decision in the cluster's rank order, then offers and residencies."""
-    return render_template("hub/inbox.html", inbox=services.inbox(current_user, hub_id))
+    """Nominees waiting for a decision in the cluster's rank order, then offers and residencies;
+    each section pages on its own (``waiting_page``, ``offered_page``, ``running_page``, ``closed_page``)."""
+    pages = {section: pagination.page_number(request.args, f"{section}_page") for section in services.INBOX_SECTIONS}
+    return render_template("hub/inbox.html", inbox=services.inbox(current_user, hub_id, pages))
 
 
 @bp.get("/<int:hub_id>/occupancy")

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from residency.core import pagination
 from residency.domain.programme import services
 from residency.core.errors import Conflict, Forbidden, Invalid, NotFound
 from residency.core.extensions import db
@@ -139,11 +140,11 @@ def test_invite_staff_queues_the_invitation_email_and_revoke_stops_it(make):
     invitation = services.invite_staff(admin, email="Staff@Hub.example", organisation_id=hub.id)
     outbox = db.session.scalars(select(OutboxMessage)).all()
     assert [(m.template, m.recipient) for m in outbox] == [("invitation", "staff@hub.example")]
-    assert services.list_invitations("pending")[0] == (invitation, "pending")
+    assert services.list_invitations("pending").rows[0] == (invitation, "pending")
     services.revoke_invitation(admin, invitation.id)
     assert db.session.get(Invitation, invitation.id).revoked_at is not None
-    assert services.list_invitations("pending") == []
-    assert services.list_invitations("revoked")[0][1] == "revoked"
+    assert services.list_invitations("pending").rows == []
+    assert services.list_invitations("revoked").rows[0][1] == "revoked"
 
 
 def test_invitation_states(make):
@@ -154,8 +155,8 @@ def test_invitation_states(make):
     accepted = services.invite_staff(admin, email="yes@example.org", organisation_id=hub.id)
     accepted.accepted_at = now
     db.session.commit()
-    assert [i.email for i, _ in services.list_invitations("expired")] == [old.email]
-    assert [i.email for i, _ in services.list_invitations("accepted")] == [accepted.email]
+    assert [i.email for i, _ in services.list_invitations("expired").rows] == [old.email]
+    assert [i.email for i, _ in services.list_invitations("accepted").rows] == [accepted.email]
     with pytest.raises(Conflict):
         services.revoke_invitation(admin, accepted.id)
     with pytest.raises(NotFound):
@@ -319,13 +320,23 @@ def test_resend_requeues_a_failed_message(make):
         services.resend_message(admin, 424242)
 
 
-def test_outbox_page_is_newest_first_and_clamped(make):
+def test_outbox_page_is_newest_first_and_keyed(make):
     now = datetime.now(UTC)
+    # Written oldest id first but newest first in time: the list follows the time, then the id.
     ids = [make.outbox_message(delivery="failed", created_at=now - timedelta(minutes=n)).id for n in range(5)]
     make.outbox_message(delivery="sent")
-    page = services.list_outbox("failed", page=2, per_page=2)
-    assert (page.total, page.pages, [m.id for m in page.messages]) == (5, 3, ids[2:4])
-    assert services.list_outbox("failed", page=99, per_page=2).page == 3
+    first = services.list_outbox("failed", per_page=2)
+    assert (first.total, first.pages, first.page, [m.id for m in first.rows]) == (5, 3, 1, ids[0:2])
+    second = services.list_outbox("failed", pagination.Cursor(after=first.last_key), per_page=2)
+    assert (second.page, second.first, second.last, [m.id for m in second.rows]) == (2, 3, 4, ids[2:4])
+    third = services.list_outbox("failed", pagination.Cursor(after=second.last_key), per_page=2)
+    assert ([m.id for m in third.rows], third.has_next, third.has_prev) == (ids[4:], False, True)
+    back = services.list_outbox("failed", pagination.Cursor(before=third.first_key), per_page=2)
+    assert (back.page, [m.id for m in back.rows]) == (2, ids[2:4])
+    # Past the end, or a row that is gone: an empty page that says so, never an error.
+    for cursor in (pagination.Cursor(after=ids[4]), pagination.Cursor(after=424242)):
+        past = services.list_outbox("failed", cursor, per_page=2)
+        assert past.rows == [] and past.total == 5 and past.message is not None
 
 
 def test_overview_counts(make):

@@ -86,5 +86,6 @@ def test_every_demo_role_finds_work_waiting(app):
     assert danish.call.is_open(utcnow()) and [f.name for f in route.funders] == ["Innovation Fund Denmark"]
     # Every call reached its status through the workflow engine.
     for call in db.session.scalars(select(Call)):
-        changes = db.session.scalars(select(StatusChange).where(StatusChange.workflow == "call", StatusChange.record_id == call.id))
+        changes = db.session.scalars(select(StatusChange).where(StatusChange.workflow == "call", StatusChange.record_id == call.id)
+                                     .order_by(StatusChange.id))
         assert [c.to_state for c in changes][-1] == call.status

@@ -60,8 +60,8 @@ def test_revert_then_decline_through_the_hub_pages_offers_nothing(make, client, 
     from residency.domain.placements import hub_queries
 
     inbox = hub_queries.inbox(hub_admin, placement.hub_id)
-    assert [r.placement.id for r in inbox.waiting] == []
-    assert [(r.placement.id, r.label) for r in inbox.closed] == [(placement.id, "Cancelled: no longer nominated")]
+    assert [r.placement.id for r in inbox.waiting.rows] == []
+    assert [(r.placement.id, r.label) for r in inbox.closed.rows] == [(placement.id, "Cancelled: no longer nominated")]
     login(hub_admin)
     r = client.post(f"/hub/placements/{placement.id}/offer", data={
         "offer-starts_on": "2030-03-01", "offer-ends_on": "2030-08-31", "offer-desks": "1", "offer-benches": "0",

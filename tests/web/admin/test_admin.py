@@ -1,6 +1,7 @@
 """The programme administrator's area, through the browser's eyes."""
 from __future__ import annotations
 
+import html
 import re
 from datetime import date, datetime, timedelta, timezone
 
@@ -490,12 +491,12 @@ def test_outbox_pages_and_uses_the_same_queries_for_2_and_30_rows(make, login, c
         make.outbox_message(delivery="failed", last_error="boom")
     large = _queries(count_queries, client, "/admin/outbox")
     assert small == large == 4
-    many = _queries(count_queries, client, "/admin/outbox?page=1")
     for _ in range(30):
         make.outbox_message(delivery="sent")
-    page_two = client.get("/admin/outbox?page=2").get_data(as_text=True)
+    older = re.search(r'href="([^"]+)" rel="next"', client.get("/admin/outbox").get_data(as_text=True)).group(1)
+    page_two = client.get(html.unescape(older)).get_data(as_text=True)
     assert "Page 2 of 2" in page_two
-    assert _queries(count_queries, client, "/admin/outbox?page=2") == many == 4
+    assert _queries(count_queries, client, html.unescape(older)) == 4
 
 
 def test_lifecycle_buttons_carry_a_csrf_token(app, make, login):

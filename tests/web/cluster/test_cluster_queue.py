@@ -31,8 +31,8 @@ ROW_LINK = re.compile(r'<th scope="row"><a href="/cluster/applications/(\d+)">')
 
 
 def bulk_applications(call, n, status="submitted", name="Bulk Bio", submitted_at=None, **attrs) -> list[Application]:
-    """Test setup only: ``n`` startups and their applications in one flush, with the audit rows
-    that a submission through the workflow would have written (so the queue's "submitted at" works).
+    """Test setup only: ``n`` startups and their applications in one flush, with the submission time
+    and the audit rows that a submission through the workflow would have written.
     The app itself never assigns a status outside workflow.perform."""
     when = submitted_at or datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
     startups = [Organisation(kind="startup", name=f"{name} {i:04d}", country=call.route.home_country,
@@ -40,7 +40,8 @@ def bulk_applications(call, n, status="submitted", name="Bulk Bio", submitted_at
                              track="drugs", trl=4) for i in range(n)]
     db.session.add_all(startups)
     db.session.flush()
-    apps = [Application(call_id=call.id, startup_id=s.id, status=status, answers={}, **attrs) for s in startups]
+    apps = [Application(call_id=call.id, startup_id=s.id, status=status, answers={}, submitted_at=when, **attrs)
+            for s in startups]
     db.session.add_all(apps)
     db.session.flush()
     db.session.add_all([StatusChange(workflow="application", record_id=a.id, from_state="draft", to_state="submitted",
