@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import and_, not_, or_, select
 
 from residency.core.extensions import db
+from residency.core.models import StatusChange
 from residency.domain.applications.models import Application, DeadlineExtension
 from residency.domain.programme.models import Call
 
@@ -43,6 +44,12 @@ def applicant_status(application: Application) -> str:
 def applicant_sees_change(change, call: Call) -> bool:
     """Whether an audit entry may be shown to the startup (decisions only once released)."""
     return change.visible_to_applicant and (decisions_released(call) or change.action not in DECISION_ACTIONS)
+
+
+def applicant_sees_change_clause():
+    """SQL: the audit entries ``applicant_sees_change`` lets the startup see (join ``Call`` first)."""
+    return and_(StatusChange.visible_to_applicant.is_(True),
+                or_(decisions_released_clause(), StatusChange.action.not_in(DECISION_ACTIONS)))
 
 
 def decision_hidden_clause():

@@ -619,21 +619,27 @@ def _safe_name(filename: str) -> str:
 # ------------------------------------------------------------- dashboard
 
 
+# The latest events of each application the dashboard lists; the application's own page has all.
+TIMELINE_SHOWN = 5
+
+
 @dataclass
 class Overview:
     application: Application
     label: str
-    timeline: list
+    timeline: list  # the latest ``TIMELINE_SHOWN`` events the startup may see, oldest first
     next_step: object | None
     due: datetime | None
     deadline: datetime
+    events: int = 0  # how many events the startup may see in all
 
 
 def overview(*, startup_ids: list[int], now: datetime | None = None) -> list[Overview]:
-    """Every application of these startups with its applicant-facing label, the
-    timeline the applicant may see, and the next thing to do with its deadline.
+    """Every application of these startups with its applicant-facing label, the latest
+    events of the timeline the applicant may see, and the next thing to do with its deadline.
 
-    Three queries whatever the number of applications.
+    Three queries whatever the number of applications, and at most ``TIMELINE_SHOWN`` events
+    read for each, however long its history.
     """
     now = now or utcnow()
     if not startup_ids:
@@ -644,18 +650,29 @@ def overview(*, startup_ids: list[int], now: datetime | None = None) -> list[Ove
     ).unique())
     ids = [a.id for a in rows]
     changes: dict[int, list] = {i: [] for i in ids}
+    counts: dict[int, int] = {}
     if ids:
-        for change in db.session.scalars(select(StatusChange).where(
-                StatusChange.workflow == "application", StatusChange.record_id.in_(ids),
-                StatusChange.visible_to_applicant.is_(True)).order_by(StatusChange.id)):
+        seen = (select(StatusChange.id,
+                       func.row_number().over(partition_by=StatusChange.record_id,
+                                              order_by=StatusChange.id.desc()).label("latest"),
+                       func.count().over(partition_by=StatusChange.record_id).label("events"))
+                .join(Application, Application.id == StatusChange.record_id)
+                .join(Call, Call.id == Application.call_id)
+                .where(StatusChange.workflow == "application", StatusChange.record_id.in_(ids),
+                       rules.applicant_sees_change_clause())
+                .subquery())
+        for change, events in db.session.execute(
+                select(StatusChange, seen.c.events).join(seen, seen.c.id == StatusChange.id)
+                .where(seen.c.latest <= TIMELINE_SHOWN).order_by(StatusChange.id)):
             changes[change.record_id].append(change)
+            counts[change.record_id] = events
     extensions = rules.latest_extensions(DeadlineExtension.startup_id.in_(startup_ids))
     result = []
     for a in rows:
         deadline = rules.deadline_with(a.call, extensions.get((a.call_id, a.startup_id)))
         step, due = _next_step(a, deadline, now)
         result.append(Overview(a, workflow.label("application", rules.applicant_status(a), for_applicant=True),
-                               applicant_timeline(a, changes[a.id]), step, due, deadline))
+                               changes[a.id], step, due, deadline, counts.get(a.id, 0)))
     return result
 
 

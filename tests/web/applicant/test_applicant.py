@@ -337,3 +337,44 @@ def test_prefixed_forms_and_decision_buttons_carry_working_csrf_tokens(client, m
         assert client.post(approve, data={"csrf_token": token}).status_code == 302
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_dashboard_timeline_shows_the_latest_events_of_a_long_history(client, make, login, count_queries):
+    """The dashboard reads at most five events of each application however long its history, counts
+    them all in the summary, links to the full timeline and leaves an unreleased decision out of both."""
+    from datetime import timedelta
+    from residency.core import workflow
+
+    startup = make.organisation("startup")
+    member = make.user(org=startup)
+    call = make.call()
+    staff = make.user(org=call.route.cluster)
+    application = make.application(call=call, startup=startup, author=member, status="submitted")
+    for round_ in range(5):
+        workflow.perform(application, "request_changes", staff, reason=f"Round {round_}: more on the team")
+        workflow.perform(application, "resubmit", member)
+    workflow.perform(application, "start_review", staff)
+    workflow.perform(application, "decline", staff, reason="Internal: outside our focus", note="Not this time")
+    db.session.commit()
+    login(member)
+
+    def measure():
+        db.session.expire_all()
+        with count_queries() as counted:
+            r = client.get("/startup/")
+        assert r.status_code == 200
+        return counted.n, r.get_data(as_text=True)
+
+    queries, html = measure()
+    # submit, five rounds of change request and resubmission, start of review: the decline is not released.
+    assert "12 events" in html
+    timeline = html[html.index('<ol class="timeline">'):]
+    timeline = timeline[:timeline.index("</ol>")]
+    assert timeline.count("<li>") == 5
+    assert "Not this time" not in html
+    assert f'/startup/applications/{application.id}#timeline' in html and "The whole timeline (12 events)" in html
+    for round_ in range(5):
+        workflow.perform(make.application(call=make.call(route=call.route), startup=startup, author=member,
+                                          status="submitted"), "withdraw", member, reason="Elsewhere")
+    db.session.commit()
+    assert measure()[0] == queries
