@@ -209,3 +209,12 @@ def test_the_walker_follows_only_the_tables_transitions(app):
         scale.follow(wf, "draft", ["nominate"])
     with pytest.raises(scale.SeedError):
         scale.check_weights(wf, {("draft", "publish"): 1.0})
+
+
+def test_the_seeded_database_has_its_insight_summaries_built(seeded):
+    """As the scheduler would have within minutes: the insight page reads counted figures at once."""
+    from residency.domain.insight.models import InsightDecision, InsightFunnel, InsightRefresh
+
+    assert count(InsightRefresh) == 1
+    assert count(InsightFunnel) > 0 and count(InsightDecision) > 0
+    assert "insight summaries" in seeded

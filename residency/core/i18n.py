@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, time
+from functools import lru_cache
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -108,8 +109,24 @@ def timezone_choices() -> list[str]:
 
 def formatting_locale() -> Locale:
     """The Babel locale the reader's dates, numbers and amounts are written in."""
-    code = str(get_locale() or "en")
+    return _locale(str(get_locale() or "en"))
+
+
+# Pages format hundreds of moments each; parsing a locale or writing the same day or clock time
+# again is the same work each time, so the results are kept per locale (a few thousand strings).
+@lru_cache(maxsize=32)
+def _locale(code: str) -> Locale:
     return Locale.parse(FORMAT_LOCALES.get(code, code))
+
+
+@lru_cache(maxsize=4096)
+def _long_day(locale: Locale, day: date) -> str:
+    return _babel_date(day, format="long", locale=locale)
+
+
+@lru_cache(maxsize=4096)
+def _short_clock(locale: Locale, clock: time) -> str:
+    return _babel_time(clock, format="short", locale=locale)
 
 
 def format_in_zone(value: datetime | None, zone: str) -> str:
@@ -122,8 +139,8 @@ def format_in_zone(value: datetime | None, zone: str) -> str:
     tz = ZoneInfo(zone)
     local = value.astimezone(tz)
     locale = formatting_locale()
-    day = _babel_date(local.date(), format="long", locale=locale)
-    clock = _babel_time(local.time(), format="short", locale=locale)
+    day = _long_day(locale, local.date())
+    clock = _short_clock(locale, local.time().replace(second=0, microsecond=0))
     text = locale.datetime_formats["long"].format(clock, day)
     # The abbreviation (CET/CEST) and the IANA name say which clock the reader needs.
     return f"{text} {local.tzname()} ({zone})"
@@ -133,7 +150,7 @@ def format_day(value: date | None) -> str:
     """The locale's long date: '1 March 2027', '1. mars 2027', '1. maaliskuuta 2027'."""
     if value is None:
         return ""
-    return _babel_date(value, format="long", locale=formatting_locale())
+    return _long_day(formatting_locale(), value)
 
 
 def format_month(value: date, style: str = "long") -> str:

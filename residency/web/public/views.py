@@ -10,6 +10,7 @@ from residency.web.formtools import BoundedForm
 from residency.domain.reminders import calendar
 from residency.domain.accounts.services import set_language as remember_language
 from residency.core.db import utcnow
+from residency.core.pagination import page_number
 from residency.domain.programme import queries as services
 from residency.web.access import same_site_path
 from residency.web.public.blueprint import bp
@@ -18,7 +19,7 @@ from residency.web.public.blueprint import bp
 
 @bp.get("/")
 def index():
-    calls = services.public_calls()
+    calls = services.public_calls(utcnow())
     now = utcnow()
     open_calls = [c for c in calls if c.is_open(now)]
     return render_template("public/index.html", open_calls=open_calls, now=now)
@@ -26,14 +27,14 @@ def index():
 
 @bp.get("/calls")
 def calls():
-    """Every published call with its deadlines in the call's own zone; closed ones stay visible."""
+    """Open and upcoming calls with their deadlines in the call's own zone; closed ones a page at a time."""
     now = utcnow()
-    all_calls = services.public_calls()
+    current = services.public_calls(now)
     return render_template(
         "public/calls.html",
-        open_calls=[c for c in all_calls if c.is_open(now)],
-        upcoming=[c for c in all_calls if c.status == "published" and c.opens_at > now],
-        closed=[c for c in all_calls if c.status == "closed" or (c.status == "published" and c.closes_at <= now)],
+        open_calls=[c for c in current if c.is_open(now)],
+        upcoming=[c for c in current if c.opens_at > now],
+        closed=services.closed_calls(page_number(request.args), now),
         now=now,
     )
 
