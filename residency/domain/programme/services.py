@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
@@ -68,12 +68,19 @@ def _clean(value: str | None) -> str:
 # ------------------------------------------------------------------ dashboard
 
 
+# The e-mail states an administrator acts on, counted whole: few rows, a range of an index each.
+OUTBOX_ATTENTION = ("queued", "failed", "held")
+# Sent mail grows without end; the dashboard counts what was queued in this window and has gone.
+SENT_WINDOW = timedelta(days=7)
+
+
 @dataclass
 class Overview:
     organisations: dict
     calls: dict
     open_calls: int
-    outbox: dict
+    outbox: dict  # OUTBOX_ATTENTION state -> messages in it
+    sent_recently: int = 0  # messages queued within SENT_WINDOW and sent
 
 
 def overview(now: datetime | None = None) -> Overview:
@@ -84,12 +91,17 @@ def overview(now: datetime | None = None) -> Overview:
     open_calls = db.session.scalar(
         select(func.count()).select_from(Call).where(Call.status == "published", Call.opens_at <= now, Call.closes_at > now)
     )
-    by_delivery = dict(db.session.execute(select(OutboxMessage.delivery, func.count()).group_by(OutboxMessage.delivery)).all())
+    by_delivery = dict(db.session.execute(select(OutboxMessage.delivery, func.count())
+                                          .where(OutboxMessage.delivery.in_(OUTBOX_ATTENTION))
+                                          .group_by(OutboxMessage.delivery)).all())
+    sent_recently = db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.delivery == "sent", OutboxMessage.created_at >= now - SENT_WINDOW))
     return Overview(
         organisations={kind: by_kind.get(kind, 0) for kind in ORGANISATION_KINDS},
         calls={status: by_status.get(status, 0) for status in ("draft", "published", "closed", "archived")},
         open_calls=open_calls or 0,
-        outbox={state: by_delivery.get(state, 0) for state in DELIVERY_STATES},
+        outbox={state: by_delivery.get(state, 0) for state in OUTBOX_ATTENTION},
+        sent_recently=sent_recently or 0,
     )
 
 

@@ -345,4 +345,23 @@ def test_overview_counts(make):
     overview = services.overview()
     assert overview.open_calls == 1 and overview.calls["published"] == 1
     assert overview.organisations["hub"] == 1
-    assert overview.outbox == {"queued": 0, "sent": 0, "failed": 1, "held": 0, "digested": 0, "muted": 0, "cancelled": 0}
+    assert overview.outbox == {"queued": 0, "failed": 1, "held": 0}
+    assert overview.sent_recently == 0
+
+
+def test_overview_counts_sent_mail_of_the_last_week_and_reads_no_more_of_the_outbox(make, count_queries):
+    """Sent mail is counted over the last seven days only: the count is a range of an index, not the whole outbox."""
+    from datetime import timedelta
+    from residency.core.db import utcnow
+
+    now = utcnow()
+    for days in (0, 1, 6):
+        make.outbox_message(delivery="sent", created_at=now - timedelta(days=days, hours=1))
+    make.outbox_message(delivery="sent", created_at=now - timedelta(days=8))
+    make.outbox_message(delivery="queued")
+    make.outbox_message(delivery="muted")
+    with count_queries() as counted:
+        overview = services.overview(now=now)
+    assert overview.sent_recently == 3 and overview.outbox == {"queued": 1, "failed": 0, "held": 0}
+    outbox_reads = [s for s in counted.statements if "outbox_message" in s]
+    assert len(outbox_reads) == 2 and all("WHERE" in s for s in outbox_reads)
