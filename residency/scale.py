@@ -1567,7 +1567,7 @@ class ScaleSeed:
     def _emit_placement(self, p) -> None:
         w = self.writer
         updated = p.steps[-1].at if p.steps else p.created
-        w.add("placement", dict(id=p.id, application_id=p.app.id, hub_id=p.hub.id, status=p.state, starts_on=p.starts_on,
+        w.add("placement", dict(id=p.id, application_id=p.app.id, call_id=p.app.call.id, hub_id=p.hub.id, status=p.state, starts_on=p.starts_on,
                                 ends_on=p.ends_on, desks=p.desks, benches=p.benches, offer_expires_at=p.offer_expires_at,
                                 conditions=CONDITIONS if p.starts_on else None, checked_in_on=p.checked_in_on,
                                 checked_out_on=p.checked_out_on, created_at=p.created, updated_at=updated))

@@ -146,15 +146,19 @@ def inbox(actor: User, hub_id: int, pages: dict[str, int] | None = None, per_pag
     pages = pages or {}
     section = case((Placement.status.in_(WAITING), 0), (Placement.status.in_(OFFERED), 1),
                    (Placement.status.in_(RUNNING), 2), else_=3)
-    numbered = _with_nomination(select(
+    numbered = (select(
         Placement.id.label("placement_id"),
         Placement.status.label("status"),
-        Application.call_id.label("call_id"),
+        Placement.call_id.label("call_id"),
         Call.residency_ends_on.label("ends_on"),
         section.label("section"),
         func.row_number().over(partition_by=section, order_by=_rank_order()).label("n"),
         func.count().over(partition_by=section).label("total"),
-    ).select_from(Placement)).where(Placement.hub_id == hub.id).subquery("numbered")
+    ).select_from(Placement)
+        # The placement's own call: the hub's placements alone are read, not the application table.
+        .join(Call, Call.id == Placement.call_id)
+        .outerjoin(Nomination, Nomination.application_id == Placement.application_id)
+        .where(Placement.hub_id == hub.id).subquery("numbered"))
     c = numbered.c
 
     def on_page(index: int, name: str):
@@ -167,13 +171,12 @@ def inbox(actor: User, hub_id: int, pages: dict[str, int] | None = None, per_pag
     shown = or_(*(on_page(i, name) for i, name in enumerate(INBOX_SECTIONS)))
     # Only while the call's residency window lies ahead (an offer must be answered before the residency
     # starts), tested first so that the other tests run for the few placements of such calls.
-    other, others_application = aliased(Placement), aliased(Application)
+    other = aliased(Placement)
 
     def in_same_call(*statuses):
-        # Along the index of hub and status: the hub's few freed or waitlisted placements.
-        return (select(other.id).join(others_application, others_application.id == other.application_id)
-                .where(other.hub_id == hub.id, other.status.in_(statuses),
-                       others_application.call_id == c.call_id).exists())
+        # Along the index of hub, call and status: the hub's few freed or waitlisted placements of the call.
+        return select(other.id).where(other.hub_id == hub.id, other.call_id == c.call_id,
+                                      other.status.in_(statuses)).exists()
 
     prompt = and_(c.ends_on > hub_today(hub, now), c.status.in_(FREED + ("waitlisted",)),
                   or_(and_(c.status.in_(FREED), in_same_call("waitlisted")),

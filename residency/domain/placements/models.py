@@ -23,6 +23,9 @@ class Placement(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), unique=True)
     hub_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    # The application's call, which never changes: the hub's lists order and group placements by
+    # their call without reading the application table.
+    call_id: Mapped[int] = mapped_column(ForeignKey("call.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(String(16), default="pending")
     starts_on: Mapped[date | None]
     ends_on: Mapped[date | None]
@@ -49,4 +52,5 @@ class Placement(db.Model):
         CheckConstraint("starts_on IS NULL OR ends_on IS NULL OR starts_on <= ends_on", name="dates_in_order"),
         CheckConstraint("(desks IS NULL OR desks >= 0) AND (benches IS NULL OR benches >= 0)", name="space_non_negative"),
         Index("ix_placement_hub_status", "hub_id", "status"),
+        Index("ix_placement_hub_call_status", "hub_id", "call_id", "status"),
     )

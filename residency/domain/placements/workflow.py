@@ -125,7 +125,8 @@ def open_pending_placement(application: Application, change, data: dict) -> None
     hub rejected or the startup declined stays as it is)."""
     placement = placement_of(application)
     if placement is None:
-        db.session.add(Placement(application_id=application.id, hub_id=application.call.route.host_hub_id,
+        db.session.add(Placement(application_id=application.id, call_id=application.call_id,
+                                 hub_id=application.call.route.host_hub_id,
                                  created_at=change.created_at, updated_at=change.created_at))
         db.session.flush()
     elif placement.status == CANCELLED:

@@ -62,7 +62,7 @@ class Side:
             self.applications.append(app)
         for app, pstatus in zip(self.applications[3:], ("pending", "accepted")):
             dated = pstatus != "pending"
-            placement = Placement(application_id=app.id, hub_id=self.hub.id, status=pstatus,
+            placement = Placement(application_id=app.id, call_id=app.call_id, hub_id=self.hub.id, status=pstatus,
                                   starts_on=date(2026, 6, 1) if dated else None, ends_on=date(2026, 12, 31) if dated else None,
                                   desks=1 if dated else None, benches=1 if dated else None)
             db.session.add(placement)
