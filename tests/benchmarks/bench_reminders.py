@@ -1,6 +1,7 @@
 """Benchmark: one reminder sweep over 100,000 applications.
 
     .venv/bin/python -m tests.benchmarks.bench_reminders [--url postgresql+psycopg://postgres@127.0.0.1:5432/residency_bench]
+    .venv/bin/python -m tests.benchmarks.bench_reminders --seeded --url <a copy of a seed-scale database>
 
 Seeds (in a database of its own, recreated each run) 100 calls and 100,000
 applications — 10 % of them drafts in calls closing within a day, the rest
@@ -82,8 +83,12 @@ def seed(now: datetime) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", default="postgresql+psycopg://postgres@127.0.0.1:5432/residency_bench")
+    parser.add_argument("--seeded", action="store_true",
+                        help="sweep the database at --url as it is (a seed-scale one) instead of seeding one of its "
+                             "own; the sweep writes its reminders there, so give it a copy")
     args = parser.parse_args()
-    recreate(args.url)
+    if not args.seeded:
+        recreate(args.url)
 
     from flask_migrate import upgrade
 
@@ -95,9 +100,14 @@ def main() -> None:
     now = datetime.now(timezone.utc)
     with app.app_context():
         upgrade()
-        t0 = time.perf_counter()
-        seed(now)
-        print(f"seeded {N_APPLICATIONS:,} applications in {time.perf_counter() - t0:.1f} s")
+        if args.seeded:
+            print("sweeping the database as it is: " + ", ".join(
+                f"{db.session.execute(text(f'SELECT count(*) FROM {table}')).scalar():,} {table}"
+                for table in ("application", "placement", "funding_application", "outbox_message")))
+        else:
+            t0 = time.perf_counter()
+            seed(now)
+            print(f"seeded {N_APPLICATIONS:,} applications in {time.perf_counter() - t0:.1f} s")
         statements = []
         event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
         t0 = time.perf_counter()
