@@ -24,6 +24,7 @@ from residency.web.formtools import apply_field_errors
 from residency.domain.accounts.labels import DELIVERY_LABELS, TRACK_LABELS
 from residency.domain.applications import services as applications
 from residency.domain.programme import services
+from residency.domain.programme.labels import route_label
 from residency.web.admin.forms import (
     CALL_ACTION_LABELS,
     INVITATION_STATE_LABELS,
@@ -265,7 +266,7 @@ def call_new():
     routes = services.list_routes()
     form = CallForm()
     form.route_id.choices = [("", _("Choose a route"))] + [
-        (r.id, _("%(country)s → %(hub)s", country=country_name(r.home_country), hub=r.host_hub.name)) for r in routes]
+        (r.id, route_label(r.home_country, r.host_hub.name)) for r in routes]
     if request.method == "GET" and limits.parse_id(request.args.get("route_id")):
         chosen = next((r for r in routes if r.id == limits.parse_id(request.args.get("route_id"))), None)
         if chosen is not None:
