@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext as _ln
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
@@ -34,7 +35,7 @@ from residency.domain.accounts.models import (
     Organisation,
     User,
 )
-from residency.domain.programme.models import Call, Criterion, Route
+from residency.domain.programme.models import Call, Criterion, Route, normalise_newlines
 from residency.core.outbox_models import OutboxMessage
 from residency.core.models import StatusChange
 from residency.core.db import utcnow
@@ -385,43 +386,55 @@ def utc_to_local(moment: datetime, zone: str) -> datetime:
     return moment.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
 
 
-def parse_criteria(text: str | None) -> list[tuple[str, Decimal]]:
-    """Criteria typed one per line as ``name | weight``; raise Invalid on the criteria field."""
-    criteria, problems, seen = [], [], set()
-    for number, line in enumerate((text or "").splitlines(), start=1):
-        if not line.strip():
+def parse_criteria(rows: list[dict] | None) -> list[tuple[str, Decimal]]:
+    """Criteria as rows of ``name`` and ``weight`` (as typed; a wholly blank row is skipped).
+
+    Raise Invalid with each problem on its row's field (``criteria-<row>-name``, ``criteria-<row>-weight``,
+    the row counted as given, blank rows included) and those of the whole list on ``criteria``."""
+    criteria, errors, seen = [], {}, set()
+    rows = list(rows or [])
+    for number, row in enumerate(rows):
+        name, weight_text = _clean(row.get("name")), str(row.get("weight") or "").strip()
+        if not name and not weight_text:
             continue
-        name, bar, weight_text = line.rpartition("|")
-        name = name.strip()
-        if not bar or not name:
-            problems.append(_l("Line %(line)d: write the criterion's name, a | and its weight, like “Team | 20”.", line=number))
-            continue
-        try:
-            weight = Decimal(weight_text.strip().replace(",", "."))
-        except InvalidOperation:
-            problems.append(_l("Line %(line)d: the weight must be a number, like 20 or 12.5.", line=number))
-            continue
-        if not weight.is_finite() or weight <= 0:
-            problems.append(_l("Line %(line)d: the weight must be more than 0.", line=number))
-        elif weight > MAX_WEIGHT or weight != weight.quantize(Decimal("0.01")):
-            problems.append(_l("Line %(line)d: use a weight up to 999.99 with at most two decimals.", line=number))
-        elif len(name) > 200:
-            problems.append(_l("Line %(line)d: the name is longer than 200 characters.", line=number))
+        problems: dict[str, list] = {}
+        if not name:
+            problems["name"] = [_l("Enter the criterion's name.")]
+        elif len(name) > limits.NAME_MAX:
+            problems["name"] = [_l("Use at most 200 characters.")]
         elif name.casefold() in seen:
-            problems.append(_l("Line %(line)d: “%(name)s” is listed twice.", line=number, name=name))
+            problems["name"] = [_l("“%(name)s” is listed twice.", name=name)]
+        weight = None
+        try:
+            weight = Decimal(weight_text.replace(",", ".").replace(" ", "").replace("\u00a0", ""))
+            if not weight.is_finite():
+                raise InvalidOperation
+        except InvalidOperation:
+            problems["weight"] = [_l("Enter the weight as a number, like 20 or 12.5.")]
         else:
-            seen.add(name.casefold())
-            criteria.append((name, weight.quantize(Decimal("0.01"))))
-    if not problems and not criteria:
-        problems.append(_l("Add at least one scoring criterion."))
-    if problems:
-        raise Invalid(_l("Please correct the marked fields. Nothing was saved."), {"criteria": problems})
+            if weight <= 0:
+                problems["weight"] = [_l("The weight must be more than 0.")]
+            elif weight > MAX_WEIGHT or weight != weight.quantize(Decimal("0.01")):
+                problems["weight"] = [_l("Use a weight up to 999.99 with at most two decimals.")]
+        if problems:
+            errors.update({f"criteria-{number}-{field}": messages for field, messages in problems.items()})
+            continue
+        seen.add(name.casefold())
+        criteria.append((name, weight.quantize(Decimal("0.01"))))
+    if not errors:
+        if not criteria:
+            errors["criteria"] = [_l("Add at least one scoring criterion.")]
+        elif len(criteria) > limits.CRITERIA_MAX:
+            errors["criteria"] = [_ln("Use at most %(num)d criterion.", "Use at most %(num)d criteria.",
+                                      limits.CRITERIA_MAX)]
+    if errors:
+        raise Invalid(_l("Please correct the marked fields. Nothing was saved."), errors)
     return criteria
 
 
-def format_criteria(call: Call) -> str:
-    """The criteria as the admin typed them, for the edit form."""
-    return "\n".join(f"{c.name} | {c.weight.normalize():f}" for c in call.criteria)
+def criteria_rows(call: Call) -> list[dict]:
+    """The criteria as rows for the edit form, weights as typed back (“12.5”, not “12.50”)."""
+    return [{"name": c.name, "weight": f"{c.weight.normalize():f}"} for c in call.criteria]
 
 
 MOMENTS = (
@@ -433,10 +446,10 @@ MOMENTS = (
 
 
 def _call_values(*, route: Route, title, description, timezone_name, opens_at, closes_at, nomination_deadline,
-                 decision_deadline, seats, residency_starts_on, residency_ends_on, criteria_text) -> dict:
+                 decision_deadline, seats, residency_starts_on, residency_ends_on, criteria) -> dict:
     """Check a call's fields; local times become UTC instants. Raise Invalid with every problem at once."""
     errors: dict = {}
-    title, description, zone = _clean(title), (description or "").strip(), _clean(timezone_name)
+    title, description, zone = _clean(title), normalise_newlines(description).strip(), _clean(timezone_name)
     if not title:
         errors["title"] = [_l("Enter the call's title.")]
     elif len(title) > 200:
@@ -489,7 +502,7 @@ def _call_values(*, route: Route, title, description, timezone_name, opens_at, c
     elif residency_starts_on is not None and residency_starts_on >= residency_ends_on:
         errors["residency_ends_on"] = [_l("The residency window must end after it starts.")]
     try:
-        criteria = parse_criteria(criteria_text)
+        criteria = parse_criteria(criteria)
     except Invalid as invalid:
         errors.update(invalid.field_errors)
         criteria = []
@@ -514,7 +527,7 @@ def _set_criteria(call: Call, criteria: list[tuple[str, Decimal]]) -> None:
 def create_call(actor: User, *, route_id: int | None, title: str, description: str = "", timezone_name: str | None = None,
                 opens_at: datetime | None, closes_at: datetime | None, nomination_deadline: datetime | None,
                 decision_deadline: datetime | None, seats: int | None, residency_starts_on: date | None,
-                residency_ends_on: date | None, criteria_text: str) -> Call:
+                residency_ends_on: date | None, criteria: list[dict]) -> Call:
     """Create a draft call on a route; the four moments are wall-clock times in the call's zone."""
     _require_admin(actor)
     route = db.session.get(Route, route_id) if route_id else None
@@ -523,7 +536,7 @@ def create_call(actor: User, *, route_id: int | None, title: str, description: s
     values = _call_values(route=route, title=title, description=description, timezone_name=timezone_name,
                           opens_at=opens_at, closes_at=closes_at, nomination_deadline=nomination_deadline,
                           decision_deadline=decision_deadline, seats=seats, residency_starts_on=residency_starts_on,
-                          residency_ends_on=residency_ends_on, criteria_text=criteria_text)
+                          residency_ends_on=residency_ends_on, criteria=criteria)
     criteria = values.pop("criteria")
     call = Call(route=route, **values)
     _set_criteria(call, criteria)
@@ -536,7 +549,7 @@ def create_call(actor: User, *, route_id: int | None, title: str, description: s
 def update_call(actor: User, call_id: int, *, title: str, description: str = "", timezone_name: str | None = None,
                 opens_at: datetime | None, closes_at: datetime | None, nomination_deadline: datetime | None,
                 decision_deadline: datetime | None, seats: int | None, residency_starts_on: date | None,
-                residency_ends_on: date | None, criteria_text: str) -> Call:
+                residency_ends_on: date | None, criteria: list[dict]) -> Call:
     """Change a draft or published call; its route stays."""
     _require_admin(actor)
     call = get_call(call_id)
@@ -546,7 +559,7 @@ def update_call(actor: User, call_id: int, *, title: str, description: str = "",
     values = _call_values(route=call.route, title=title, description=description, timezone_name=timezone_name,
                           opens_at=opens_at, closes_at=closes_at, nomination_deadline=nomination_deadline,
                           decision_deadline=decision_deadline, seats=seats, residency_starts_on=residency_starts_on,
-                          residency_ends_on=residency_ends_on, criteria_text=criteria_text)
+                          residency_ends_on=residency_ends_on, criteria=criteria)
     _set_criteria(call, values.pop("criteria"))
     for key, value in values.items():
         setattr(call, key, value)

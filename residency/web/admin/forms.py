@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from residency.core import limits
-from residency.web.formtools import BoundedForm
+from residency.web.formtools import BoundedForm, BoundedSubform, RowList
 from wtforms import (
     DateField,
+    FormField,
     DateTimeLocalField,
     EmailField,
     IntegerField,
@@ -105,6 +106,13 @@ class RouteForm(BoundedForm):
     funder_ids = MultiCheckboxField(_l("Eligible funders"), coerce=int, validators=[Optional()])
 
 
+class CriterionRow(BoundedSubform):
+    """One scoring criterion: its name and its weight (relative to the others)."""
+
+    name = StringField(_l("Name"), validators=[Length(max=limits.NAME_MAX)])
+    weight = StringField(_l("Weight"), render_kw={"inputmode": "decimal", "autocomplete": "off", "size": 6})
+
+
 class CallForm(BoundedForm):
     route_id = SelectField(_l("Route"), coerce=optional_int, validators=[DataRequired(_l("Choose the call's route."))])
     title = StringField(_l("Title"), validators=[DataRequired(_l("Enter the call's title.")), Length(max=limits.NAME_MAX)])
@@ -126,8 +134,7 @@ class CallForm(BoundedForm):
                                     validators=[InputRequired(_l("Enter the first day of the residency window."))])
     residency_ends_on = DateField(_l("Residency window ends"),
                                   validators=[InputRequired(_l("Enter the last day of the residency window."))])
-    criteria = TextAreaField(_l("Scoring criteria"), validators=[DataRequired(_l("Add at least one scoring criterion."))],
-                             render_kw={"rows": 5})
+    criteria = RowList(FormField(CriterionRow), _l("Scoring criteria"), limit=limits.CRITERIA_MAX)
 
 
 class CorrectionForm(BoundedForm):

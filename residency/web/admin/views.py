@@ -20,7 +20,7 @@ from residency.domain.accounts.models import ORGANISATION_KINDS
 from residency.core.db import utcnow
 from residency.core.outbox import display_subject as outbox_subject
 from residency.core.outbox_models import DELIVERY_STATES
-from residency.web.formtools import apply_field_errors
+from residency.web.formtools import add_blank_rows, add_row_asked, apply_field_errors, row_values
 from residency.domain.accounts.labels import DELIVERY_LABELS, TRACK_LABELS
 from residency.domain.applications import services as applications
 from residency.domain.programme import services
@@ -251,10 +251,11 @@ def _call_fields(form) -> dict:
                 opens_at=form.opens_at.data, closes_at=form.closes_at.data,
                 nomination_deadline=form.nomination_deadline.data, decision_deadline=form.decision_deadline.data,
                 seats=form.seats.data, residency_starts_on=form.residency_starts_on.data,
-                residency_ends_on=form.residency_ends_on.data, criteria_text=form.criteria.data)
+                residency_ends_on=form.residency_ends_on.data, criteria=row_values(form.criteria))
 
 
 def _call_form_page(form, call=None, routes=()):
+    add_blank_rows(form.criteria, at_least=3)
     return render_template("admin/call_form.html", form=form, call=call, routes=routes, timezones=_timezones(),
                            active="calls"), _status(form)
 
@@ -271,6 +272,8 @@ def call_new():
         chosen = next((r for r in routes if r.id == limits.parse_id(request.args.get("route_id"))), None)
         if chosen is not None:
             form.route_id.data, form.timezone.data = chosen.id, chosen.host_hub.timezone
+    if add_row_asked(form.criteria, request.form):
+        return _call_form_page(form, routes=routes)
     if form.validate_on_submit():
         try:
             call = services.create_call(_actor(), route_id=form.route_id.data, **_call_fields(form))
@@ -335,8 +338,10 @@ def call_edit(call_id: int):
         nomination_deadline=services.utc_to_local(call.nomination_deadline, call.timezone),
         decision_deadline=services.utc_to_local(call.decision_deadline, call.timezone),
         residency_starts_on=call.residency_starts_on, residency_ends_on=call.residency_ends_on,
-        criteria=services.format_criteria(call)))
+        criteria=services.criteria_rows(call)))
     del form.route_id  # a call stays on its route
+    if add_row_asked(form.criteria, request.form):
+        return _call_form_page(form, call)
     if form.validate_on_submit():
         try:
             services.update_call(_actor(), call.id, **_call_fields(form))

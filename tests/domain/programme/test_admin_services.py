@@ -53,144 +53,34 @@ def test_a_time_in_the_spring_gap_or_the_autumn_overlap_is_refused():
 # ------------------------------------------------------------------- criteria
 
 
-def test_criteria_are_read_one_per_line():
-    text = "Scientific quality | 30\n\n  Team|20  \nFit | 12,5\nName | with bar | 5"
-    assert services.parse_criteria(text) == [
+def _rows(*pairs):
+    return [{"name": name, "weight": weight} for name, weight in pairs]
+
+
+def test_criteria_are_read_row_by_row_and_blank_rows_are_skipped():
+    rows = _rows(("Scientific quality", "30"), ("", ""), ("  Team ", " 20 "), ("Fit", "12,5"), ("Name | with bar", "5"))
+    assert services.parse_criteria(rows) == [
         ("Scientific quality", Decimal("30.00")), ("Team", Decimal("20.00")), ("Fit", Decimal("12.50")),
         ("Name | with bar", Decimal("5.00"))]
 
 
-@pytest.mark.parametrize("text, fragment", [
-    ("", "at least one"),
-    ("   \n  ", "at least one"),
-    ("Team", "Line 1"),
-    ("Team | x", "must be a number"),
-    ("Team | -1", "more than 0"),
-    ("Team | 0", "more than 0"),
-    ("Team | 1000", "up to 999.99"),
-    ("Team | 1.234", "at most two decimals"),
-    ("Team | 1\nteam | 2", "listed twice"),
-    ("| 5", "Line 1"),
+@pytest.mark.parametrize("rows, field, fragment", [
+    ([], "criteria", "at least one"),
+    (_rows(("", ""), ("  ", "")), "criteria", "at least one"),
+    (_rows(("Team", "")), "criteria-0-weight", "as a number"),
+    (_rows(("Team", "x")), "criteria-0-weight", "as a number"),
+    (_rows(("Team", "-1")), "criteria-0-weight", "more than 0"),
+    (_rows(("Team", "0")), "criteria-0-weight", "more than 0"),
+    (_rows(("Team", "1000")), "criteria-0-weight", "up to 999.99"),
+    (_rows(("Team", "1.234")), "criteria-0-weight", "at most two decimals"),
+    (_rows(("Team", "1"), ("", ""), ("team", "2")), "criteria-2-name", "listed twice"),
+    (_rows(("", "5")), "criteria-0-name", "Enter the criterion's name."),
+    (_rows(*[(f"C{n}", "1") for n in range(21)]), "criteria", "at most 20 criteria"),
 ])
-def test_bad_criteria_are_refused_with_the_line(text, fragment):
+def test_bad_criteria_are_refused_on_their_row(rows, field, fragment):
     with pytest.raises(Invalid) as error:
-        services.parse_criteria(text)
-    assert any(fragment in m for m in _messages(error)["criteria"])
-
-
-# -------------------------------------------------------------- organisations
-
-
-def _org(**overrides):
-    values = dict(kind="funder", name="Vinnova", country="SE", org_number="202100 5521", city="Stockholm")
-    values.update(overrides)
-    return values
-
-
-def test_organisation_is_stored_with_its_canonical_number(make):
-    org = services.create_organisation(make.admin(), **_org())
-    assert (org.org_number, org.timezone) == ("202100-5521", "Europe/Stockholm")
-
-
-def test_only_a_programme_admin_may_register_an_organisation(make):
-    with pytest.raises(Forbidden):
-        services.create_organisation(make.member("hub", country="SE"), **_org())
-    assert _count(Organisation, Organisation.name == "Vinnova") == 0
-
-
-def test_org_number_check_and_duplicate_refusal(make):
-    admin = make.admin()
-    with pytest.raises(Invalid) as error:
-        services.create_organisation(admin, **_org(org_number="202100-5522"))
-    assert "fails its check digit" in _messages(error)["org_number"][0]
-    services.create_organisation(admin, **_org())
-    with pytest.raises(Invalid) as error:
-        services.create_organisation(admin, **_org(name="Vinnova again", org_number="2021005521"))
-    assert _messages(error)["org_number"] == ["Vinnova is already registered with this organisation number."]
-    # The same digits in another country are another organisation.
-    assert _count(Organisation, Organisation.org_number == "202100-5521") == 1
-
-
-def test_updating_an_organisation_may_keep_its_own_number(make):
-    admin = make.admin()
-    org = services.create_organisation(admin, **_org())
-    values = _org(name="Vinnova (Sweden's innovation agency)")
-    values.pop("kind")
-    services.update_organisation(admin, org.id, **values)
-    assert db.session.get(Organisation, org.id).name == "Vinnova (Sweden's innovation agency)"
-
-
-def test_startup_profile_is_required_and_checked(make):
-    admin = make.admin()
-    with pytest.raises(Invalid) as error:
-        services.create_organisation(admin, **_org(kind="startup", founded_on=date(2999, 1, 1), employees=-1, trl=10))
-    errors = _messages(error)
-    assert set(errors) >= {"founded_on", "employees", "track", "trl"}
-    org = services.create_organisation(admin, **_org(kind="startup", founded_on=date(2020, 1, 1), employees=3,
-                                                     track="devices", trl=9))
-    assert (org.trl, org.track) == (9, "devices")
-
-
-# ---------------------------------------------------------------- invitations
-
-
-def test_invite_staff_queues_the_invitation_email_and_revoke_stops_it(make):
-    admin = make.admin()
-    hub = make.organisation("hub", country="SE")
-    invitation = services.invite_staff(admin, email="Staff@Hub.example", organisation_id=hub.id)
-    outbox = db.session.scalars(select(OutboxMessage)).all()
-    assert [(m.template, m.recipient) for m in outbox] == [("invitation", "staff@hub.example")]
-    assert services.list_invitations("pending").rows[0] == (invitation, "pending")
-    services.revoke_invitation(admin, invitation.id)
-    assert db.session.get(Invitation, invitation.id).revoked_at is not None
-    assert services.list_invitations("pending").rows == []
-    assert services.list_invitations("revoked").rows[0][1] == "revoked"
-
-
-def test_invitation_states(make):
-    admin = make.admin()
-    hub = make.organisation("hub", country="SE")
-    now = datetime.now(UTC)
-    old = services.invite_staff(admin, email="old@example.org", organisation_id=hub.id, now=now - timedelta(days=30))
-    accepted = services.invite_staff(admin, email="yes@example.org", organisation_id=hub.id)
-    accepted.accepted_at = now
-    db.session.commit()
-    assert [i.email for i, _ in services.list_invitations("expired").rows] == [old.email]
-    assert [i.email for i, _ in services.list_invitations("accepted").rows] == [accepted.email]
-    with pytest.raises(Conflict):
-        services.revoke_invitation(admin, accepted.id)
-    with pytest.raises(NotFound):
-        services.revoke_invitation(admin, 9999)
-
-
-def test_invitations_are_for_staff_only(make):
-    with pytest.raises(Invalid):
-        services.invite_staff(make.admin(), email="a@example.org", organisation_id=make.organisation("startup").id)
-    with pytest.raises(Invalid):
-        services.invite_staff(make.admin(), email="a@example.org", organisation_id=None)
-    assert _count(OutboxMessage) == 0
-
-
-# --------------------------------------------------------------------- routes
-
-
-def test_route_rules(make):
-    admin = make.admin()
-    hub = make.organisation("hub", country="SE")
-    cluster = make.organisation("cluster")
-    funder = make.organisation("funder")
-    route = services.create_route(admin, home_country="NO", host_hub_id=hub.id, cluster_id=cluster.id, funder_ids=[funder.id])
-    assert route.funders == [funder]
-    with pytest.raises(Invalid) as error:
-        services.create_route(admin, home_country="NO", host_hub_id=hub.id, cluster_id=cluster.id)
-    assert "already a route" in _messages(error)["host_hub_id"][0]
-    with pytest.raises(Invalid) as error:
-        services.create_route(admin, home_country="SE", host_hub_id=hub.id, cluster_id=cluster.id)
-    assert "another country" in _messages(error)["host_hub_id"][0]
-    with pytest.raises(Invalid) as error:
-        services.create_route(admin, home_country="DK", host_hub_id=cluster.id, cluster_id=hub.id, funder_ids=[hub.id])
-    assert set(_messages(error)) == {"host_hub_id", "cluster_id", "funder_ids"}
-    assert _count(Route) == 1
+        services.parse_criteria(rows)
+    assert any(fragment in m for m in _messages(error)[field])
 
 
 # ---------------------------------------------------------------------- calls
@@ -201,7 +91,7 @@ def _call(route, **overrides):
                   opens_at=datetime(2027, 3, 28, 12, 0), closes_at=datetime(2027, 5, 1, 12, 0),
                   nomination_deadline=datetime(2027, 6, 1, 12, 0), decision_deadline=datetime(2027, 6, 15, 12, 0),
                   seats=2, residency_starts_on=date(2027, 9, 1), residency_ends_on=date(2028, 6, 30),
-                  criteria_text="Quality | 1")
+                  criteria=[{"name": "Quality", "weight": "1"}])
     values.update(overrides)
     return values
 
@@ -218,7 +108,7 @@ def test_call_problems_are_all_reported_at_once_and_nothing_is_saved(make):
         services.create_call(make.admin(), **_call(
             make.route(), title=" ", opens_at=datetime(2027, 5, 2, 12, 0), nomination_deadline=datetime(2027, 4, 1, 12, 0),
             decision_deadline=datetime(2027, 3, 1, 12, 0), seats=0, residency_ends_on=date(2027, 8, 1),
-            criteria_text="", timezone_name="Europe/Nowhere"))
+            criteria=[], timezone_name="Europe/Nowhere"))
     assert set(_messages(error)) == {"title", "timezone", "seats", "residency_ends_on", "criteria"}
     with pytest.raises(Invalid) as error:
         services.create_call(make.admin(), **_call(
@@ -238,7 +128,8 @@ def test_update_call_keeps_criterion_rows_by_position(make):
     admin = make.admin()
     call = make.call(status="published")
     first_id = call.criteria[0].id
-    services.update_call(admin, call.id, **{k: v for k, v in _call(call.route, criteria_text="Renamed | 3\nNew | 4\nThird | 5").items()
+    services.update_call(admin, call.id, **{k: v for k, v in _call(call.route, criteria=[
+        {"name": "Renamed", "weight": "3"}, {"name": "New", "weight": "4"}, {"name": "Third", "weight": "5"}]).items()
                                             if k != "route_id"})
     db.session.expire_all()
     call = db.session.get(Call, call.id)

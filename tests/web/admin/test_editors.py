@@ -1,0 +1,198 @@
+"""The administrator's structured editors: scoring criteria and instalment plans as rows, a call's
+description in paragraphs, the audit trail browsed from each record, and the outbox's messages."""
+from __future__ import annotations
+
+import html
+import re
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import select
+
+from residency.core.extensions import db
+from residency.domain.programme.models import Call
+
+UTC = timezone.utc
+
+
+def _call_form(route, **overrides):
+    data = {"route_id": route.id, "title": "Spring residency", "description": "Come to Gothenburg.",
+            "timezone": "Europe/Oslo", "opens_at": "2027-03-28T12:00", "closes_at": "2027-05-01T12:00",
+            "nomination_deadline": "2027-06-01T12:00", "decision_deadline": "2027-06-15T12:00", "seats": "3",
+            "residency_starts_on": "2027-09-01", "residency_ends_on": "2028-06-30",
+            "criteria-0-name": "Science", "criteria-0-weight": "60", "criteria-1-name": "Team", "criteria-1-weight": "40"}
+    data.update(overrides)
+    return data
+
+
+# ------------------------------------------------------------- description
+
+
+def test_a_description_typed_in_a_browser_keeps_its_paragraphs(make, login):
+    route = make.route()
+    client = login(make.admin())
+    text = "First paragraph.\r\nStill the first.\r\n\r\nSecond paragraph.\r\n\r\n\r\nThird."
+    assert client.post("/admin/calls/new", data=_call_form(route, description=text)).status_code == 302
+    call = db.session.scalar(select(Call))
+    assert "\r" not in call.description
+    assert call.paragraphs == ["First paragraph.\nStill the first.", "Second paragraph.", "Third."]
+    page = client.get(f"/admin/calls/{call.id}").get_data(as_text=True)
+    assert "<p>Second paragraph.</p>" in page and "<p>Third.</p>" in page
+
+
+def test_a_description_stored_with_cr_lf_is_still_shown_in_paragraphs(make, client):
+    call = make.call(status="published")
+    call.description = "One.\r\n\r\nTwo."
+    db.session.commit()
+    page = client.get(f"/calls/{call.id}").get_data(as_text=True)
+    assert "<p>One.</p>" in page and "<p>Two.</p>" in page
+
+
+# ------------------------------------------------------------- scoring criteria
+
+
+def _input_value(page: str, name: str) -> str | None:
+    found = re.search(rf'<input[^>]*name="{re.escape(name)}"[^>]*>', page)
+    if found is None:
+        return None
+    value = re.search(r'value="([^"]*)"', found.group(0))
+    return value.group(1) if value else ""
+
+
+def _error(page: str, field_id: str) -> str:
+    found = re.search(rf'id="{re.escape(field_id)}-error"[^>]*>([^<]*)<', page)
+    return html.unescape(found.group(1)) if found else ""
+
+
+def test_criteria_are_rows_of_name_and_weight_with_blank_rows_to_add_more(make, login):
+    route = make.route()
+    client = login(make.admin())
+    page = client.get("/admin/calls/new").get_data(as_text=True)
+    editor = re.search(r'<fieldset id="criteria".*?name="add_row"', page, re.S).group(0)
+    assert "|" not in editor and "Criterion 3" in editor
+    assert _input_value(page, "criteria-0-name") == "" and _input_value(page, "criteria-2-weight") == ""
+    assert 'name="add_row" value="criteria"' in page
+    form = _call_form(route) | {"criteria-2-name": "", "criteria-2-weight": "", "criteria-3-name": "Fit",
+                                "criteria-3-weight": "12,5"}
+    assert client.post("/admin/calls/new", data=form).status_code == 302
+    call = db.session.scalar(select(Call))
+    assert [(c.name, str(c.weight), c.position) for c in call.criteria] == [
+        ("Science", "60.00", 0), ("Team", "40.00", 1), ("Fit", "12.50", 2)]
+    edit = client.get(f"/admin/calls/{call.id}/edit").get_data(as_text=True)
+    assert _input_value(edit, "criteria-2-name") == "Fit" and _input_value(edit, "criteria-2-weight") == "12.5"
+    assert _input_value(edit, "criteria-3-name") == ""  # a blank row to add one more
+
+
+def test_a_criterion_row_problem_is_shown_next_to_its_field_and_nothing_typed_is_lost(make, login):
+    route = make.route()
+    client = login(make.admin())
+    form = _call_form(route) | {"criteria-1-weight": "0", "criteria-2-name": "", "criteria-2-weight": "5",
+                                "criteria-3-name": "science", "criteria-3-weight": "1"}
+    response = client.post("/admin/calls/new", data=form)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "more than 0" in _error(page, "criteria-1-weight")
+    assert "Enter the criterion's name." in _error(page, "criteria-2-name")
+    assert "listed twice" in _error(page, "criteria-3-name")
+    assert 'aria-describedby="criteria-1-weight-error"' in page
+    assert _input_value(page, "criteria-0-name") == "Science" and _input_value(page, "criteria-2-weight") == "5"
+    assert db.session.scalar(select(Call)) is None
+
+
+def test_no_criterion_at_all_is_refused_on_the_editor(make, login):
+    route = make.route()
+    form = {k: v for k, v in _call_form(route).items() if not k.startswith("criteria")}
+    response = login(make.admin()).post("/admin/calls/new", data=form)
+    assert response.status_code == 422
+    assert "Add at least one scoring criterion." in _error(response.get_data(as_text=True), "criteria")
+
+
+def test_add_a_row_shows_one_more_and_keeps_what_was_typed_without_saving(make, login):
+    route = make.route()
+    client = login(make.admin())
+    response = client.post("/admin/calls/new", data=_call_form(route, title="Half typed") | {"add_row": "criteria"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert _input_value(page, "title") == "Half typed"
+    assert _input_value(page, "criteria-1-name") == "Team" and _input_value(page, "criteria-2-name") == ""
+    assert "Please correct" not in page  # nothing was checked yet
+    assert db.session.scalar(select(Call)) is None
+
+
+def test_the_number_of_criteria_is_bounded(make, login):
+    route = make.route()
+    form = _call_form(route)
+    for n in range(21):
+        form |= {f"criteria-{n}-name": f"Criterion {n}", f"criteria-{n}-weight": "1"}
+    response = login(make.admin()).post("/admin/calls/new", data=form)
+    assert response.status_code == 422
+    assert "Use at most 20 criteria." in _error(response.get_data(as_text=True), "criteria")
+    assert db.session.scalar(select(Call)) is None
+    full = login(make.admin()).post("/admin/calls/new", data=form | {"add_row": "criteria"}).get_data(as_text=True)
+    assert 'name="add_row" value="criteria"' not in full  # no more rows are offered
+
+
+# ------------------------------------------------------------- instalment plans
+
+
+def _scheme_form(funder, **rows):
+    data = {"funder_id": str(funder.id), "name": "Residency support", "currency": "NOK", "max_amount": "500000",
+            "max_share_percent": "50", "home_countries": ["NO"], "report_kinds": ["progress", "final"], "active": "y",
+            "instalments-0-label": "Advance", "instalments-0-percent": "30", "instalments-0-after": "acceptance",
+            "instalments-1-label": "Interim", "instalments-1-percent": "50", "instalments-1-after": "progress_report",
+            "instalments-2-label": "Final", "instalments-2-percent": "20", "instalments-2-after": "final_report"}
+    data.update(rows)
+    return data
+
+
+def test_the_instalment_plan_is_rows_with_a_trigger_chosen_from_a_list(make, login):
+    from residency.domain.funding.models import FundingScheme
+
+    funder = make.organisation("funder")
+    client = login(make.admin())
+    page = client.get("/admin/schemes/new").get_data(as_text=True)
+    assert "progress_report |" not in page and "| acceptance" not in page
+    assert _input_value(page, "instalments-1-label") == "Interim" and _input_value(page, "instalments-1-percent") == "50"
+    select_ = re.search(r'<select[^>]*name="instalments-1-after".*?</select>', page, re.S).group(0)
+    assert re.search(r'<option[^>]*selected[^>]*value="progress_report"|<option value="progress_report" selected', select_)
+    assert ">After the progress report is approved</option>" in select_
+    assert _input_value(page, "instalments-3-label") == ""  # room for one more
+    response = client.post("/admin/schemes/new", data=_scheme_form(funder, **{"instalments-1-percent": "45,5",
+                                                                              "instalments-2-percent": "24.5"}))
+    assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+    scheme = db.session.scalar(select(FundingScheme))
+    assert scheme.instalments == [{"label": "Advance", "percent": "30", "after": "acceptance"},
+                                  {"label": "Interim", "percent": "45.5", "after": "progress_report"},
+                                  {"label": "Final", "percent": "24.5", "after": "final_report"}]
+    edit = client.get(f"/admin/schemes/{scheme.id}/edit").get_data(as_text=True)
+    assert _input_value(edit, "instalments-1-percent") == "45.5"
+
+
+def test_instalment_problems_are_shown_on_their_row_and_the_shares_must_add_up_to_100(make, login):
+    from residency.domain.funding.models import FundingScheme
+
+    funder = make.organisation("funder")
+    client = login(make.admin())
+    response = client.post("/admin/schemes/new", data=_scheme_form(funder, **{
+        "instalments-0-label": "", "instalments-1-after": "", "instalments-2-percent": "120"}))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Enter the instalment's label." in _error(page, "instalments-0-label")
+    assert "Choose when the instalment is paid." in _error(page, "instalments-1-after")
+    assert "at most 100" in _error(page, "instalments-2-percent")
+    assert _input_value(page, "instalments-2-percent") == "120"
+    response = client.post("/admin/schemes/new", data=_scheme_form(funder, **{"instalments-2-percent": "10"}))
+    assert response.status_code == 422
+    assert "add up to 90" in _error(response.get_data(as_text=True), "instalments")
+    response = client.post("/admin/schemes/new", data=_scheme_form(funder, **{
+        "instalments-0-after": "final_report", "instalments-2-after": "acceptance"}))
+    assert "in the order they are paid" in _error(response.get_data(as_text=True), "instalments-1-after")
+    assert db.session.scalar(select(FundingScheme)) is None
+
+
+def test_add_an_instalment_keeps_the_typed_plan(make, login):
+    funder = make.organisation("funder")
+    response = login(make.admin()).post("/admin/schemes/new", data=_scheme_form(funder, **{
+        "instalments-2-label": "Last", "add_row": "instalments"}))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert _input_value(page, "instalments-2-label") == "Last" and _input_value(page, "instalments-3-label") == ""
