@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
@@ -603,6 +603,45 @@ def audit_trail(wf: workflow.Workflow, record, cursor: pagination.Cursor = pagin
     on the index of workflow, record and id), with who made each change: a count and a select."""
     stmt = select(StatusChange).where(StatusChange.workflow == wf.name, StatusChange.record_id == record.id)
     return pagination.by_key(stmt, StatusChange.id, cursor, per_page,
+                             options=(joinedload(StatusChange.actor).lazyload(User.memberships),))
+
+
+@dataclass(frozen=True)
+class AuditSearch:
+    """What the administrator looks for in the whole audit trail; each part optional. ``since`` and
+    ``until`` are days (both included) in ``zone``."""
+
+    workflow: str | None = None
+    record_id: int | None = None
+    actor: str = ""
+    since: date | None = None
+    until: date | None = None
+    zone: str = "UTC"
+
+
+def _zone_midnight(day: date, zone: str) -> datetime:
+    return datetime.combine(day, datetime.min.time(), tzinfo=ZoneInfo(zone)).astimezone(timezone.utc)
+
+
+def search_audit(search: AuditSearch, cursor: pagination.Cursor = pagination.Cursor(),
+                 per_page: int = AUDIT_PAGE_SIZE) -> pagination.Page:
+    """One page of every status change of every record, newest first (a keyset page on the id),
+    narrowed to a kind of record, a record, an actor (part of a name or an e-mail address) and days;
+    with who made each change: a count and a select."""
+    stmt = select(StatusChange)
+    if search.workflow:
+        stmt = stmt.where(StatusChange.workflow == search.workflow)
+    if search.record_id is not None:
+        stmt = stmt.where(StatusChange.record_id == search.record_id)
+    if search.actor.strip():
+        pattern = "%" + re.sub(r"([\\%_])", r"\\\1", search.actor.strip().lower()) + "%"
+        stmt = stmt.where(StatusChange.actor_id.in_(select(User.id).where(
+            func.lower(User.name).like(pattern, escape="\\") | func.lower(User.email).like(pattern, escape="\\"))))
+    if search.since is not None:
+        stmt = stmt.where(StatusChange.created_at >= _zone_midnight(search.since, search.zone))
+    if search.until is not None:
+        stmt = stmt.where(StatusChange.created_at < _zone_midnight(search.until + timedelta(days=1), search.zone))
+    return pagination.by_key(stmt, StatusChange.id, cursor, per_page, descending=True,
                              options=(joinedload(StatusChange.actor).lazyload(User.memberships),))
 
 

@@ -21,7 +21,7 @@ from wtforms import (
     TextAreaField,
     URLField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from residency.domain.accounts.labels import TRACK_LABELS, country_choices
@@ -154,3 +154,21 @@ class ExtensionForm(BoundedForm):
                                    validators=[DataRequired(_l("Enter the new closing date and time."))])
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(_l("Give a reason for the extension.")), Length(max=limits.REASON_MAX)],
                            render_kw={"rows": 2})
+
+
+class AuditSearchForm(BoundedForm):
+    """The audit trail's search (a GET form: it changes nothing, so it has no token)."""
+
+    class Meta:
+        csrf = False
+
+    workflow = SelectField(_l("Kind of record"), default="", choices=[("", _l("All kinds"))] + list(WORKFLOW_TITLES.items()))
+    record_id = IntegerField(_l("Record number"), validators=[Optional(), WholeNumberWithin(1, limits.INT_MAX)],
+                             render_kw={"inputmode": "numeric"})
+    actor = StringField(_l("Changed by"), validators=[Optional(), Length(max=limits.NAME_MAX)])
+    since = DateField(_l("From (date)"), validators=[Optional()])
+    until = DateField(_l("To (date)"), validators=[Optional()])
+
+    def validate_until(self, field):
+        if field.data and self.since.data and field.data < self.since.data:
+            raise ValidationError(_l("The last day cannot be before the first."))

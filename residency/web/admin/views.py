@@ -30,6 +30,7 @@ from residency.web.admin.forms import (
     INVITATION_STATE_LABELS,
     KIND_LABELS,
     WORKFLOW_TITLES,
+    AuditSearchForm,
     CallForm,
     ConfirmForm,
     ExtensionForm,
@@ -47,7 +48,8 @@ ADMIN = "programme_admin"
 def labels():
     return dict(KIND_LABELS=KIND_LABELS, TRACK_LABELS=TRACK_LABELS,
                 CALL_ACTION_LABELS=CALL_ACTION_LABELS, INVITATION_STATE_LABELS=INVITATION_STATE_LABELS,
-                DELIVERY_LABELS=DELIVERY_LABELS, WORKFLOW_TITLES=WORKFLOW_TITLES, CALL_WORKFLOW=workflow.get("call"), admin_zone=_admin_zone())
+                DELIVERY_LABELS=DELIVERY_LABELS, WORKFLOW_TITLES=WORKFLOW_TITLES, CALL_WORKFLOW=workflow.get("call"), admin_zone=_admin_zone(),
+                workflow_of=workflow.get)
 
 
 def _admin_zone() -> str:
@@ -384,6 +386,22 @@ def workflow_find():
         flash(_("Enter the record's number."), "error")
         return redirect(url_for(".dashboard"))
     return redirect(url_for(".workflow_record", workflow_name=name or "none", record_id=record_id))
+
+
+@bp.get("/audit")
+@role_required(ADMIN)
+def audit():
+    """Every status change of every record, newest first, searched by kind of record, record, who and when."""
+    form = AuditSearchForm(request.args)
+    valid = form.validate()
+    search = services.AuditSearch(zone=_admin_zone())
+    if valid:
+        search = services.AuditSearch(workflow=form.workflow.data or None, record_id=form.record_id.data,
+                                      actor=form.actor.data or "", since=form.since.data, until=form.until.data,
+                                      zone=_admin_zone())
+    page = services.search_audit(search, pagination.Cursor.from_args(request.args))
+    return render_template("admin/audit.html", form=form, page=page, searched=valid and search != services.AuditSearch(zone=_admin_zone()),
+                           active="audit"), 200 if valid else 422
 
 
 @bp.route("/workflow/<workflow_name>/<int:record_id>", methods=["GET", "POST"])

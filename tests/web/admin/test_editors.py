@@ -196,3 +196,121 @@ def test_add_an_instalment_keeps_the_typed_plan(make, login):
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert _input_value(page, "instalments-2-label") == "Last" and _input_value(page, "instalments-3-label") == ""
+
+
+# ------------------------------------------------------------- the audit trail
+
+
+def test_the_audit_trail_is_browsed_newest_first_and_each_change_opens_its_records_trail(make, login):
+    from residency.core import workflow
+
+    admin = make.admin()
+    application = make.application(status="submitted")
+    call = make.call(status="draft")
+    workflow.perform(call, "publish", admin)
+    db.session.commit()
+    client = login(admin)
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert 'href="/admin/audit" aria-current="page"' in page or 'href="/admin/audit"' in page
+    rows = re.findall(r'<a href="/admin/workflow/(\w+)/(\d+)">([^<]*)</a>', page)
+    assert ("call", str(call.id), f"Call {call.id}") == rows[0]  # newest first
+    assert ("application", str(application.id), f"Application {application.id}") in rows
+    assert "Published" in page or "Publish" in page
+    trail = client.get(f"/admin/workflow/application/{application.id}").get_data(as_text=True)
+    assert 'href="/admin/audit?workflow=application&amp;record_id=' in trail or "/admin/audit" in trail
+
+
+def test_the_audit_trail_is_searched_by_kind_record_actor_and_day(make, login):
+    from residency.core import workflow
+
+    admin = make.admin()
+    first = make.application(status="submitted")
+    second = make.application(status="submitted")
+    staff = make.user(org=second.call.route.cluster, name="Kari Nordmann")
+    workflow.perform(second, "start_review", staff)
+    db.session.commit()
+    client = login(admin)
+
+    def records(query):
+        response = client.get(f"/admin/audit?{query}")
+        assert response.status_code == 200, response.get_data(as_text=True)[:2000]
+        return re.findall(r'<a href="/admin/workflow/(\w+)/(\d+)">', response.get_data(as_text=True))
+
+    assert set(records("workflow=application")) == {("application", str(first.id)), ("application", str(second.id))}
+    assert records("workflow=call") == [] or all(kind == "call" for kind, _ in records("workflow=call"))
+    assert set(records(f"workflow=application&record_id={first.id}")) == {("application", str(first.id))}
+    assert records("actor=nordmann") == [("application", str(second.id))]
+    assert records("actor=%25") == []  # a wildcard typed is a character searched for
+    today = datetime.now(UTC).date()
+    assert len(records(f"since={today - timedelta(days=1)}&until={today + timedelta(days=1)}")) >= 3
+    # The factory publishes calls ten days back; nothing happened before that.
+    assert records(f"until={today - timedelta(days=30)}") == []
+    assert {kind for kind, _ in records(f"until={today - timedelta(days=5)}")} == {"call"}
+    page = client.get("/admin/audit", headers={"Accept-Language": "sv"}).get_data(as_text=True)
+    kinds = re.search(r'<select[^>]*name="workflow".*?</select>', page, re.S).group(0)
+    assert ">placement<" not in kinds and ">Placering<" in kinds
+
+
+def test_a_bad_audit_search_is_explained_on_its_field(make, login):
+    response = login(make.admin()).get("/admin/audit?record_id=abc&since=2027-05-02&until=2027-05-01")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="record_id-error"' in page and 'id="until-error"' in page
+
+
+def test_the_audit_trail_pages_with_a_fixed_number_of_queries(make, login, count_queries):
+    from residency.core import workflow
+
+    admin = make.admin()
+    client = login(admin)
+    call = make.call(status="draft")
+
+    def queries():
+        with count_queries() as counted:
+            assert client.get("/admin/audit").status_code == 200
+        return counted.n
+
+    workflow.perform(call, "publish", admin)
+    db.session.commit()
+    small = queries()
+    for _n in range(30):
+        workflow.perform(call, "close", admin)
+        workflow.perform(call, "reopen", admin)
+    db.session.commit()
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert 'rel="next"' in page
+    assert queries() == small
+
+
+def _also_programme_admin(make, user):
+    from residency.domain.accounts.models import Membership
+
+    db.session.add(Membership(user=user, organisation=make.organisation("operator")))
+    db.session.commit()
+    return user
+
+
+def test_staff_record_pages_lead_a_programme_administrator_to_the_records_trail(make, login):
+    from tests.scenarios import _in_progress, nominated_placements
+
+    application = make.application(status="submitted")
+    staff = make.user(org=application.call.route.cluster)
+    url = f"/cluster/applications/{application.id}"
+    trail = f'href="/admin/workflow/application/{application.id}"'
+    assert trail not in login(staff).get(url).get_data(as_text=True)  # no administrator: no link
+    assert trail in login(_also_programme_admin(make, staff)).get(url).get_data(as_text=True)
+
+    hub_admin, placements = nominated_placements(make)
+    placement = placements[0]
+    page = login(_also_programme_admin(make, hub_admin)).get(f"/hub/placements/{placement.id}").get_data(as_text=True)
+    assert f'href="/admin/workflow/placement/{placement.id}"' in page
+
+    scheme, startup, founder, officer, fa = _in_progress(make)
+    page = login(_also_programme_admin(make, officer)).get(f"/funder/funding/{fa.id}").get_data(as_text=True)
+    assert f'href="/admin/workflow/funding/{fa.id}"' in page
+    from residency.domain.funding.models import FundingReport
+
+    reports = db.session.scalars(select(FundingReport).where(FundingReport.funding_application_id == fa.id)).all()
+    assert reports
+    for report in reports:
+        assert f'href="/admin/workflow/report/{report.id}"' in page
