@@ -40,7 +40,7 @@ from residency.core.outbox_models import OutboxMessage
 from residency.core.models import StatusChange
 from residency.core.db import utcnow
 from residency.core.outbox_models import DELIVERY_STATES
-from residency.core.outbox import cancel, resend
+from residency.core.outbox import actions_of, cancel, preview, resend
 
 STAFF_KINDS = ("cluster", "hub", "funder", "operator")
 CALL_ACTIONS = ("publish", "close", "reopen", "archive")
@@ -684,7 +684,7 @@ def resend_message(actor: User, message_id: int) -> OutboxMessage:
     """Queue a failed, cancelled or sent message again, at once (the delivery job sends it)."""
     _require_admin(actor)
     message = _outbox_message(message_id)
-    resend(message.id)
+    resend(message.id, actor_id=actor.id)
     db.session.refresh(message)
     return message
 
@@ -694,9 +694,22 @@ def cancel_message(actor: User, message_id: int) -> OutboxMessage:
     """Stop a queued or failed message for good; it is never sent."""
     _require_admin(actor)
     message = _outbox_message(message_id)
-    cancel(message.id)
+    cancel(message.id, actor_id=actor.id)
     db.session.refresh(message)
     return message
+
+
+@dataclass
+class OutboxMessagePage:
+    message: OutboxMessage
+    preview: object  # outbox.Preview
+    actions: list
+
+
+def outbox_message(message_id: int) -> OutboxMessagePage:
+    """One message as its recipient reads it (rendered now, nothing sent), with who cancelled or resent it."""
+    message = _outbox_message(message_id)
+    return OutboxMessagePage(message=message, preview=preview(message), actions=actions_of(message.id))
 
 
 def _outbox_message(message_id: int) -> OutboxMessage:

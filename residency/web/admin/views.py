@@ -440,6 +440,15 @@ def outbox():
                            form=ConfirmForm(), subject_of=outbox_subject, active="outbox")
 
 
+@bp.get("/outbox/<int:message_id>")
+@role_required(ADMIN)
+def outbox_message(message_id: int):
+    """One message: subject, recipient, the text and HTML as the recipient reads them, its delivery
+    and who cancelled or resent it, with the cancel or resend button."""
+    return render_template("admin/outbox_message.html", page=services.outbox_message(message_id), form=ConfirmForm(),
+                           active="outbox")
+
+
 @bp.post("/outbox/<int:message_id>/resend")
 @role_required(ADMIN)
 def outbox_resend(message_id: int):

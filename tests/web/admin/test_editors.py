@@ -6,7 +6,7 @@ import html
 import re
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from residency.core.extensions import db
 from residency.domain.programme.models import Call
@@ -314,3 +314,84 @@ def test_staff_record_pages_lead_a_programme_administrator_to_the_records_trail(
     assert reports
     for report in reports:
         assert f'href="/admin/workflow/report/{report.id}"' in page
+
+
+# ------------------------------------------------------------- the outbox
+
+
+def _queued_invitation(key="preview:1", recipient="new.staff@example.test", language="en"):
+    from residency.core import outbox
+    from residency.core.outbox_models import OutboxMessage
+
+    outbox.enqueue(recipient=recipient, template="invitation", dedup_key=key, language=language,
+                   context={"token": "tok", "organisation": "BioVentureHub", "inviter": "Ada", "days": 7})
+    db.session.commit()
+    return db.session.scalar(select(OutboxMessage).where(OutboxMessage.dedup_key == key))
+
+
+def test_the_outbox_shows_subjects_not_template_keys_and_opens_a_rendered_preview(make, login):
+    message = _queued_invitation()
+    client = login(make.admin())
+    listing = client.get("/admin/outbox").get_data(as_text=True)
+    assert f'href="/admin/outbox/{message.id}"' in listing
+    assert "<code>invitation</code>" not in listing
+    response = client.get(f"/admin/outbox/{message.id}")
+    assert response.status_code == 200
+    page = html.unescape(response.get_data(as_text=True))
+    assert "You are invited to the Nordic Residency Exchange" in page
+    assert "new.staff@example.test" in page
+    text = re.search(r'<pre[^>]*id="preview-text"[^>]*>(.*?)</pre>', page, re.S).group(1)
+    assert "BioVentureHub" in text
+    assert 'sandbox=""' in page and "srcdoc=" in page  # the HTML, shown without running anything in it
+    assert f'action="/admin/outbox/{message.id}/cancel"' in page
+    assert message.delivery == "queued"  # looking sends nothing
+    assert client.get("/admin/outbox/999999").status_code == 404
+
+
+def test_a_preview_in_the_recipients_language(make, login):
+    message = _queued_invitation(key="preview:sv", recipient="sv@example.test", language="sv")
+    page = html.unescape(login(make.admin()).get(f"/admin/outbox/{message.id}").get_data(as_text=True))
+    assert "You are invited" not in re.search(r'<pre[^>]*id="preview-text"[^>]*>(.*?)</pre>', page, re.S).group(1)
+
+
+def test_cancel_and_resend_are_kept_with_who_did_them(make, login):
+    from residency.core.outbox_models import OutboxAction
+
+    message = _queued_invitation(key="audited:1")
+    admin = make.admin()
+    client = login(admin)
+    next_url = f"/admin/outbox/{message.id}"
+    assert client.post(f"/admin/outbox/{message.id}/cancel", data={"next": next_url}).headers["Location"].endswith(next_url)
+    client.post(f"/admin/outbox/{message.id}/resend")
+    actions = db.session.scalars(select(OutboxAction).where(OutboxAction.message_id == message.id)
+                                 .order_by(OutboxAction.id)).all()
+    assert [(a.action, a.actor_id, a.delivery_before) for a in actions] == [
+        ("cancel", admin.id, "queued"), ("resend", admin.id, "cancelled")]
+    page = client.get(next_url).get_data(as_text=True)
+    assert f"Cancelled by {admin.name}" in page and f"Resent by {admin.name}" in page
+    # A refused action (it is queued again: nothing to resend) leaves no row.
+    client.post(f"/admin/outbox/{message.id}/resend")
+    assert db.session.scalar(select(func.count()).select_from(OutboxAction)) == 2
+
+
+def test_two_administrators_resending_at_once_queue_the_message_once(app, make):
+    from residency.core.outbox_models import OutboxAction, OutboxMessage
+    from residency.domain.programme import services
+    from residency.domain.accounts.models import User
+    from tests.concurrency import errors, race, winners
+
+    message = make.outbox_message(delivery="failed", last_error="SMTPDataError: 554")
+    admins = [make.admin().id for _ in range(4)]
+    message_id = message.id
+
+    def act(admin_id, barrier):
+        actor = db.session.get(User, admin_id)
+        barrier.wait()
+        services.resend_message(actor, message_id)
+
+    results = race(app, admins, act, hold=0.1)
+    assert errors(results) == []
+    assert winners(results) == 1
+    assert all("already waiting to be sent" in v for v in results.values() if v != "won")
+    assert db.session.get(OutboxMessage, message_id).delivery == "queued"
+    assert db.session.scalar(select(func.count()).select_from(OutboxAction)) == 1
