@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_ngettext as _ln
+from flask_babel import ngettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager
 
@@ -108,8 +108,8 @@ def parse_instalments(rows: list[dict] | None, report_kinds: list[str] = ()) -> 
         if not steps:
             errors["instalments"] = [_l("Add at least one instalment.")]
         elif len(steps) > limits.INSTALMENTS_MAX:
-            errors["instalments"] = [_ln("Use at most %(num)d instalment.", "Use at most %(num)d instalments.",
-                                         limits.INSTALMENTS_MAX)]
+            errors["instalments"] = [ngettext("Use at most %(num)d instalment.", "Use at most %(num)d instalments.",
+                                              limits.INSTALMENTS_MAX)]
         else:
             total = sum((Decimal(s["percent"]) for s in steps), Decimal("0"))
             if total != HUNDRED:

@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_ngettext as _ln
+from flask_babel import ngettext
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
@@ -425,8 +425,8 @@ def parse_criteria(rows: list[dict] | None) -> list[tuple[str, Decimal]]:
         if not criteria:
             errors["criteria"] = [_l("Add at least one scoring criterion.")]
         elif len(criteria) > limits.CRITERIA_MAX:
-            errors["criteria"] = [_ln("Use at most %(num)d criterion.", "Use at most %(num)d criteria.",
-                                      limits.CRITERIA_MAX)]
+            errors["criteria"] = [ngettext("Use at most %(num)d criterion.", "Use at most %(num)d criteria.",
+                                           limits.CRITERIA_MAX)]
     if errors:
         raise Invalid(_l("Please correct the marked fields. Nothing was saved."), errors)
     return criteria
