@@ -83,6 +83,121 @@ def test_bad_criteria_are_refused_on_their_row(rows, field, fragment):
     assert any(fragment in m for m in _messages(error)[field])
 
 
+# -------------------------------------------------------------- organisations
+
+
+def _org(**overrides):
+    values = dict(kind="funder", name="Vinnova", country="SE", org_number="202100 5521", city="Stockholm")
+    values.update(overrides)
+    return values
+
+
+def test_organisation_is_stored_with_its_canonical_number(make):
+    org = services.create_organisation(make.admin(), **_org())
+    assert (org.org_number, org.timezone) == ("202100-5521", "Europe/Stockholm")
+
+
+def test_only_a_programme_admin_may_register_an_organisation(make):
+    with pytest.raises(Forbidden):
+        services.create_organisation(make.member("hub", country="SE"), **_org())
+    assert _count(Organisation, Organisation.name == "Vinnova") == 0
+
+
+def test_org_number_check_and_duplicate_refusal(make):
+    admin = make.admin()
+    with pytest.raises(Invalid) as error:
+        services.create_organisation(admin, **_org(org_number="202100-5522"))
+    assert "fails its check digit" in _messages(error)["org_number"][0]
+    services.create_organisation(admin, **_org())
+    with pytest.raises(Invalid) as error:
+        services.create_organisation(admin, **_org(name="Vinnova again", org_number="2021005521"))
+    assert _messages(error)["org_number"] == ["Vinnova is already registered with this organisation number."]
+    # The same digits in another country are another organisation.
+    assert _count(Organisation, Organisation.org_number == "202100-5521") == 1
+
+
+def test_updating_an_organisation_may_keep_its_own_number(make):
+    admin = make.admin()
+    org = services.create_organisation(admin, **_org())
+    values = _org(name="Vinnova (Sweden's innovation agency)")
+    values.pop("kind")
+    services.update_organisation(admin, org.id, **values)
+    assert db.session.get(Organisation, org.id).name == "Vinnova (Sweden's innovation agency)"
+
+
+def test_startup_profile_is_required_and_checked(make):
+    admin = make.admin()
+    with pytest.raises(Invalid) as error:
+        services.create_organisation(admin, **_org(kind="startup", founded_on=date(2999, 1, 1), employees=-1, trl=10))
+    errors = _messages(error)
+    assert set(errors) >= {"founded_on", "employees", "track", "trl"}
+    org = services.create_organisation(admin, **_org(kind="startup", founded_on=date(2020, 1, 1), employees=3,
+                                                     track="devices", trl=9))
+    assert (org.trl, org.track) == (9, "devices")
+
+
+# ---------------------------------------------------------------- invitations
+
+
+def test_invite_staff_queues_the_invitation_email_and_revoke_stops_it(make):
+    admin = make.admin()
+    hub = make.organisation("hub", country="SE")
+    invitation = services.invite_staff(admin, email="Staff@Hub.example", organisation_id=hub.id)
+    outbox = db.session.scalars(select(OutboxMessage)).all()
+    assert [(m.template, m.recipient) for m in outbox] == [("invitation", "staff@hub.example")]
+    assert services.list_invitations("pending").rows[0] == (invitation, "pending")
+    services.revoke_invitation(admin, invitation.id)
+    assert db.session.get(Invitation, invitation.id).revoked_at is not None
+    assert services.list_invitations("pending").rows == []
+    assert services.list_invitations("revoked").rows[0][1] == "revoked"
+
+
+def test_invitation_states(make):
+    admin = make.admin()
+    hub = make.organisation("hub", country="SE")
+    now = datetime.now(UTC)
+    old = services.invite_staff(admin, email="old@example.org", organisation_id=hub.id, now=now - timedelta(days=30))
+    accepted = services.invite_staff(admin, email="yes@example.org", organisation_id=hub.id)
+    accepted.accepted_at = now
+    db.session.commit()
+    assert [i.email for i, _ in services.list_invitations("expired").rows] == [old.email]
+    assert [i.email for i, _ in services.list_invitations("accepted").rows] == [accepted.email]
+    with pytest.raises(Conflict):
+        services.revoke_invitation(admin, accepted.id)
+    with pytest.raises(NotFound):
+        services.revoke_invitation(admin, 9999)
+
+
+def test_invitations_are_for_staff_only(make):
+    with pytest.raises(Invalid):
+        services.invite_staff(make.admin(), email="a@example.org", organisation_id=make.organisation("startup").id)
+    with pytest.raises(Invalid):
+        services.invite_staff(make.admin(), email="a@example.org", organisation_id=None)
+    assert _count(OutboxMessage) == 0
+
+
+# --------------------------------------------------------------------- routes
+
+
+def test_route_rules(make):
+    admin = make.admin()
+    hub = make.organisation("hub", country="SE")
+    cluster = make.organisation("cluster")
+    funder = make.organisation("funder")
+    route = services.create_route(admin, home_country="NO", host_hub_id=hub.id, cluster_id=cluster.id, funder_ids=[funder.id])
+    assert route.funders == [funder]
+    with pytest.raises(Invalid) as error:
+        services.create_route(admin, home_country="NO", host_hub_id=hub.id, cluster_id=cluster.id)
+    assert "already a route" in _messages(error)["host_hub_id"][0]
+    with pytest.raises(Invalid) as error:
+        services.create_route(admin, home_country="SE", host_hub_id=hub.id, cluster_id=cluster.id)
+    assert "another country" in _messages(error)["host_hub_id"][0]
+    with pytest.raises(Invalid) as error:
+        services.create_route(admin, home_country="DK", host_hub_id=cluster.id, cluster_id=hub.id, funder_ids=[hub.id])
+    assert set(_messages(error)) == {"host_hub_id", "cluster_id", "funder_ids"}
+    assert _count(Route) == 1
+
+
 # ---------------------------------------------------------------------- calls
 
 
