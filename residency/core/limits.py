@@ -47,6 +47,8 @@ RANK_MAX = 1000  # a nomination's rank within a call
 REVIEWERS_MAX = 10  # reviewers per application when assigning evenly
 COMPANY_AGE_MAX = 100  # a scheme's maximum company age in years
 PAGE_MAX = 100_000  # a page number in a list
+CRITERIA_MAX = 20  # scoring criteria of a call
+INSTALMENTS_MAX = 10  # instalments in a funding scheme's plan
 
 # ------------------------------------------------------------------ money
 

@@ -26,7 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from residency.core.extensions import db, mail
 from residency.core.errors import Conflict
 from residency.core.i18n import format_in_zone
-from residency.core.outbox_models import CANCELLABLE, RESENDABLE, OutboxMessage
+from residency.core.outbox_models import CANCELLABLE, RESENDABLE, OutboxAction, OutboxMessage
 from residency.core.uow import in_unit_of_work, service, unit_of_work
 from residency.core.db import utcnow
 
@@ -381,35 +381,78 @@ def _release(items: list[_Claimed]) -> None:
 # ------------------------------------------------------------ cancel and resend
 
 
-@service
-def resend(message_id: int, now: datetime | None = None) -> None:
-    """Queue a failed, cancelled or sent message again, at once, with its attempts reset."""
+def _read_delivery(message_id: int) -> str | None:
     t = OutboxMessage.__table__
-    result = db.session.execute(
-        update(t).where(t.c.id == message_id, t.c.delivery.in_(RESENDABLE))
-        .values(delivery="queued", attempts=0, next_attempt_at=now or utcnow(), last_error=None, claimed_until=None))
-    if result.rowcount != 1:
-        if db.session.scalar(select(t.c.delivery).where(t.c.id == message_id)) == "queued":
-            raise Conflict(_l("This message is already waiting to be sent."))
-        raise Conflict(_l("Only a failed, cancelled or sent message can be sent again."))
+    return db.session.scalar(select(t.c.delivery).where(t.c.id == message_id))
+
+
+def _record_action(message_id: int, action: str, actor_id: int | None, before: str, now: datetime) -> None:
+    db.session.add(OutboxAction(message_id=message_id, action=action, actor_id=actor_id, delivery_before=before,
+                                created_at=now))
+    log.info("outbox %s", action, extra={"outbox_id": message_id, "actor_id": actor_id, "delivery_before": before})
 
 
 @service
-def cancel(message_id: int, now: datetime | None = None) -> None:
-    """Stop a queued or failed message for good; one a delivery run is sending now is refused."""
+def resend(message_id: int, now: datetime | None = None, actor_id: int | None = None) -> None:
+    """Queue a failed, cancelled or sent message again, at once, with its attempts reset; the
+    resend is recorded with who asked. The change is a compare-and-set on the state read, so of two
+    administrators resending at once one wins and the other is told."""
     now = now or utcnow()
     t = OutboxMessage.__table__
+    before = _read_delivery(message_id)
     result = db.session.execute(
-        update(t).where(t.c.id == message_id, t.c.delivery.in_(CANCELLABLE),
+        update(t).where(t.c.id == message_id, t.c.delivery == before, t.c.delivery.in_(RESENDABLE))
+        .values(delivery="queued", attempts=0, next_attempt_at=now, last_error=None, claimed_until=None))
+    if result.rowcount != 1:
+        if _read_delivery(message_id) == "queued":
+            raise Conflict(_l("This message is already waiting to be sent."))
+        raise Conflict(_l("Only a failed, cancelled or sent message can be sent again."))
+    _record_action(message_id, "resend", actor_id, before, now)
+
+
+@service
+def cancel(message_id: int, now: datetime | None = None, actor_id: int | None = None) -> None:
+    """Stop a queued or failed message for good; one a delivery run is sending now is refused. The
+    cancel is recorded with who asked (a compare-and-set, as ``resend``)."""
+    now = now or utcnow()
+    t = OutboxMessage.__table__
+    before = _read_delivery(message_id)
+    result = db.session.execute(
+        update(t).where(t.c.id == message_id, t.c.delivery == before, t.c.delivery.in_(CANCELLABLE),
                         or_(t.c.claimed_until.is_(None), t.c.claimed_until <= now))
         .values(delivery="cancelled", claimed_until=None))
     if result.rowcount != 1:
-        delivery = db.session.scalar(select(t.c.delivery).where(t.c.id == message_id))
+        delivery = _read_delivery(message_id)
         if delivery == "queued":
             raise Conflict(_l("This message is being sent right now. Look again in a minute."))
         if delivery == "sent":
             raise Conflict(_l("This message was sent already; it cannot be cancelled."))
         raise Conflict(_l("Only a queued or failed message can be cancelled."))
+    _record_action(message_id, "cancel", actor_id, before, now)
+
+
+def actions_of(message_id: int) -> list[OutboxAction]:
+    """Who cancelled or resent the message, and when, oldest first."""
+    return list(db.session.scalars(select(OutboxAction).where(OutboxAction.message_id == message_id)
+                                   .order_by(OutboxAction.id).options(selectinload(OutboxAction.actor))))
+
+
+@dataclass(frozen=True)
+class Preview:
+    subject: str
+    text: str
+    html: str
+    problem: str | None = None
+
+
+def preview(message) -> Preview:
+    """The message as its recipient would read it, rendered now in their language (nothing is sent);
+    one that cannot be written says why."""
+    try:
+        rendered = render(message)
+    except Exception as error:  # noqa: BLE001 - a broken message still gets its page
+        return Preview(subject=display_subject(message), text="", html="", problem=describe(error))
+    return Preview(subject=rendered.subject, text=rendered.body or "", html=rendered.html or "")
 
 
 @service

@@ -58,3 +58,26 @@ class OutboxMessage(db.Model):
         Index("ix_outbox_message_created", "created_at", "id"),
         Index("ix_outbox_message_delivery_created", "delivery", "created_at", "id"),
     )
+
+
+OUTBOX_ACTIONS = ("cancel", "resend")
+
+
+class OutboxAction(db.Model):
+    """An administrator's cancel or resend of a message: who, when, and the delivery state it changed."""
+
+    __tablename__ = "outbox_action"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("outbox_message.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(10))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    delivery_before: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    actor = relationship("User")  # accounts defines User
+
+    __table_args__ = (
+        CheckConstraint(in_values("action", OUTBOX_ACTIONS), name="action"),
+        Index("ix_outbox_action_message", "message_id", "id"),
+    )

@@ -7,6 +7,7 @@ from wtforms import (
     DateField,
     DateTimeField,
     EmailField,
+    FieldList,
     HiddenField,
     IntegerField,
     MonthField,
@@ -26,17 +27,92 @@ from residency.web import validators
 
 
 def apply_field_errors(form, error: ServiceError) -> None:
-    """Show each field error of a service refusal under its field; the rest above the form."""
+    """Show each field error of a service refusal under its field; the rest above the form.
+
+    A field of a row of an editor (a ``FieldList`` of ``FormField`` rows) is named as WTForms names it,
+    ``<list>-<row>-<field>`` (``criteria-2-weight``)."""
     unplaced = []
     for name, messages in error.field_errors.items():
         if name in form:
             form[name].errors = list(form[name].errors) + [str(m) for m in messages]
+        elif (cell := _row_field(form, name)) is not None:
+            rows, field = cell
+            field.errors = list(field.errors) + [str(m) for m in messages]
+            # The list holds its rows' errors as dicts (WTForms' way), so the form counts as refused.
+            rows.errors = list(rows.errors) + [{field.short_name: field.errors}]
         else:
             unplaced.extend(str(m) for m in messages)
     if unplaced or not error.field_errors:
         for message in unplaced or [str(error.message)]:
             if message not in form.form_errors:
                 form.form_errors.append(message)
+
+
+def _row_field(form, name: str):
+    """The (rows, field) a name such as ``criteria-2-weight`` stands for, or None."""
+    head, _sep, _rest = name.partition("-")
+    rows = form[head] if head in form else None
+    if not isinstance(rows, FieldList):
+        return None
+    for entry in rows.entries:
+        for field in getattr(entry, "form", ()):
+            if field.name == name:
+                return rows, field
+    return None
+
+
+# ------------------------------------------------------------------ row editors
+#
+# Rows (scoring criteria, instalments) are edited without JavaScript: the form shows the saved or
+# typed rows and a blank one; "Add a row" is a submit button that shows the same rows, as typed, and
+# one more blank; a wholly blank row is skipped by the service.
+
+
+class RowList(FieldList):
+    """The rows of an editor, at most ``limit`` of them offered. One more is read from a request, so
+    that too many rows are refused with the service's message rather than dropped unseen."""
+
+    def __init__(self, unbound_field, label=None, validators=None, *, limit: int, **kwargs):
+        super().__init__(unbound_field, label, validators, max_entries=limit + 1, **kwargs)
+        self.limit = limit
+
+
+def row_values(rows: FieldList) -> list[dict]:
+    """The rows as typed, blank ones included (a refusal names a row by its place in the list)."""
+    return [{field.short_name: field.data for field in entry.form} for entry in rows.entries]
+
+
+def _blank(entry) -> bool:
+    return all(not (field.data or "").strip() if isinstance(field.data, str) else field.data in (None, "")
+               for field in entry.form)
+
+
+def add_blank_rows(rows: FieldList, at_least: int = 1, blank: int = 1) -> None:
+    """End the list with ``blank`` empty rows, and show ``at_least`` rows, within the list's maximum."""
+    trailing = 0
+    for entry in reversed(rows.entries):
+        if not _blank(entry):
+            break
+        trailing += 1
+    wanted = max(blank - trailing, at_least - len(rows.entries), 0)
+    for _n in range(wanted):
+        if not room_for_a_row(rows):
+            break
+        rows.append_entry()
+
+
+def add_row_asked(rows: FieldList, formdata) -> bool:
+    """The "Add a row" button of ``rows`` was pressed: show one more row, save nothing."""
+    if formdata.get("add_row") != rows.name:
+        return False
+    if room_for_a_row(rows):
+        rows.append_entry()
+    return True
+
+
+def room_for_a_row(rows: FieldList) -> bool:
+    limit = getattr(rows, "limit", None) or rows.max_entries
+    return not limit or len(rows.entries) < limit
 
 
 # ------------------------------------------------------------------ bounded forms

@@ -214,12 +214,18 @@ def test_scheme_pages_pass_axe(page, make, axe):
     page.get_by_label("Maximum amount").fill("500 000")
     page.get_by_label("Maximum share of eligible costs (%)").fill("50")
     page.get_by_label("Norway").check()
-    page.get_by_label("Instalment plan").fill("Advance | 30 | acceptance\nFinal | 60 | final_report")
+    # The plan is rows; the usual one is offered, with a blank row for one more.
+    page.locator("#instalments-2-percent").fill("10")
+    page.get_by_role("button", name="Add an instalment").click()
+    assert page.locator("#instalments-4-label").is_visible()
+    assert page.locator("#instalments-2-percent").input_value() == "10"
     page.get_by_role("button", name="Save the scheme").click()
     assert "add up to 90" in page.locator("#instalments-error").inner_text()
     assert page.get_by_label("Name of the scheme").input_value() == "Residency support"
     assert axe(page) == []
-    page.get_by_label("Instalment plan").fill("Advance | 30 | acceptance\nFinal | 70 | final_report")
+    page.locator("#instalments-3-label").fill("Bonus")
+    page.locator("#instalments-3-percent").fill("10")
+    page.locator("#instalments-3-after").select_option(label="After the final report is approved")
     page.get_by_role("button", name="Save the scheme").click()
     page.get_by_text("is saved").wait_for()
     assert page.get_by_role("cell", name="Innovation Norway").is_visible()

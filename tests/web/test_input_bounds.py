@@ -194,7 +194,8 @@ def _call_form(**over):
     data = {"title": "Spring round", "description": "", "timezone": "Europe/Stockholm", "opens_at": "2030-01-01T09:00",
             "closes_at": "2030-02-01T12:00", "nomination_deadline": "2030-03-01T12:00",
             "decision_deadline": "2030-04-01T12:00", "seats": "3", "residency_starts_on": "2030-06-01",
-            "residency_ends_on": "2031-06-01", "criteria": "Team | 50\nScience | 50"}
+            "residency_ends_on": "2031-06-01", "criteria-0-name": "Team", "criteria-0-weight": "50",
+            "criteria-1-name": "Science", "criteria-1-weight": "50"}
     data.update(over)
     return data
 
@@ -279,7 +280,7 @@ def test_scheme_and_grant_amounts_have_the_same_bound(client, make, login, amoun
     login(make.admin())
     response = client.post(f"/admin/schemes/{scheme.id}/edit", data={
         "funder_id": str(scheme.funder_id), "name": scheme.name, "currency": "NOK", "max_amount": amount,
-        "max_share_percent": "50", "instalments": "All | 100 | acceptance", "home_countries": ["NO"],
+        "max_share_percent": "50", "instalments-0-label": "All", "instalments-0-percent": "100", "instalments-0-after": "acceptance", "home_countries": ["NO"],
         "report_kinds": ["progress", "final"], "active": "y"})
     assert response.status_code == 422
     assert field_error(response, "max_amount")

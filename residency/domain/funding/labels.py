@@ -32,6 +32,13 @@ MILESTONE_LABELS = {
     "final_report": _l("after the final report is approved"),
 }
 
+# The same as the choices of the instalment editor (“Paid: After the progress report is approved”).
+MILESTONE_CHOICES = {
+    "acceptance": _l("After the grant offer is accepted"),
+    "progress_report": _l("After the progress report is approved"),
+    "final_report": _l("After the final report is approved"),
+}
+
 
 def labels() -> dict:
     """For render_template(**labels())."""

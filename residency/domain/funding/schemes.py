@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager
 
@@ -17,6 +18,7 @@ from residency.core.errors import Invalid, NotFound
 from residency.core.extensions import db
 from residency.core.uow import service
 from residency.domain.funding.services import money
+from residency.domain.funding.labels import MILESTONE_CHOICES
 from residency.domain.accounts.models import COUNTRIES, Organisation, User
 from residency.domain.funding.models import CURRENCIES, REPORT_KINDS, FundingApplication, FundingScheme
 from residency.domain.funding.models import GRANTED_STATES
@@ -24,6 +26,7 @@ from residency.domain.programme.services import _require_admin
 
 # What must be approved before an instalment is paid, in the order a grant runs.
 MILESTONES = ("acceptance", "progress_report", "final_report")
+assert tuple(MILESTONE_CHOICES) == MILESTONES
 # An instalment after a report needs the scheme to ask for that report.
 MILESTONE_REPORT = {"progress_report": "progress", "final_report": "final"}
 MAX_AMOUNT = limits.MONEY_MAX  # Numeric(14, 2)
@@ -58,63 +61,81 @@ def _percent_text(value: Decimal) -> str:
     return f"{value.normalize():f}"
 
 
-def parse_instalments(text: str | None) -> tuple[list[dict], list]:
-    """Instalments typed one per line as ``label | percent | after``; returns (steps, problems)."""
-    steps, problems = [], []
+def parse_instalments(rows: list[dict] | None, report_kinds: list[str] = ()) -> tuple[list[dict], dict]:
+    """Instalments as rows of ``label``, ``percent`` (its share of the grant) and ``after`` (a
+    milestone), as typed; a wholly blank row is skipped. Returns (steps, errors): each problem on its
+    row's field (``instalments-<row>-label``, ``-percent``, ``-after``; the row counted as given, blank
+    rows included), those of the whole plan on ``instalments``. An instalment after a report needs
+    ``report_kinds`` to ask for that report."""
+    steps, errors = [], {}
     last_milestone = 0
-    for number, line in enumerate((text or "").splitlines(), start=1):
-        if not line.strip():
+    for number, row in enumerate(list(rows or [])):
+        label = (row.get("label") or "").strip()
+        percent_text = str(row.get("percent") or "").strip()
+        after = (row.get("after") or "").strip()
+        if not label and not percent_text and not after:
             continue
-        parts = [p.strip() for p in line.split("|")]
-        if len(parts) != 3 or not parts[0]:
-            problems.append(_l("Line %(line)d: write the label, a |, the percentage, a | and what it follows, "
-                               "like “Advance | 30 | acceptance”.", line=number))
-            continue
-        label, percent_text, after = parts
-        after = after.lower().replace(" ", "_").replace("-", "_")
+        problems: dict[str, list] = {}
+        if not label:
+            problems["label"] = [_l("Enter the instalment's label.")]
+        elif len(label) > 100:
+            problems["label"] = [_l("Use at most 100 characters.")]
+        percent = None
         try:
-            percent = Decimal(percent_text.replace(",", ".").rstrip("%").strip())
+            percent = Decimal(percent_text.replace(",", ".").rstrip("%").replace(" ", "").replace("\u00a0", ""))
             if not percent.is_finite():
                 raise InvalidOperation
         except InvalidOperation:
-            problems.append(_l("Line %(line)d: the percentage must be a number, like 30 or 12.5.", line=number))
-            continue
-        if not 0 < percent <= HUNDRED or percent != percent.quantize(CENT):
-            problems.append(_l("Line %(line)d: the percentage must be more than 0 and at most 100, with at most two decimals.",
-                               line=number))
-            continue
+            problems["percent"] = [_l("Enter the share of the grant as a number, like 30 or 12.5.")]
+        else:
+            if not 0 < percent <= HUNDRED or percent != percent.quantize(CENT):
+                problems["percent"] = [_l("The share must be more than 0 and at most 100, with at most two decimals.")]
         if after not in MILESTONES:
-            problems.append(_l("Line %(line)d: “%(after)s” is not a milestone; write acceptance, progress_report or final_report.",
-                               line=number, after=parts[2]))
+            problems["after"] = [_l("Choose when the instalment is paid.")]
+        elif MILESTONES.index(after) < last_milestone:
+            problems["after"] = [_l("List the instalments in the order they are paid: those after the grant offer is "
+                                    "accepted first, then those after the progress report, then those after the final report.")]
+        elif MILESTONE_REPORT.get(after) and MILESTONE_REPORT[after] not in report_kinds:
+            problems["after"] = [_l("“%(label)s” follows the %(report)s report, which the report schedule does not ask for.",
+                                    label=label, report=_report_word(MILESTONE_REPORT[after]))]
+        if after in MILESTONES and "after" not in problems:
+            last_milestone = MILESTONES.index(after)
+        if problems:
+            errors.update({f"instalments-{number}-{field}": messages for field, messages in problems.items()})
             continue
-        if len(label) > 100:
-            problems.append(_l("Line %(line)d: the label is longer than 100 characters.", line=number))
-            continue
-        if MILESTONES.index(after) < last_milestone:
-            problems.append(_l("Line %(line)d: list the instalments in the order they are paid: "
-                               "acceptance first, then progress_report, then final_report.", line=number))
-            continue
-        last_milestone = MILESTONES.index(after)
         steps.append({"label": label, "percent": _percent_text(percent), "after": after})
-    if not problems:
+    if not errors:
         if not steps:
-            problems.append(_l("Add at least one instalment."))
+            errors["instalments"] = [_l("Add at least one instalment.")]
+        elif len(steps) > limits.INSTALMENTS_MAX:
+            errors["instalments"] = [ngettext("Use at most %(num)d instalment.", "Use at most %(num)d instalments.",
+                                              limits.INSTALMENTS_MAX)]
         else:
             total = sum((Decimal(s["percent"]) for s in steps), Decimal("0"))
             if total != HUNDRED:
-                problems.append(_l("The percentages add up to %(total)s; they must add up to 100.", total=_percent_text(total)))
-    return steps, problems
+                errors["instalments"] = [_l("The percentages add up to %(total)s; they must add up to 100.",
+                                            total=_percent_text(total))]
+    return steps, errors
 
 
-def format_instalments(steps: list[dict]) -> str:
-    """The plan as the administrator types it, for the edit form."""
-    return "\n".join(f"{s.get('label', '')} | {s['percent']} | {s.get('after', 'acceptance')}" for s in steps or [])
+def instalment_rows(steps: list[dict]) -> list[dict]:
+    """A saved plan as rows for the edit form."""
+    return [{"label": s.get("label", ""), "percent": _percent_text(Decimal(str(s["percent"]))),
+             "after": s.get("after", "acceptance")} for s in steps or []]
+
+
+def default_plan(advance: str, interim: str, final: str) -> list[dict]:
+    """The usual plan, offered when a scheme is created (30 % on acceptance, 50 % after the progress
+    report, 20 % after the final report), with its labels in the administrator's language."""
+    return [{"label": advance, "percent": "30", "after": "acceptance"},
+            {"label": interim, "percent": "50", "after": "progress_report"},
+            {"label": final, "percent": "20", "after": "final_report"}]
 
 
 def form_values(scheme: FundingScheme) -> dict:
     """A saved scheme as the administrator typed it, for the edit form."""
     return dict(funder_id=scheme.funder_id, name=scheme.name, currency=scheme.currency, max_amount=str(scheme.max_amount),
-                max_share_percent=_percent_text(scheme.max_share_percent), instalments=format_instalments(scheme.instalments),
+                max_share_percent=_percent_text(scheme.max_share_percent), instalments=instalment_rows(scheme.instalments),
                 home_countries=list(scheme.home_countries or []), max_company_age_years=scheme.max_company_age_years,
                 report_kinds=list(scheme.report_kinds or []), active=scheme.active)
 
@@ -122,7 +143,7 @@ def form_values(scheme: FundingScheme) -> dict:
 # ------------------------------------------------------------------ saving
 
 
-def _values(*, scheme: FundingScheme | None, funder_id, name, currency, max_amount, max_share_percent, instalments_text,
+def _values(*, scheme: FundingScheme | None, funder_id, name, currency, max_amount, max_share_percent, instalments,
             home_countries, max_company_age_years, report_kinds, active) -> dict:
     errors: dict[str, list] = {}
     name = (name or "").strip()
@@ -168,14 +189,8 @@ def _values(*, scheme: FundingScheme | None, funder_id, name, currency, max_amou
     kinds = [k for k in REPORT_KINDS if k in (report_kinds or [])]
     if len(kinds) != len(set(report_kinds or [])):
         errors["report_kinds"] = [_l("Choose progress or final reports.")]
-    steps, problems = parse_instalments(instalments_text)
-    for step in steps:
-        needed = MILESTONE_REPORT.get(step["after"])
-        if needed and needed not in kinds:
-            problems.append(_l("“%(label)s” follows the %(report)s report, which the report schedule does not ask for.",
-                               label=step["label"], report=_report_word(needed)))
-    if problems:
-        errors["instalments"] = problems
+    steps, problems = parse_instalments(instalments, kinds)
+    errors.update(problems)
     if scheme is not None and not errors:
         errors.update(_locked_changes(scheme, funder, currency, steps, kinds))
     if errors:
@@ -215,7 +230,7 @@ def _locked_changes(scheme: FundingScheme, funder: Organisation, currency: str, 
 
 @service
 def create_scheme(actor: User, **values) -> FundingScheme:
-    """Create a scheme; ``values`` as for ``_values`` (instalments typed as text)."""
+    """Create a scheme; ``values`` as for ``_values`` (instalments as rows, see ``parse_instalments``)."""
     _require_admin(actor)
     scheme = FundingScheme(**_values(scheme=None, **values))
     db.session.add(scheme)

@@ -32,6 +32,8 @@ from residency.domain.accounts.models import COUNTRIES, TRACKS, Organisation, Us
 from residency.domain.applications.models import Application
 from residency.domain.applications.rules import ever_submitted_clause
 from residency.domain.programme.models import Call, HubCapacity, Route
+from residency.domain.programme.labels import route_label
+from residency.domain.accounts.labels import TRACK_LABELS
 from residency.domain.funding.models import Disbursement, FundingApplication, FundingScheme
 from residency.domain.placements.models import Placement
 from residency.core.models import StatusChange
@@ -64,14 +66,6 @@ DECISION_LABELS = {
     "grant": _l("Funding grant"),
 }
 MONTHS_SHOWN = 12
-TRACK_LABELS = {
-    "drugs": _l("Drugs"),
-    "devices": _l("Devices"),
-    "diagnostics": _l("Diagnostics"),
-    "digital_health": _l("Digital health"),
-    "bioindustrials": _l("Bioindustrials"),
-    "other": _l("Other"),
-}
 
 
 # ------------------------------------------------------------------ scope
@@ -297,7 +291,7 @@ def funnel(scope: Scope, filters: Filters, summary: bool = False) -> Funnel:
     for call_id, title, home, hub_name, country, track, *counts in db.session.execute(stmt):
         row = calls.setdefault(call_id, FunnelRow(call_id, title))
         buckets = [row.counts, totals] + [bucket.setdefault(key, dict.fromkeys(STAGES, 0)) for bucket, key in (
-            (by_route, f"{home} → {hub_name}"), (by_country, country), (by_track, track or "other"))]
+            (by_route, route_label(home, hub_name)), (by_country, country), (by_track, track or "other"))]
         for stage, n in zip(STAGES, counts):
             for bucket in buckets:
                 bucket[stage] += n

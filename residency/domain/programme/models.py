@@ -1,6 +1,7 @@
 """Routes between countries and hubs, residency calls and hub capacity."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -81,6 +82,19 @@ class Call(db.Model):
 
     def is_open(self, now: datetime) -> bool:
         return self.status == "published" and self.opens_at <= now < self.closes_at
+
+    @property
+    def paragraphs(self) -> list[str]:
+        """The description's paragraphs (separated by an empty line, whatever line endings it was typed with)."""
+        return [p.strip() for p in _PARAGRAPH_BREAK.split(normalise_newlines(self.description)) if p.strip()]
+
+
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+
+
+def normalise_newlines(text: str | None) -> str:
+    """Text typed in a browser (which sends CR LF) with plain line feeds."""
+    return (text or "").replace("\r\n", "\n").replace("\r", "\n")
 
 
 class Criterion(db.Model):

@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
@@ -34,12 +35,12 @@ from residency.domain.accounts.models import (
     Organisation,
     User,
 )
-from residency.domain.programme.models import Call, Criterion, Route
+from residency.domain.programme.models import Call, Criterion, Route, normalise_newlines
 from residency.core.outbox_models import OutboxMessage
 from residency.core.models import StatusChange
 from residency.core.db import utcnow
 from residency.core.outbox_models import DELIVERY_STATES
-from residency.core.outbox import cancel, resend
+from residency.core.outbox import actions_of, cancel, preview, resend
 
 STAFF_KINDS = ("cluster", "hub", "funder", "operator")
 CALL_ACTIONS = ("publish", "close", "reopen", "archive")
@@ -397,43 +398,55 @@ def utc_to_local(moment: datetime, zone: str) -> datetime:
     return moment.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
 
 
-def parse_criteria(text: str | None) -> list[tuple[str, Decimal]]:
-    """Criteria typed one per line as ``name | weight``; raise Invalid on the criteria field."""
-    criteria, problems, seen = [], [], set()
-    for number, line in enumerate((text or "").splitlines(), start=1):
-        if not line.strip():
+def parse_criteria(rows: list[dict] | None) -> list[tuple[str, Decimal]]:
+    """Criteria as rows of ``name`` and ``weight`` (as typed; a wholly blank row is skipped).
+
+    Raise Invalid with each problem on its row's field (``criteria-<row>-name``, ``criteria-<row>-weight``,
+    the row counted as given, blank rows included) and those of the whole list on ``criteria``."""
+    criteria, errors, seen = [], {}, set()
+    rows = list(rows or [])
+    for number, row in enumerate(rows):
+        name, weight_text = _clean(row.get("name")), str(row.get("weight") or "").strip()
+        if not name and not weight_text:
             continue
-        name, bar, weight_text = line.rpartition("|")
-        name = name.strip()
-        if not bar or not name:
-            problems.append(_l("Line %(line)d: write the criterion's name, a | and its weight, like “Team | 20”.", line=number))
-            continue
-        try:
-            weight = Decimal(weight_text.strip().replace(",", "."))
-        except InvalidOperation:
-            problems.append(_l("Line %(line)d: the weight must be a number, like 20 or 12.5.", line=number))
-            continue
-        if not weight.is_finite() or weight <= 0:
-            problems.append(_l("Line %(line)d: the weight must be more than 0.", line=number))
-        elif weight > MAX_WEIGHT or weight != weight.quantize(Decimal("0.01")):
-            problems.append(_l("Line %(line)d: use a weight up to 999.99 with at most two decimals.", line=number))
-        elif len(name) > 200:
-            problems.append(_l("Line %(line)d: the name is longer than 200 characters.", line=number))
+        problems: dict[str, list] = {}
+        if not name:
+            problems["name"] = [_l("Enter the criterion's name.")]
+        elif len(name) > limits.NAME_MAX:
+            problems["name"] = [_l("Use at most 200 characters.")]
         elif name.casefold() in seen:
-            problems.append(_l("Line %(line)d: “%(name)s” is listed twice.", line=number, name=name))
+            problems["name"] = [_l("“%(name)s” is listed twice.", name=name)]
+        weight = None
+        try:
+            weight = Decimal(weight_text.replace(",", ".").replace(" ", "").replace("\u00a0", ""))
+            if not weight.is_finite():
+                raise InvalidOperation
+        except InvalidOperation:
+            problems["weight"] = [_l("Enter the weight as a number, like 20 or 12.5.")]
         else:
-            seen.add(name.casefold())
-            criteria.append((name, weight.quantize(Decimal("0.01"))))
-    if not problems and not criteria:
-        problems.append(_l("Add at least one scoring criterion."))
-    if problems:
-        raise Invalid(_l("Please correct the marked fields. Nothing was saved."), {"criteria": problems})
+            if weight <= 0:
+                problems["weight"] = [_l("The weight must be more than 0.")]
+            elif weight > MAX_WEIGHT or weight != weight.quantize(Decimal("0.01")):
+                problems["weight"] = [_l("Use a weight up to 999.99 with at most two decimals.")]
+        if problems:
+            errors.update({f"criteria-{number}-{field}": messages for field, messages in problems.items()})
+            continue
+        seen.add(name.casefold())
+        criteria.append((name, weight.quantize(Decimal("0.01"))))
+    if not errors:
+        if not criteria:
+            errors["criteria"] = [_l("Add at least one scoring criterion.")]
+        elif len(criteria) > limits.CRITERIA_MAX:
+            errors["criteria"] = [ngettext("Use at most %(num)d criterion.", "Use at most %(num)d criteria.",
+                                           limits.CRITERIA_MAX)]
+    if errors:
+        raise Invalid(_l("Please correct the marked fields. Nothing was saved."), errors)
     return criteria
 
 
-def format_criteria(call: Call) -> str:
-    """The criteria as the admin typed them, for the edit form."""
-    return "\n".join(f"{c.name} | {c.weight.normalize():f}" for c in call.criteria)
+def criteria_rows(call: Call) -> list[dict]:
+    """The criteria as rows for the edit form, weights as typed back (“12.5”, not “12.50”)."""
+    return [{"name": c.name, "weight": f"{c.weight.normalize():f}"} for c in call.criteria]
 
 
 MOMENTS = (
@@ -445,10 +458,10 @@ MOMENTS = (
 
 
 def _call_values(*, route: Route, title, description, timezone_name, opens_at, closes_at, nomination_deadline,
-                 decision_deadline, seats, residency_starts_on, residency_ends_on, criteria_text) -> dict:
+                 decision_deadline, seats, residency_starts_on, residency_ends_on, criteria) -> dict:
     """Check a call's fields; local times become UTC instants. Raise Invalid with every problem at once."""
     errors: dict = {}
-    title, description, zone = _clean(title), (description or "").strip(), _clean(timezone_name)
+    title, description, zone = _clean(title), normalise_newlines(description).strip(), _clean(timezone_name)
     if not title:
         errors["title"] = [_l("Enter the call's title.")]
     elif len(title) > 200:
@@ -501,7 +514,7 @@ def _call_values(*, route: Route, title, description, timezone_name, opens_at, c
     elif residency_starts_on is not None and residency_starts_on >= residency_ends_on:
         errors["residency_ends_on"] = [_l("The residency window must end after it starts.")]
     try:
-        criteria = parse_criteria(criteria_text)
+        criteria = parse_criteria(criteria)
     except Invalid as invalid:
         errors.update(invalid.field_errors)
         criteria = []
@@ -526,7 +539,7 @@ def _set_criteria(call: Call, criteria: list[tuple[str, Decimal]]) -> None:
 def create_call(actor: User, *, route_id: int | None, title: str, description: str = "", timezone_name: str | None = None,
                 opens_at: datetime | None, closes_at: datetime | None, nomination_deadline: datetime | None,
                 decision_deadline: datetime | None, seats: int | None, residency_starts_on: date | None,
-                residency_ends_on: date | None, criteria_text: str) -> Call:
+                residency_ends_on: date | None, criteria: list[dict]) -> Call:
     """Create a draft call on a route; the four moments are wall-clock times in the call's zone."""
     _require_admin(actor)
     route = db.session.get(Route, route_id) if route_id else None
@@ -535,7 +548,7 @@ def create_call(actor: User, *, route_id: int | None, title: str, description: s
     values = _call_values(route=route, title=title, description=description, timezone_name=timezone_name,
                           opens_at=opens_at, closes_at=closes_at, nomination_deadline=nomination_deadline,
                           decision_deadline=decision_deadline, seats=seats, residency_starts_on=residency_starts_on,
-                          residency_ends_on=residency_ends_on, criteria_text=criteria_text)
+                          residency_ends_on=residency_ends_on, criteria=criteria)
     criteria = values.pop("criteria")
     call = Call(route=route, **values)
     _set_criteria(call, criteria)
@@ -548,7 +561,7 @@ def create_call(actor: User, *, route_id: int | None, title: str, description: s
 def update_call(actor: User, call_id: int, *, title: str, description: str = "", timezone_name: str | None = None,
                 opens_at: datetime | None, closes_at: datetime | None, nomination_deadline: datetime | None,
                 decision_deadline: datetime | None, seats: int | None, residency_starts_on: date | None,
-                residency_ends_on: date | None, criteria_text: str) -> Call:
+                residency_ends_on: date | None, criteria: list[dict]) -> Call:
     """Change a draft or published call; its route stays."""
     _require_admin(actor)
     call = get_call(call_id)
@@ -558,7 +571,7 @@ def update_call(actor: User, call_id: int, *, title: str, description: str = "",
     values = _call_values(route=call.route, title=title, description=description, timezone_name=timezone_name,
                           opens_at=opens_at, closes_at=closes_at, nomination_deadline=nomination_deadline,
                           decision_deadline=decision_deadline, seats=seats, residency_starts_on=residency_starts_on,
-                          residency_ends_on=residency_ends_on, criteria_text=criteria_text)
+                          residency_ends_on=residency_ends_on, criteria=criteria)
     _set_criteria(call, values.pop("criteria"))
     for key, value in values.items():
         setattr(call, key, value)
@@ -605,6 +618,45 @@ def audit_trail(wf: workflow.Workflow, record, cursor: pagination.Cursor = pagin
                              options=(joinedload(StatusChange.actor).lazyload(User.memberships),))
 
 
+@dataclass(frozen=True)
+class AuditSearch:
+    """What the administrator looks for in the whole audit trail; each part optional. ``since`` and
+    ``until`` are days (both included) in ``zone``."""
+
+    workflow: str | None = None
+    record_id: int | None = None
+    actor: str = ""
+    since: date | None = None
+    until: date | None = None
+    zone: str = "UTC"
+
+
+def _zone_midnight(day: date, zone: str) -> datetime:
+    return datetime.combine(day, datetime.min.time(), tzinfo=ZoneInfo(zone)).astimezone(timezone.utc)
+
+
+def search_audit(search: AuditSearch, cursor: pagination.Cursor = pagination.Cursor(),
+                 per_page: int = AUDIT_PAGE_SIZE) -> pagination.Page:
+    """One page of every status change of every record, newest first (a keyset page on the id),
+    narrowed to a kind of record, a record, an actor (part of a name or an e-mail address) and days;
+    with who made each change: a count and a select."""
+    stmt = select(StatusChange)
+    if search.workflow:
+        stmt = stmt.where(StatusChange.workflow == search.workflow)
+    if search.record_id is not None:
+        stmt = stmt.where(StatusChange.record_id == search.record_id)
+    if search.actor.strip():
+        pattern = "%" + re.sub(r"([\\%_])", r"\\\1", search.actor.strip().lower()) + "%"
+        stmt = stmt.where(StatusChange.actor_id.in_(select(User.id).where(
+            func.lower(User.name).like(pattern, escape="\\") | func.lower(User.email).like(pattern, escape="\\"))))
+    if search.since is not None:
+        stmt = stmt.where(StatusChange.created_at >= _zone_midnight(search.since, search.zone))
+    if search.until is not None:
+        stmt = stmt.where(StatusChange.created_at < _zone_midnight(search.until + timedelta(days=1), search.zone))
+    return pagination.by_key(stmt, StatusChange.id, cursor, per_page, descending=True,
+                             options=(joinedload(StatusChange.actor).lazyload(User.memberships),))
+
+
 def record_zone(record) -> str:
     """The time zone a record's dates are read in: its call's."""
     call = record if isinstance(record, Call) else getattr(record, "call", None)
@@ -644,7 +696,7 @@ def resend_message(actor: User, message_id: int) -> OutboxMessage:
     """Queue a failed, cancelled or sent message again, at once (the delivery job sends it)."""
     _require_admin(actor)
     message = _outbox_message(message_id)
-    resend(message.id)
+    resend(message.id, actor_id=actor.id)
     db.session.refresh(message)
     return message
 
@@ -654,9 +706,22 @@ def cancel_message(actor: User, message_id: int) -> OutboxMessage:
     """Stop a queued or failed message for good; it is never sent."""
     _require_admin(actor)
     message = _outbox_message(message_id)
-    cancel(message.id)
+    cancel(message.id, actor_id=actor.id)
     db.session.refresh(message)
     return message
+
+
+@dataclass
+class OutboxMessagePage:
+    message: OutboxMessage
+    preview: object  # outbox.Preview
+    actions: list
+
+
+def outbox_message(message_id: int) -> OutboxMessagePage:
+    """One message as its recipient reads it (rendered now, nothing sent), with who cancelled or resent it."""
+    message = _outbox_message(message_id)
+    return OutboxMessagePage(message=message, preview=preview(message), actions=actions_of(message.id))
 
 
 def _outbox_message(message_id: int) -> OutboxMessage:

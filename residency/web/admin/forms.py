@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from residency.core import limits
-from residency.web.formtools import BoundedForm
+from residency.web.formtools import BoundedForm, BoundedSubform, RowList
 from wtforms import (
     DateField,
+    FormField,
     DateTimeLocalField,
     EmailField,
     IntegerField,
@@ -20,7 +21,7 @@ from wtforms import (
     TextAreaField,
     URLField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from residency.domain.accounts.labels import TRACK_LABELS, country_choices
@@ -105,6 +106,13 @@ class RouteForm(BoundedForm):
     funder_ids = MultiCheckboxField(_l("Eligible funders"), coerce=int, validators=[Optional()])
 
 
+class CriterionRow(BoundedSubform):
+    """One scoring criterion: its name and its weight (relative to the others)."""
+
+    name = StringField(_l("Name"), validators=[Length(max=limits.NAME_MAX)])
+    weight = StringField(_l("Weight"), render_kw={"inputmode": "decimal", "autocomplete": "off", "size": 6})
+
+
 class CallForm(BoundedForm):
     route_id = SelectField(_l("Route"), coerce=optional_int, validators=[DataRequired(_l("Choose the call's route."))])
     title = StringField(_l("Title"), validators=[DataRequired(_l("Enter the call's title.")), Length(max=limits.NAME_MAX)])
@@ -126,8 +134,7 @@ class CallForm(BoundedForm):
                                     validators=[InputRequired(_l("Enter the first day of the residency window."))])
     residency_ends_on = DateField(_l("Residency window ends"),
                                   validators=[InputRequired(_l("Enter the last day of the residency window."))])
-    criteria = TextAreaField(_l("Scoring criteria"), validators=[DataRequired(_l("Add at least one scoring criterion."))],
-                             render_kw={"rows": 5})
+    criteria = RowList(FormField(CriterionRow), _l("Scoring criteria"), limit=limits.CRITERIA_MAX)
 
 
 class CorrectionForm(BoundedForm):
@@ -147,3 +154,21 @@ class ExtensionForm(BoundedForm):
                                    validators=[DataRequired(_l("Enter the new closing date and time."))])
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(_l("Give a reason for the extension.")), Length(max=limits.REASON_MAX)],
                            render_kw={"rows": 2})
+
+
+class AuditSearchForm(BoundedForm):
+    """The audit trail's search (a GET form: it changes nothing, so it has no token)."""
+
+    class Meta:
+        csrf = False
+
+    workflow = SelectField(_l("Kind of record"), default="", choices=[("", _l("All kinds"))] + list(WORKFLOW_TITLES.items()))
+    record_id = IntegerField(_l("Record number"), validators=[Optional(), WholeNumberWithin(1, limits.INT_MAX)],
+                             render_kw={"inputmode": "numeric"})
+    actor = StringField(_l("Changed by"), validators=[Optional(), Length(max=limits.NAME_MAX)])
+    since = DateField(_l("From (date)"), validators=[Optional()])
+    until = DateField(_l("To (date)"), validators=[Optional()])
+
+    def validate_until(self, field):
+        if field.data and self.since.data and field.data < self.since.data:
+            raise ValidationError(_l("The last day cannot be before the first."))

@@ -5,14 +5,23 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from residency.core import limits
-from residency.web.formtools import BoundedForm
-from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from residency.web.formtools import BoundedForm, BoundedSubform, RowList, row_values
+from wtforms import BooleanField, FormField, IntegerField, SelectField, StringField
 from wtforms.validators import Length, NumberRange, Optional
 
-from residency.domain.funding.labels import REPORT_LABELS
+from residency.domain.funding.labels import MILESTONE_CHOICES, REPORT_LABELS
 from residency.domain.accounts.labels import country_choices
 from residency.domain.funding.models import CURRENCIES
 from residency.web.admin.forms import MultiCheckboxField, optional_int
+
+class InstalmentRow(BoundedSubform):
+    """One instalment of the plan: its label, its share of the grant and the milestone it follows."""
+
+    label = StringField(_l("Name"), validators=[Length(max=100)])
+    percent = StringField(_l("Share of the grant (%)"), render_kw={"inputmode": "decimal", "autocomplete": "off", "size": 6})
+    after = SelectField(_l("Paid"), validate_choice=False,
+                        choices=[("", _l("Choose when it is paid"))] + list(MILESTONE_CHOICES.items()))
+
 
 class SchemeForm(BoundedForm):
     funder_id = SelectField(_l("Funder"), coerce=optional_int, validate_choice=False)
@@ -22,8 +31,7 @@ class SchemeForm(BoundedForm):
                              render_kw={"inputmode": "decimal", "autocomplete": "off"})
     max_share_percent = StringField(_l("Maximum share of eligible costs (%)"),
                                     render_kw={"inputmode": "decimal", "autocomplete": "off"})
-    instalments = TextAreaField(_l("Instalment plan"),
-                                render_kw={"rows": 4})
+    instalments = RowList(FormField(InstalmentRow), _l("Instalment plan"), limit=limits.INSTALMENTS_MAX)
     home_countries = MultiCheckboxField(_l("Home countries of the companies"), validators=[Optional()],
                                         choices=country_choices())
     max_company_age_years = IntegerField(
@@ -37,6 +45,6 @@ class SchemeForm(BoundedForm):
     def values(self) -> dict:
         return dict(funder_id=self.funder_id.data, name=self.name.data, currency=self.currency.data,
                     max_amount=self.max_amount.data, max_share_percent=self.max_share_percent.data,
-                    instalments_text=self.instalments.data, home_countries=self.home_countries.data or [],
+                    instalments=row_values(self.instalments), home_countries=self.home_countries.data or [],
                     max_company_age_years=self.max_company_age_years.data, report_kinds=self.report_kinds.data or [],
                     active=self.active.data)

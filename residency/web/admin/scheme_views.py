@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from residency.core import limits, pagination
 from residency.web.access import role_required
 from residency.core.errors import Invalid
-from residency.web.formtools import apply_field_errors
+from residency.web.formtools import add_blank_rows, add_row_asked, apply_field_errors
 from residency.domain.funding import schemes as services
 from residency.domain.funding.labels import labels
 from residency.web.admin.scheme_forms import SchemeForm
@@ -32,6 +32,7 @@ def _form(**kwargs) -> SchemeForm:
 
 
 def _page(form, scheme=None):
+    add_blank_rows(form.instalments, at_least=3)
     return render_template("admin/scheme_form.html", form=form, scheme=scheme, active="schemes"), _status(form)
 
 
@@ -39,13 +40,15 @@ def _page(form, scheme=None):
 @role_required(ADMIN)
 def scheme_new():
     """A funder's scheme: currency, limits, instalment plan, eligibility and report schedule."""
-    form = _form()
     if request.method == "GET":
-        form.report_kinds.data = ["progress", "final"]
-        form.instalments.data = "\n".join([_("Advance") + " | 30 | acceptance", _("Interim") + " | 50 | progress_report",
-                                           _("Final") + " | 20 | final_report"])
+        form = _form(data={"report_kinds": ["progress", "final"], "active": True,
+                           "instalments": services.default_plan(_("Advance"), _("Interim"), _("Final"))})
         if limits.parse_id(request.args.get("funder_id")):
             form.funder_id.data = limits.parse_id(request.args.get("funder_id"))
+    else:
+        form = _form()
+    if add_row_asked(form.instalments, request.form):
+        return _page(form)
     if form.validate_on_submit():
         try:
             scheme = services.create_scheme(_actor(), **form.values())
@@ -64,6 +67,8 @@ def scheme_edit(scheme_id: int):
     if request.method == "GET":
         return _page(_form(formdata=None, data=services.form_values(scheme)), scheme)
     form = _form()
+    if add_row_asked(form.instalments, request.form):
+        return _page(form, scheme)
     if form.validate_on_submit():
         try:
             services.update_scheme(_actor(), scheme.id, **form.values())

@@ -20,15 +20,17 @@ from residency.domain.accounts.models import ORGANISATION_KINDS
 from residency.core.db import utcnow
 from residency.core.outbox import display_subject as outbox_subject
 from residency.core.outbox_models import DELIVERY_STATES
-from residency.web.formtools import apply_field_errors
+from residency.web.formtools import add_blank_rows, add_row_asked, apply_field_errors, row_values
 from residency.domain.accounts.labels import DELIVERY_LABELS, TRACK_LABELS
 from residency.domain.applications import services as applications
 from residency.domain.programme import services
+from residency.domain.programme.labels import route_label
 from residency.web.admin.forms import (
     CALL_ACTION_LABELS,
     INVITATION_STATE_LABELS,
     KIND_LABELS,
     WORKFLOW_TITLES,
+    AuditSearchForm,
     CallForm,
     ConfirmForm,
     ExtensionForm,
@@ -46,7 +48,8 @@ ADMIN = "programme_admin"
 def labels():
     return dict(KIND_LABELS=KIND_LABELS, TRACK_LABELS=TRACK_LABELS,
                 CALL_ACTION_LABELS=CALL_ACTION_LABELS, INVITATION_STATE_LABELS=INVITATION_STATE_LABELS,
-                DELIVERY_LABELS=DELIVERY_LABELS, WORKFLOW_TITLES=WORKFLOW_TITLES, CALL_WORKFLOW=workflow.get("call"), admin_zone=_admin_zone())
+                DELIVERY_LABELS=DELIVERY_LABELS, WORKFLOW_TITLES=WORKFLOW_TITLES, CALL_WORKFLOW=workflow.get("call"), admin_zone=_admin_zone(),
+                workflow_of=workflow.get)
 
 
 def _admin_zone() -> str:
@@ -250,10 +253,11 @@ def _call_fields(form) -> dict:
                 opens_at=form.opens_at.data, closes_at=form.closes_at.data,
                 nomination_deadline=form.nomination_deadline.data, decision_deadline=form.decision_deadline.data,
                 seats=form.seats.data, residency_starts_on=form.residency_starts_on.data,
-                residency_ends_on=form.residency_ends_on.data, criteria_text=form.criteria.data)
+                residency_ends_on=form.residency_ends_on.data, criteria=row_values(form.criteria))
 
 
 def _call_form_page(form, call=None, routes=()):
+    add_blank_rows(form.criteria, at_least=3)
     return render_template("admin/call_form.html", form=form, call=call, routes=routes, timezones=_timezones(),
                            active="calls"), _status(form)
 
@@ -265,11 +269,13 @@ def call_new():
     routes = services.list_routes()
     form = CallForm()
     form.route_id.choices = [("", _("Choose a route"))] + [
-        (r.id, _("%(country)s → %(hub)s", country=country_name(r.home_country), hub=r.host_hub.name)) for r in routes]
+        (r.id, route_label(r.home_country, r.host_hub.name)) for r in routes]
     if request.method == "GET" and limits.parse_id(request.args.get("route_id")):
         chosen = next((r for r in routes if r.id == limits.parse_id(request.args.get("route_id"))), None)
         if chosen is not None:
             form.route_id.data, form.timezone.data = chosen.id, chosen.host_hub.timezone
+    if add_row_asked(form.criteria, request.form):
+        return _call_form_page(form, routes=routes)
     if form.validate_on_submit():
         try:
             call = services.create_call(_actor(), route_id=form.route_id.data, **_call_fields(form))
@@ -334,8 +340,10 @@ def call_edit(call_id: int):
         nomination_deadline=services.utc_to_local(call.nomination_deadline, call.timezone),
         decision_deadline=services.utc_to_local(call.decision_deadline, call.timezone),
         residency_starts_on=call.residency_starts_on, residency_ends_on=call.residency_ends_on,
-        criteria=services.format_criteria(call)))
+        criteria=services.criteria_rows(call)))
     del form.route_id  # a call stays on its route
+    if add_row_asked(form.criteria, request.form):
+        return _call_form_page(form, call)
     if form.validate_on_submit():
         try:
             services.update_call(_actor(), call.id, **_call_fields(form))
@@ -380,6 +388,22 @@ def workflow_find():
     return redirect(url_for(".workflow_record", workflow_name=name or "none", record_id=record_id))
 
 
+@bp.get("/audit")
+@role_required(ADMIN)
+def audit():
+    """Every status change of every record, newest first, searched by kind of record, record, who and when."""
+    form = AuditSearchForm(request.args)
+    valid = form.validate()
+    search = services.AuditSearch(zone=_admin_zone())
+    if valid:
+        search = services.AuditSearch(workflow=form.workflow.data or None, record_id=form.record_id.data,
+                                      actor=form.actor.data or "", since=form.since.data, until=form.until.data,
+                                      zone=_admin_zone())
+    page = services.search_audit(search, pagination.Cursor.from_args(request.args))
+    return render_template("admin/audit.html", form=form, page=page, searched=valid and search != services.AuditSearch(zone=_admin_zone()),
+                           active="audit"), 200 if valid else 422
+
+
 @bp.route("/workflow/<workflow_name>/<int:record_id>", methods=["GET", "POST"])
 @role_required(ADMIN)
 def workflow_record(workflow_name: str, record_id: int):
@@ -414,6 +438,15 @@ def outbox():
     result = services.list_outbox(delivery, pagination.Cursor.from_args(request.args))
     return render_template("admin/outbox.html", page=result, delivery=delivery, states=DELIVERY_STATES,
                            form=ConfirmForm(), subject_of=outbox_subject, active="outbox")
+
+
+@bp.get("/outbox/<int:message_id>")
+@role_required(ADMIN)
+def outbox_message(message_id: int):
+    """One message: subject, recipient, the text and HTML as the recipient reads them, its delivery
+    and who cancelled or resent it, with the cancel or resend button."""
+    return render_template("admin/outbox_message.html", page=services.outbox_message(message_id), form=ConfirmForm(),
+                           active="outbox")
 
 
 @bp.post("/outbox/<int:message_id>/resend")

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from residency.core.i18n import country_name, format_money, format_month
 from residency.domain.insight import services, summaries
+from residency.domain.programme.labels import route_label
 from residency.web.insight.charts import bar_chart
 from residency.web.insight.blueprint import bp
 
@@ -63,5 +64,5 @@ def dashboard():
     """The insight dashboard for what the viewer may see; filters come as GET parameters."""
     board = services.dashboard(current_user, request.args)
     return render_template("insight/dashboard.html", board=board, charts=_charts(board), stages=services.STAGES,
-                           stage_labels=services.STAGE_LABELS, tracks=services.TRACK_LABELS, country_name=country_name,
+                           stage_labels=services.STAGE_LABELS, tracks=services.TRACK_LABELS, country_name=country_name, route_label=route_label,
                            refresh_minutes=summaries.EVERY_SECONDS // 60)

@@ -53,29 +53,34 @@ def test_a_time_in_the_spring_gap_or_the_autumn_overlap_is_refused():
 # ------------------------------------------------------------------- criteria
 
 
-def test_criteria_are_read_one_per_line():
-    text = "Scientific quality | 30\n\n  Team|20  \nFit | 12,5\nName | with bar | 5"
-    assert services.parse_criteria(text) == [
+def _rows(*pairs):
+    return [{"name": name, "weight": weight} for name, weight in pairs]
+
+
+def test_criteria_are_read_row_by_row_and_blank_rows_are_skipped():
+    rows = _rows(("Scientific quality", "30"), ("", ""), ("  Team ", " 20 "), ("Fit", "12,5"), ("Name | with bar", "5"))
+    assert services.parse_criteria(rows) == [
         ("Scientific quality", Decimal("30.00")), ("Team", Decimal("20.00")), ("Fit", Decimal("12.50")),
         ("Name | with bar", Decimal("5.00"))]
 
 
-@pytest.mark.parametrize("text, fragment", [
-    ("", "at least one"),
-    ("   \n  ", "at least one"),
-    ("Team", "Line 1"),
-    ("Team | x", "must be a number"),
-    ("Team | -1", "more than 0"),
-    ("Team | 0", "more than 0"),
-    ("Team | 1000", "up to 999.99"),
-    ("Team | 1.234", "at most two decimals"),
-    ("Team | 1\nteam | 2", "listed twice"),
-    ("| 5", "Line 1"),
+@pytest.mark.parametrize("rows, field, fragment", [
+    ([], "criteria", "at least one"),
+    (_rows(("", ""), ("  ", "")), "criteria", "at least one"),
+    (_rows(("Team", "")), "criteria-0-weight", "as a number"),
+    (_rows(("Team", "x")), "criteria-0-weight", "as a number"),
+    (_rows(("Team", "-1")), "criteria-0-weight", "more than 0"),
+    (_rows(("Team", "0")), "criteria-0-weight", "more than 0"),
+    (_rows(("Team", "1000")), "criteria-0-weight", "up to 999.99"),
+    (_rows(("Team", "1.234")), "criteria-0-weight", "at most two decimals"),
+    (_rows(("Team", "1"), ("", ""), ("team", "2")), "criteria-2-name", "listed twice"),
+    (_rows(("", "5")), "criteria-0-name", "Enter the criterion's name."),
+    (_rows(*[(f"C{n}", "1") for n in range(21)]), "criteria", "at most 20 criteria"),
 ])
-def test_bad_criteria_are_refused_with_the_line(text, fragment):
+def test_bad_criteria_are_refused_on_their_row(rows, field, fragment):
     with pytest.raises(Invalid) as error:
-        services.parse_criteria(text)
-    assert any(fragment in m for m in _messages(error)["criteria"])
+        services.parse_criteria(rows)
+    assert any(fragment in m for m in _messages(error)[field])
 
 
 # -------------------------------------------------------------- organisations
@@ -201,7 +206,7 @@ def _call(route, **overrides):
                   opens_at=datetime(2027, 3, 28, 12, 0), closes_at=datetime(2027, 5, 1, 12, 0),
                   nomination_deadline=datetime(2027, 6, 1, 12, 0), decision_deadline=datetime(2027, 6, 15, 12, 0),
                   seats=2, residency_starts_on=date(2027, 9, 1), residency_ends_on=date(2028, 6, 30),
-                  criteria_text="Quality | 1")
+                  criteria=[{"name": "Quality", "weight": "1"}])
     values.update(overrides)
     return values
 
@@ -218,7 +223,7 @@ def test_call_problems_are_all_reported_at_once_and_nothing_is_saved(make):
         services.create_call(make.admin(), **_call(
             make.route(), title=" ", opens_at=datetime(2027, 5, 2, 12, 0), nomination_deadline=datetime(2027, 4, 1, 12, 0),
             decision_deadline=datetime(2027, 3, 1, 12, 0), seats=0, residency_ends_on=date(2027, 8, 1),
-            criteria_text="", timezone_name="Europe/Nowhere"))
+            criteria=[], timezone_name="Europe/Nowhere"))
     assert set(_messages(error)) == {"title", "timezone", "seats", "residency_ends_on", "criteria"}
     with pytest.raises(Invalid) as error:
         services.create_call(make.admin(), **_call(
@@ -238,7 +243,8 @@ def test_update_call_keeps_criterion_rows_by_position(make):
     admin = make.admin()
     call = make.call(status="published")
     first_id = call.criteria[0].id
-    services.update_call(admin, call.id, **{k: v for k, v in _call(call.route, criteria_text="Renamed | 3\nNew | 4\nThird | 5").items()
+    services.update_call(admin, call.id, **{k: v for k, v in _call(call.route, criteria=[
+        {"name": "Renamed", "weight": "3"}, {"name": "New", "weight": "4"}, {"name": "Third", "weight": "5"}]).items()
                                             if k != "route_id"})
     db.session.expire_all()
     call = db.session.get(Call, call.id)

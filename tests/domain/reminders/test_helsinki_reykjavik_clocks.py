@@ -84,7 +84,7 @@ def nordic_call(make, case):
         closes_at=datetime.combine(day, time(23, 59)), nomination_deadline=datetime.combine(day, time(23, 59)),
         decision_deadline=datetime.combine(day + timedelta(days=30), time(12, 0)), seats=2,
         residency_starts_on=day + timedelta(days=90), residency_ends_on=day + timedelta(days=400),
-        criteria_text="Quality | 60\nTeam | 40")
+        criteria=[{"name": "Quality", "weight": "60"}, {"name": "Team", "weight": "40"}])
     programme.change_call_status(admin, call.id, "publish", now=call.opens_at)
     return call
 

@@ -285,7 +285,8 @@ def _call_form(route, **overrides):
     data = dict(route_id=route.id, title="Spring residency", description="Come to Gothenburg.", timezone="Europe/Oslo",
                 opens_at="2027-03-28T12:00", closes_at="2027-05-01T12:00", nomination_deadline="2027-06-01T12:00",
                 decision_deadline="2027-06-15T12:00", seats="3", residency_starts_on="2027-09-01",
-                residency_ends_on="2028-06-30", criteria="Science | 60\nTeam | 40")
+                residency_ends_on="2028-06-30")
+    data.update({"criteria-0-name": "Science", "criteria-0-weight": "60", "criteria-1-name": "Team", "criteria-1-weight": "40"})
     data.update(overrides)
     return data
 
@@ -322,8 +323,8 @@ def test_call_time_zone_defaults_to_the_host_hubs(make, login):
     (dict(decision_deadline="2027-05-31T12:00"), "decision_deadline", "The decision deadline cannot be before the nomination deadline."),
     (dict(seats="0"), "seats", "Offer at least one seat."),
     (dict(residency_ends_on="2027-09-01"), "residency_ends_on", "The residency window must end after it starts."),
-    (dict(criteria="Science | 0"), "criteria", "the weight must be more than 0"),
-    (dict(criteria="Science"), "criteria", "write the criterion"),
+    ({"criteria-0-weight": "0"}, "criteria-0-weight", "The weight must be more than 0."),
+    ({"criteria-0-weight": "lots"}, "criteria-0-weight", "Enter the weight as a number"),
     (dict(opens_at="2027-03-28T02:30"), "opens_at", "does not exist in Europe/Oslo"),
     (dict(closes_at="2027-10-31T02:30", nomination_deadline="2027-11-01T12:00", decision_deadline="2027-11-02T12:00"),
      "closes_at", "happens twice in Europe/Oslo"),
@@ -345,7 +346,8 @@ def test_call_rules_are_refused_on_their_field_with_nothing_saved(make, login, o
 def test_edit_call_and_refuse_editing_an_archived_one(make, login):
     call = make.call(status="published", timezone_name="Europe/Stockholm")
     client = login(make.admin())
-    form = _call_form(call.route, title="Renamed", criteria="Only one | 1.5")
+    form = _call_form(call.route, title="Renamed", **{"criteria-0-name": "Only one", "criteria-0-weight": "1.5",
+                                                       "criteria-1-name": "", "criteria-1-weight": ""})
     form.pop("route_id")
     response = client.post(f"/admin/calls/{call.id}/edit", data=form)
     assert response.status_code == 302

@@ -332,7 +332,7 @@ def test_prefixed_forms_and_decision_buttons_carry_working_csrf_tokens(client, m
         approve = f"/startup/organisations/{startup.id}/join-requests/{request.id}/approve"
         assert client.post(approve).status_code == 400
         page = client.get(f"/startup/organisations/{startup.id}").get_data(as_text=True)
-        token = re.search(rf'action="{approve}" class="inline">\s*<input type="hidden" name="csrf_token" value="([^"]+)"',
+        token = re.search(rf'action="{approve}" class="inline"[^>]*>\s*<input type="hidden" name="csrf_token" value="([^"]+)"',
                           page).group(1)
         assert client.post(approve, data={"csrf_token": token}).status_code == 302
     finally:

@@ -92,7 +92,9 @@ def field_value(page: str, name: str) -> str:
 
 
 SCHEME_FORM = {"name": "Residency support", "currency": "NOK", "max_amount": "500 000,00", "max_share_percent": "50",
-               "instalments": "Advance | 30 | acceptance\nInterim | 50 | progress_report\nFinal | 20 | final_report",
+               "instalments-0-label": "Advance", "instalments-0-percent": "30", "instalments-0-after": "acceptance",
+               "instalments-1-label": "Interim", "instalments-1-percent": "50", "instalments-1-after": "progress_report",
+               "instalments-2-label": "Final", "instalments-2-percent": "20", "instalments-2-after": "final_report",
                "home_countries": ["NO"], "max_company_age_years": "5", "report_kinds": ["progress", "final"], "active": "y"}
 
 
@@ -112,7 +114,7 @@ def test_admin_creates_lists_and_edits_a_scheme(make, login):
     assert "Residency support" in page and "Innovation Norway" in page and shows(page, "NOK 500,000.00")
     assert f"/admin/schemes/{scheme.id}/edit" in page and 'aria-current="page"' in page
     edit = text(client.get(f"/admin/schemes/{scheme.id}/edit"))
-    assert "Interim | 50 | progress_report" in edit
+    assert field_value(edit, "instalments-1-label") == "Interim" and field_value(edit, "instalments-1-percent") == "50"
     response = client.post(f"/admin/schemes/{scheme.id}/edit", data=SCHEME_FORM | {
         "funder_id": str(funder.id), "max_share_percent": "40", "active": ""})
     assert response.status_code == 302
@@ -121,10 +123,11 @@ def test_admin_creates_lists_and_edits_a_scheme(make, login):
 
 
 @pytest.mark.parametrize("change, field, words", [
-    ({"instalments": "Advance | 30 | acceptance\nFinal | 60 | final_report"}, "instalments", "add up to 90"),
-    ({"instalments": "Advance | 30 | payday\nFinal | 70 | final_report"}, "instalments", "is not a milestone"),
-    ({"instalments": "Final | 70 | final_report\nAdvance | 30 | acceptance"}, "instalments", "in the order they are paid"),
-    ({"report_kinds": ["final"]}, "instalments", "which the report schedule does not ask for"),
+    ({"instalments-2-percent": "10"}, "instalments", "add up to 90"),
+    ({"instalments-0-after": "payday"}, "instalments-0-after", "Choose when the instalment is paid."),
+    ({"instalments-0-after": "final_report", "instalments-2-after": "acceptance"}, "instalments-1-after",
+     "in the order they are paid"),
+    ({"report_kinds": ["final"]}, "instalments-1-after", "which the report schedule does not ask for"),
     ({"max_amount": "lots"}, "max_amount", "Enter an amount"),
     ({"max_share_percent": "120"}, "max_share_percent", "at most 100"),
     ({"home_countries": []}, "home_countries", "Tick the home countries"),
@@ -146,7 +149,8 @@ def test_scheme_currency_and_plan_are_locked_once_used(make, login):
     scheme, startup, founder, officer, fa = granted(make)
     client = login(make.admin())
     data = SCHEME_FORM | {"funder_id": str(scheme.funder_id), "name": scheme.name, "currency": "SEK",
-                          "instalments": "All | 100 | acceptance"}
+                          "instalments-0-label": "All", "instalments-0-percent": "100", "instalments-0-after": "acceptance", "instalments-1-label": "", "instalments-1-percent": "",
+                          "instalments-1-after": "", "instalments-2-label": "", "instalments-2-percent": "", "instalments-2-after": ""}
     response = client.post(f"/admin/schemes/{scheme.id}/edit", data=data)
     assert response.status_code == 422
     page = text(response)
