@@ -4,7 +4,7 @@ An administrator's cancel or resend of an outbox message is kept as a row (who, 
 delivery state it changed), written in the same transaction as the change.
 
 Revision ID: i14editors01
-Revises: c16b00000011
+Revises: c13e00000012
 Create Date: 2026-12-02 21:00:00
 
 """
@@ -16,7 +16,7 @@ import residency.core.db
 
 # revision identifiers, used by Alembic.
 revision = 'i14editors01'
-down_revision = 'c16b00000011'
+down_revision = 'c13e00000012'
 branch_labels = None
 depends_on = None
 
