@@ -38,11 +38,11 @@ SUBJECTS = {
     "password_reset": _l("Reset your password"),
     "join_request": _l("%(name)s asks to join %(organisation)s"),
     "join_decided": _l("Your request to join %(organisation)s"),
-    "application_submitted": _l("We have received your application"),
-    "application_changes_requested": _l("Changes requested to your application"),
-    "decision_nominated": _l("You are nominated for a residency at %(hub_name)s"),
-    "decision_not_nominated": _l("The decision on your application to %(call_title)s"),
-    "placement_offered": _l("%(hub_name)s offers %(startup_name)s a residency"),
+    "application_submitted": _l("We have received the application of %(startup_name)s to “%(call_title)s”"),
+    "application_changes_requested": _l("Changes requested to the application of %(startup_name)s to “%(call_title)s”"),
+    "decision_nominated": _l("%(startup_name)s is nominated for a residency at %(hub_name)s (“%(call_title)s”)"),
+    "decision_not_nominated": _l("The decision on the application of %(startup_name)s to “%(call_title)s”"),
+    "placement_offered": _l("%(hub_name)s offers %(startup_name)s a residency (“%(call_title)s”)"),
     "placement_waitlisted": _l("%(startup_name)s is on the waiting list at %(hub_name)s"),
     "placement_rejected": _l("%(hub_name)s cannot offer %(startup_name)s a residency"),
     "placement_accepted": _l("%(startup_name)s accepted your offer"),
@@ -139,7 +139,9 @@ def render(message) -> Message:
         body = render_template(f"emails/{message.template}.txt", **ctx)
         html = render_template(f"emails/{message.template}.html", **ctx)
     return Message(subject=header_safe(subject), recipients=[_CONTROL.sub("", message.recipient).strip()], body=body,
-                   html=html, extra_headers={"X-Residency-Dedup": header_safe(message.dedup_key)})
+                   html=html, extra_headers={"X-Residency-Dedup": header_safe(message.dedup_key),
+                                          # The language the reader gets it in (RFC 3282).
+                                          "Content-Language": header_safe(message.language or "en")})
 
 
 # C0 and C1 controls and the Unicode line and paragraph separators: stored names may hold them.

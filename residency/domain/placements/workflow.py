@@ -56,6 +56,7 @@ def _context(placement) -> dict:
         "benches": placement.benches,
         "offer_expires_at": placement.offer_expires_at.isoformat() if placement.offer_expires_at else None,
         "timezone": placement.hub.timezone or placement.application.call.timezone,
+        "conditions": placement.conditions or "",
     }
 
 
