@@ -311,7 +311,7 @@ def _clean(values: dict, call: Call) -> tuple[dict, dict]:
         start_value = start_value or None
         if start_value and not call.residency_starts_on <= start_value <= call.residency_ends_on:
             errors["desired_start"] = [_l("Choose a start between %(first)s and %(last)s, the call's residency window.",
-                                          first=call.residency_starts_on.isoformat(), last=call.residency_ends_on.isoformat())]
+                                          first=format_day(call.residency_starts_on), last=format_day(call.residency_ends_on))]
         cleaned["desired_start"] = start_value
     return cleaned, errors
 
