@@ -129,3 +129,13 @@ def test_a_delivered_e_mail_says_its_language(app, smtp_server, submitted):
     assert outbox.deliver_due()["sent"] >= 1
     [message] = [m for m in smtp_server.messages if m["X-Residency-Dedup"].endswith(":application_submitted:user-%d" % submitted[2].id)]
     assert message["Content-Language"] == "nb"
+
+
+@pytest.mark.parametrize("count, subject", [(1, "You have 1 application to score before the nomination deadline"),
+                                            (3, "You have 3 applications to score before the nomination deadline")])
+def test_a_counting_subject_takes_the_plural_of_its_count(app, make, count, subject):
+    outbox.enqueue(recipient="reviewer@example.test", template="reviews_due", language="en",
+                   context={"count": count, "call_title": "Oncology residency 2027", "due_text": "1 March 2030"},
+                   dedup_key=f"reviews-due:{count}")
+    db.session.commit()
+    assert outbox.render(_mail("reviews_due")).subject == subject
