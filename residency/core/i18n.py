@@ -90,6 +90,7 @@ def init_app(app) -> None:
     app.jinja_env.filters["time_left"] = time_left
     app.jinja_env.filters["ago"] = ago
     app.jinja_env.filters["number"] = format_number
+    app.jinja_env.filters["month"] = format_month
     app.jinja_env.filters["country_name"] = country_name
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
     app.jinja_env.globals["get_locale"] = get_locale

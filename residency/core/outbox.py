@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_mail import BadHeaderError, Connection, Message
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import selectinload
@@ -38,11 +39,11 @@ SUBJECTS = {
     "password_reset": _l("Reset your password"),
     "join_request": _l("%(name)s asks to join %(organisation)s"),
     "join_decided": _l("Your request to join %(organisation)s"),
-    "application_submitted": _l("We have received your application"),
-    "application_changes_requested": _l("Changes requested to your application"),
-    "decision_nominated": _l("You are nominated for a residency at %(hub_name)s"),
-    "decision_not_nominated": _l("The decision on your application to %(call_title)s"),
-    "placement_offered": _l("%(hub_name)s offers %(startup_name)s a residency"),
+    "application_submitted": _l("We have received the application of %(startup_name)s to “%(call_title)s”"),
+    "application_changes_requested": _l("Changes requested to the application of %(startup_name)s to “%(call_title)s”"),
+    "decision_nominated": _l("%(startup_name)s is nominated for a residency at %(hub_name)s (“%(call_title)s”)"),
+    "decision_not_nominated": _l("The decision on the application of %(startup_name)s to “%(call_title)s”"),
+    "placement_offered": _l("%(hub_name)s offers %(startup_name)s a residency (“%(call_title)s”)"),
     "placement_waitlisted": _l("%(startup_name)s is on the waiting list at %(hub_name)s"),
     "placement_rejected": _l("%(hub_name)s cannot offer %(startup_name)s a residency"),
     "placement_accepted": _l("%(startup_name)s accepted your offer"),
@@ -66,7 +67,10 @@ SUBJECTS = {
     "digest": _l("Your reminders from the Nordic Residency Exchange"),
     "call_closing": _l("The call %(call_title)s closes on %(due_text)s"),
     "change_request_due": _l("Please answer the change request by %(due_text)s"),
-    "reviews_due": _l("You have %(count)s applications to score before the nomination deadline"),
+    # A subject that counts is a function of the context, so its plural follows the count.
+    "reviews_due": lambda ctx: ngettext("You have %(num)s application to score before the nomination deadline",
+                                        "You have %(num)s applications to score before the nomination deadline",
+                                        _count(ctx.get("count"))),
     "nomination_deadline": _l("The nomination deadline of %(call_title)s is in %(days)s days"),
     "hub_waiting": _l("Nominees are waiting for a placement decision"),
     "funding_pending": _l("A funding application has waited over %(days)s days for a decision"),
@@ -135,11 +139,13 @@ def render(message) -> Message:
     ctx.setdefault("base_url", current_app.config["PUBLIC_BASE_URL"].rstrip("/"))
     with force_locale(message.language or "en"):
         ctx = _in_reader_language(ctx)
-        subject = str(SUBJECTS[message.template]) % _subject_args(ctx)
+        subject = _subject(message.template, ctx)
         body = render_template(f"emails/{message.template}.txt", **ctx)
         html = render_template(f"emails/{message.template}.html", **ctx)
     return Message(subject=header_safe(subject), recipients=[_CONTROL.sub("", message.recipient).strip()], body=body,
-                   html=html, extra_headers={"X-Residency-Dedup": header_safe(message.dedup_key)})
+                   html=html, extra_headers={"X-Residency-Dedup": header_safe(message.dedup_key),
+                                          # The language the reader gets it in (RFC 3282).
+                                          "Content-Language": header_safe(message.language or "en")})
 
 
 # C0 and C1 controls and the Unicode line and paragraph separators: stored names may hold them.
@@ -165,6 +171,18 @@ def _in_reader_language(ctx: dict) -> dict:
         except (TypeError, ValueError, KeyError):  # an unknown zone or a damaged value: the stored text stands
             pass
     return ctx
+
+
+def _subject(template: str, ctx: dict) -> str:
+    subject = SUBJECTS[template]
+    return subject(ctx) if callable(subject) else str(subject) % _subject_args(ctx)
+
+
+def _count(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
 
 
 def _subject_args(ctx: dict) -> dict:
@@ -484,7 +502,7 @@ def send_digests(now: datetime | None = None) -> int:
 
 def subject_of(template: str, context: dict) -> str:
     """The subject line of a message in the current language (for digests and the notifications page)."""
-    return str(SUBJECTS[template]) % _subject_args(_in_reader_language(dict(context or {})))
+    return _subject(template, _in_reader_language(dict(context or {})))
 
 
 def display_subject(message) -> str:

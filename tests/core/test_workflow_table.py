@@ -119,7 +119,7 @@ def test_every_action_has_a_translated_label_for_the_audit_trail(app, name):
         for t in wf.transitions:
             label = wf.action_label(t.action)
             assert label and label != t.action and "_" not in label, (name, t.action)
-        assert wf.action_label("force") == "Tvunget fram"
+        assert wf.action_label("force") == "Overstyrt"
 
 
 def test_a_workflow_without_labels_for_its_actions_is_refused():

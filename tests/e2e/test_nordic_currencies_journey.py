@@ -155,7 +155,8 @@ def test_a_dane_applies_in_danish_and_a_finn_is_granted_in_euros(app, demo, brow
     # The receipt goes out over real SMTP, in Danish (the language the Dane chose).
     outbox.deliver_due()
     [receipt] = [m for m in smtp_server.messages if m["To"] == "oresund@demo.test"]
-    assert receipt["Subject"] == da("We have received your application")
+    assert receipt["Subject"] == da("We have received the application of %(startup_name)s to “%(call_title)s”",
+                                     startup_name=submitted.startup.name, call_title=submitted.call.title)
     assert da("The nominating cluster reviews it after the call closes. A copy of your answers follows.") \
         in receipt.get_body(("plain",)).get_content()
 

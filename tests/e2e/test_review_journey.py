@@ -138,14 +138,14 @@ def test_a_lead_nominates_up_to_the_seats_declines_the_rest_and_releases(page, m
 
     # The e-mails go out through the outbox over real SMTP.
     assert outbox.deliver_due()["sent"] >= 3
-    decisions = {m["To"]: m for m in smtp_server.messages if m["Subject"] != "We have received your application"}
+    decisions = {m["To"]: m for m in smtp_server.messages if not m["Subject"].startswith("We have received the application")}
     assert set(decisions) == set(founders.values())
     hub = call.route.host_hub.name
     for name in ("Alpha Bio AS", "Beta Med AS"):
         mail = decisions[founders[name]]
-        assert mail["Subject"] == f"You are nominated for a residency at {hub}"
+        assert mail["Subject"] == f"{name} is nominated for a residency at {hub} (“{call.title}”)"
         assert name in mail.get_body(("plain",)).get_content()
     declined = decisions[founders["Gamma Dx AS"]]
     body = declined.get_body(("plain",)).get_content()
-    assert declined["Subject"] == "The decision on your application to BioVentureHub residency 2027"
+    assert declined["Subject"] == "The decision on the application of Gamma Dx AS to “BioVentureHub residency 2027”"
     assert "we hope to see you in the next call" in body and "internal" not in body

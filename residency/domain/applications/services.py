@@ -26,9 +26,10 @@ from residency.core import limits, workflow
 from residency.core.db import utcnow
 from residency.core.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 from residency.core.extensions import db
-from residency.core.i18n import country_name, format_in_zone
+from residency.core.i18n import country_name, format_day, format_in_zone, format_number
 from residency.core.models import StatusChange
 from residency.core.uow import savepoint, service
+from residency.domain.accounts.labels import track_label
 from residency.domain.accounts.models import TRACKS, Organisation, User
 from residency.domain.applications import rules
 from residency.domain.applications.models import Application, ApplicationEdit, Attachment, DeadlineExtension
@@ -86,6 +87,30 @@ FIELD_LABELS = {q.key: q.label for q in QUESTIONS} | {
 
 def field_label(key: str) -> str:
     return str(FIELD_LABELS.get(key, key))
+
+
+# Every answer in the order the form asks for it: by section, the typed answers where the form shows them.
+FORM_ORDER = [key for section, _title in SECTIONS for key in (
+    [*(("track", "trl") if section == "technology" else ()),
+     *(q.key for q in QUESTIONS if q.section == section),
+     *(("desired_start", "months", "desks", "benches") if section == "residency" else ())])]
+assert sorted(FORM_ORDER) == sorted(ALL_FIELDS)
+
+
+def answer_text(key: str, value) -> str:
+    """An answer as its reader writes it: a track by its name, a day and a number in the reader's language."""
+    if value is None or value == "":
+        return ""
+    try:
+        if key == "track":
+            return track_label(str(value))
+        if key == "desired_start":
+            return format_day(value if isinstance(value, date) else date.fromisoformat(str(value)))
+        if key in ("trl", "months", "desks", "benches"):
+            return format_number(int(value))
+    except (TypeError, ValueError):  # a value stored before its type was checked stands as it is
+        pass
+    return str(value)
 
 
 # ----------------------------------------------------------------- reading
@@ -286,7 +311,7 @@ def _clean(values: dict, call: Call) -> tuple[dict, dict]:
         start_value = start_value or None
         if start_value and not call.residency_starts_on <= start_value <= call.residency_ends_on:
             errors["desired_start"] = [_l("Choose a start between %(first)s and %(last)s, the call's residency window.",
-                                          first=call.residency_starts_on.isoformat(), last=call.residency_ends_on.isoformat())]
+                                          first=format_day(call.residency_starts_on), last=format_day(call.residency_ends_on))]
         cleaned["desired_start"] = start_value
     return cleaned, errors
 
@@ -472,9 +497,10 @@ def request_changes(*, application: Application, actor: User, message: str, resp
     due = datetime.combine(respond_by, time(23, 59), zone).astimezone(ZoneInfo("UTC"))
     if due <= now:
         raise Invalid(_l("Choose a response date in the future."), {"respond_by": [_l("Choose a date after today.")]})
+    # Set before the transition, so the e-mail it queues says by when to answer.
+    application.response_due_at = due
     change = workflow.perform(application, "request_changes", actor, reason=message, now=now,
                               data={"response_due_at": due})
-    application.response_due_at = due
     db.session.flush()
     return change
 

@@ -13,7 +13,7 @@ from residency.domain.accounts.models import User
 from residency.domain.accounts.queries import members
 from residency.domain.applications import rules
 from residency.domain.applications.models import Application
-from residency.domain.applications.services import ALL_FIELDS, values_of
+from residency.domain.applications.services import FORM_ORDER, values_of
 from residency.domain.programme.models import Call
 
 # A guard takes (record, actor, now, data) and returns a refusal message or None.
@@ -64,8 +64,11 @@ def _context(app: Application) -> dict:
         "call_title": app.call.title,
         "startup_name": app.startup.name,
         "application_id": app.id,
-        "answers": [[key, "" if values[key] is None else str(values[key])] for key in ALL_FIELDS],
+        "answers": [[key, "" if values[key] is None else str(values[key])] for key in FORM_ORDER],
         "attachments": [a.filename for a in app.attachments],
+        # A change request's answer-by moment, written in the reader's language when the e-mail is rendered.
+        "response_due_at": app.response_due_at.isoformat() if app.response_due_at else None,
+        "timezone": app.call.timezone,
     }
 
 

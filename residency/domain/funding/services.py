@@ -18,6 +18,7 @@ from residency.core import limits, orgnumbers, workflow
 from residency.core.db import money_sum, utcnow
 from residency.core.errors import Conflict, Invalid, NotFound
 from residency.core.extensions import db
+from residency.core.i18n import country_name, format_day, format_money, format_number
 from residency.core.models import StatusChange
 from residency.core.outbox import enqueue
 from residency.core.uow import each_in_own_unit, service
@@ -113,7 +114,8 @@ def rule_errors(fa: FundingApplication, now: datetime) -> dict:
 
     if scheme.home_countries and startup.country not in scheme.home_countries:
         add("__all__", _l("Rule “home country”: %(scheme)s is for companies registered in %(countries)s; %(startup)s is registered in %(country)s.",
-                          scheme=scheme.name, countries=", ".join(scheme.home_countries), startup=startup.name, country=startup.country))
+                          scheme=scheme.name, countries=", ".join(country_name(c) for c in scheme.home_countries), startup=startup.name,
+                          country=country_name(startup.country)))
     if scheme.max_company_age_years:
         if startup.founded_on is None:
             add("__all__", _l("Rule “company age”: add the founding date to the startup's profile."))
@@ -126,21 +128,22 @@ def rule_errors(fa: FundingApplication, now: datetime) -> dict:
                 cutoff = today.replace(year=today.year - limit, day=28)
             if startup.founded_on < cutoff:
                 add("__all__", _l("Rule “company age”: %(scheme)s is for companies at most %(years)d years old; %(startup)s was founded on %(founded)s.",
-                                  scheme=scheme.name, years=limit, startup=startup.name, founded=startup.founded_on.isoformat()))
+                                  scheme=scheme.name, years=limit, startup=startup.name, founded=format_day(startup.founded_on)))
     if fa.placement is None or fa.placement.status not in ELIGIBLE_PLACEMENTS or fa.placement.application.startup_id != startup.id:
         add("__all__", _l("Rule “residency”: you can apply only with an accepted or active residency placement."))
     t = totals(fa)
     if fa.amount_requested > scheme.max_amount:
-        add("amount_requested", _l("Rule “maximum amount”: at most %(max)s %(currency)s can be requested; you ask for %(amount)s.",
-                                   max=_fmt(scheme.max_amount), currency=scheme.currency, amount=_fmt(fa.amount_requested)))
+        add("amount_requested", _l("Rule “maximum amount”: at most %(max)s can be requested; you ask for %(amount)s.",
+                                   max=_money(scheme.max_amount, scheme), amount=_money(fa.amount_requested, scheme)))
     if t.total_costs and t.requested_share_percent is not None and t.requested_share_percent > scheme.max_share_percent:
         add("amount_requested", _l("Rule “maximum share of costs”: at most %(max)s %% of the eligible costs can be funded; you ask for %(share)s %%.",
-                                   max=_fmt(scheme.max_share_percent), share=_fmt(t.requested_share_percent)))
+                                   max=format_number(scheme.max_share_percent), share=format_number(t.requested_share_percent)))
     if t.total_costs == 0:
         add("budget", _l("Rule “budget”: enter the project's costs by category and quarter."))
     elif fa.own_financing + fa.amount_requested != t.total_costs:
         add("own_financing", _l("Rule “financing plan”: own financing (%(own)s) and the amount requested (%(asked)s) must add up to the total costs (%(total)s).",
-                                own=_fmt(fa.own_financing), asked=_fmt(fa.amount_requested), total=_fmt(t.total_costs)))
+                                own=_money(fa.own_financing, scheme), asked=_money(fa.amount_requested, scheme),
+                                total=_money(t.total_costs, scheme)))
     if fa.amount_requested <= 0:
         add("amount_requested", _l("Enter the amount you apply for."))
     for key, label in (("title", _l("Give the project a title.")), ("description", _l("Describe the project."))):
@@ -151,8 +154,9 @@ def rule_errors(fa: FundingApplication, now: datetime) -> dict:
     return errors
 
 
-def _fmt(amount: Decimal) -> str:
-    return f"{amount:,.2f}".replace(",", "\u00a0")
+def _money(amount: Decimal, scheme: FundingScheme) -> str:
+    """An amount in the scheme's currency, written as every page writes money (core.i18n.format_money)."""
+    return format_money(amount, scheme.currency)
 
 
 def funder_zone(scheme: FundingScheme) -> str:
@@ -407,9 +411,9 @@ def grant(*, fa: FundingApplication, actor: User, amount, share_percent, conditi
         if amount <= 0:
             errors["amount"] = [_l("Grant an amount above zero.")]
         elif amount > scheme.max_amount:
-            errors["amount"] = [_l("Rule “maximum amount”: at most %(max)s %(currency)s.", max=_fmt(scheme.max_amount), currency=scheme.currency)]
+            errors["amount"] = [_l("Rule “maximum amount”: at most %(max)s.", max=_money(scheme.max_amount, scheme))]
     if share is not None and not 0 < share <= scheme.max_share_percent:
-        errors["share_percent"] = [_l("Rule “maximum share of costs”: at most %(max)s %%.", max=_fmt(scheme.max_share_percent))]
+        errors["share_percent"] = [_l("Rule “maximum share of costs”: at most %(max)s %%.", max=format_number(scheme.max_share_percent))]
     zone = funder_zone(scheme)
     deadline = None
     if offer_deadline is None:
@@ -513,7 +517,7 @@ def record_paid(*, fa: FundingApplication, actor: User, disbursement_id: int, no
     paid = db.session.scalar(select(money_sum(Disbursement.amount)).where(
         Disbursement.funding_application_id == fa.id, Disbursement.paid_at.is_not(None)))
     if paid + disbursement.amount > fa.granted_amount:
-        raise Conflict(_l("Paying this would exceed the grant of %(grant)s.", grant=_fmt(fa.granted_amount)))
+        raise Conflict(_l("Paying this would exceed the grant of %(grant)s.", grant=_money(fa.granted_amount, fa.scheme)))
     step = plan(fa)[disbursement.instalment]
     approved = _approved_kinds(fa)
     if step.after == "final_report" and "final" not in approved:

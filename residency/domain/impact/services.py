@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from residency.core import limits
+from residency.core.i18n import format_day
 from residency.core.errors import Conflict, Invalid, NotFound
 from residency.core.extensions import db
 from residency.core.uow import service
@@ -88,7 +89,7 @@ def submit(*, survey: ImpactSurvey, actor: User, values: dict, now: datetime | N
     if survey.submitted_at is not None:
         raise Conflict(_l("This survey was already submitted. Thank you!"))
     if survey.due_on > now.date():
-        raise Conflict(_l("This survey opens on %(day)s.", day=survey.due_on.isoformat()))
+        raise Conflict(_l("This survey opens on %(day)s.", day=format_day(survey.due_on)))
     errors, cleaned = {}, {}
     for key in COUNTS:
         try:

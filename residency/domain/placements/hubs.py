@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
@@ -122,8 +123,11 @@ def delete_capacity(*, actor: User, hub_id: int, capacity_id: int) -> tuple[date
     problems = overbooked_ranges(hub.id, *days)
     if problems:
         first = problems[0]
-        raise Conflict(_l("Placements booked or offered use this period's space (%(used)d %(what)s from %(first)s to %(last)s); "
+        if first.kind == "desks":
+            space = ngettext("%(num)s office desk", "%(num)s office desks", first.used)
+        else:
+            space = ngettext("%(num)s lab bench", "%(num)s lab benches", first.used)
+        raise Conflict(_l("Placements booked or offered use this period's space (%(space)s from %(first)s to %(last)s); "
                           "the period stays. Move or end those placements first.",
-                          used=first.used, what=_l("office desks") if first.kind == "desks" else _l("lab benches"),
-                          first=format_day(first.first), last=format_day(first.last)))
+                          space=space, first=format_day(first.first), last=format_day(first.last)))
     return days

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_
 
+from residency.core.i18n import format_day
 from residency.domain.applications import rules as application_rules
 from residency.domain.placements.models import Placement
 
@@ -48,10 +49,10 @@ def check_out_problem(placement: Placement, checked_out_on: date | None):
         return None
     if placement.checked_in_on is not None and checked_out_on < placement.checked_in_on:
         return _l("The last day at the hub cannot be before the day the startup moved in (%(day)s).",
-                  day=placement.checked_in_on.isoformat())
+                  day=format_day(placement.checked_in_on))
     if placement.starts_on is not None and checked_out_on < placement.starts_on:
         return _l("The last day at the hub cannot be before the residency started (%(day)s).",
-                  day=placement.starts_on.isoformat())
+                  day=format_day(placement.starts_on))
     return None
 
 

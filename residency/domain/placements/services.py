@@ -161,7 +161,7 @@ def _validate_period(placement: Placement, starts_on, ends_on, desks, benches) -
             errors["ends_on"] = [_l("The last day comes after the first.")]
         if starts_on < call.residency_starts_on or ends_on > call.residency_ends_on:
             errors.setdefault("starts_on", []).append(_l("The residency must lie within the call's window, %(first)s to %(last)s.",
-                                                         first=call.residency_starts_on.isoformat(), last=call.residency_ends_on.isoformat()))
+                                                         first=format_day(call.residency_starts_on), last=format_day(call.residency_ends_on)))
     for key, value in (("desks", desks), ("benches", benches)):
         if value is None or value < 0:
             errors[key] = [_l("Enter a number of 0 or more.")]
@@ -223,10 +223,10 @@ def extend(*, placement: Placement, actor: User, ends_on: date, now: datetime | 
         # Only a residency under way has an end to move; the engine says so in its own words.
         return workflow.perform(placement, "extend", actor, now=now)
     if ends_on is None or ends_on <= placement.ends_on:
-        raise Invalid(_l("The new last day must be after the current one (%(day)s).", day=placement.ends_on.isoformat()),
+        raise Invalid(_l("The new last day must be after the current one (%(day)s).", day=format_day(placement.ends_on)),
                       {"ends_on": [_l("Choose a later day.")]})
     change = workflow.perform(placement, "extend", actor, now=now, data={"ends_on": ends_on},
-                              reason=str(_l("Extended to %(day)s", day=ends_on.isoformat())))
+                              reason=str(_l("Extended to %(day)s", day=format_day(ends_on))))
     placement.ends_on = ends_on
     return change
 

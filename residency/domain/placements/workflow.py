@@ -56,6 +56,7 @@ def _context(placement) -> dict:
         "benches": placement.benches,
         "offer_expires_at": placement.offer_expires_at.isoformat() if placement.offer_expires_at else None,
         "timezone": placement.hub.timezone or placement.application.call.timezone,
+        "conditions": placement.conditions or "",
     }
 
 
@@ -68,7 +69,7 @@ PLACEMENT = Workflow(
         "waitlisted": State(_l("Waitlisted"), _l("On the waiting list")),
         "rejected": State(_l("Rejected"), _l("Not placed")),
         "accepted": State(_l("Accepted"), _l("Accepted")),
-        "declined": State(_l("Declined by startup"), _l("Declined")),
+        "declined": State(_l("Declined by startup"), _l("Offer declined")),
         "lapsed": State(_l("Offer lapsed"), _l("Offer expired")),
         "active": State(_l("In residence"), _l("In residence")),
         "completed": State(_l("Completed"), _l("Completed")),

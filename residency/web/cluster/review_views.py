@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from residency.domain.applications import services as applications
@@ -245,7 +246,8 @@ def release(call_id: int):
         except ServiceError as refusal:
             flash(str(refusal.message), "error")
         else:
-            flash(_("The decisions are released: %(n)d startups are e-mailed.", n=sent), "success")
+            flash(ngettext("The decisions are released: %(num)d startup is e-mailed.",
+                           "The decisions are released: %(num)d startups are e-mailed.", sent), "success")
         return redirect(url_for("cluster.release", call_id=call_id))
     call, items, undecided = nominations.release_mails(call_id=call_id, actor=current_user)
     return render_template("cluster/release.html", call=call, items=items, undecided=undecided, action_form=form,

@@ -5,7 +5,7 @@ from flask import render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from residency.core.i18n import country_name, format_money, format_month
+from residency.core.i18n import country_name, format_money, format_month, format_number
 from residency.domain.insight import services, summaries
 from residency.domain.programme.labels import route_label
 from residency.web.insight.charts import bar_chart
@@ -23,19 +23,20 @@ def _charts(board: services.Dashboard) -> dict:
         charts["funnel"] = bar_chart(
             "chart-funnel", _("Applications by stage reached"),
             _("Bar chart of how many applications reached each stage; the table that follows has the numbers."),
-            [(services.STAGE_LABELS[s], board.funnel.totals[s], board.funnel.totals[s]) for s in services.STAGES])
+            [(services.STAGE_LABELS[s], board.funnel.totals[s], format_number(board.funnel.totals[s])) for s in services.STAGES])
     if board.decision_times:
         charts["decisions"] = bar_chart(
             "chart-decisions", _("Median days from submission to decision"),
             _("Bar chart of the median number of days to each decision; the table that follows has the numbers."),
-            [(d.label, d.median_days or 0, d.median_days if d.median_days is not None else _("none yet"))
+            [(d.label, d.median_days or 0, format_number(d.median_days, "#,##0.0") if d.median_days is not None else _("none yet"))
              for d in board.decision_times])
     charts["occupancy"] = []
     for hub in board.occupancy:
         pair = []
         for kind, label in (("desks", _("Office desks")), ("benches", _("Lab benches"))):
             rows = [(_month(m.month), getattr(m, f"{kind}_used"),
-                     _("%(used)s of %(capacity)s", used=getattr(m, f"{kind}_used"), capacity=getattr(m, f"{kind}_capacity")))
+                     _("%(used)s of %(capacity)s", used=format_number(getattr(m, f"{kind}_used")),
+                       capacity=format_number(getattr(m, f"{kind}_capacity"))))
                     for m in hub.months]
             pair.append(bar_chart(
                 f"chart-occupancy-{hub.hub_id}-{kind}", _("%(kind)s at %(hub)s by month", kind=label, hub=hub.name),
@@ -54,7 +55,7 @@ def _charts(board: services.Dashboard) -> dict:
         "chart-impact", _("Employees reported by survey round"),
         _("Bar chart of the employees reported in submitted surveys 12, 24 and 36 months after the residency; "
           "the table that follows has every figure."),
-        [(_("%(months)s months", months=r.months_after), r.employees, r.employees) for r in board.impact])
+        [(_("%(months)s months", months=r.months_after), r.employees, format_number(r.employees)) for r in board.impact])
     return charts
 
 

@@ -123,7 +123,7 @@ def test_queue_lists_the_clusters_submitted_applications_with_scores(client, mak
     assert "Assigned to you" in html and "Scored by you" in html
     assert "(Europe/Stockholm)" in html  # submitted time in the call's zone
     assert 'role="search"' in html and "<caption>" in html and 'aria-sort="ascending"' in html
-    assert "Applications 1–1 of 1" in html
+    assert "Application 1–1 of 1" in html
 
 
 def test_each_filter_narrows_the_queue(client, make, login, desk):

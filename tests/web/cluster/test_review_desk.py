@@ -256,7 +256,7 @@ def test_release_previews_each_mail_then_sends_them_once(client, make, login):
     assert "Nothing has been sent yet" in html
     assert "1 application is not decided yet" in html
     assert "We hope to see you next year." in html and "internal words" not in html
-    assert f"You are nominated for a residency at {call.route.host_hub.name}" in html
+    assert f"{yes.startup.name} is nominated for a residency at {call.route.host_hub.name} (“{call.title}”)" in html
     assert "Release the decisions and send 2 e-mails" in html
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.template.like("decision_%"))) == 0
     r = client.post(f"/cluster/calls/{call.id}/release")

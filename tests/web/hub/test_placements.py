@@ -229,7 +229,7 @@ def test_residency_check_in_extend_beyond_capacity_and_complete(client, make, lo
     done = db.session.get(Placement, a.id)
     assert (done.status, done.checked_out_on) == ("completed", date(2030, 7, 31))
     html = client.get(f"/hub/placements/{a.id}").get_data(as_text=True)
-    assert "Completed" in html and "the scheduler" in html and "Extended to 2030-07-31" in html
+    assert "Completed" in html and "the scheduler" in html and "Extended to 31 July 2030" in html
     assert client.post(f"/hub/placements/{b.id}/terminate", data={"terminate-reason": "Moved out"}).status_code == 409
 
 
