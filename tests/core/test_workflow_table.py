@@ -25,6 +25,8 @@ DESIGN = {
         ("submitted", "withdraw"): "withdrawn",
         ("under_review", "withdraw"): "withdrawn",
         ("changes_requested", "withdraw"): "withdrawn",
+        # Issue 14: staff take a nomination back while the hub has not acted on it.
+        ("nominated", "unnominate"): "under_review",
     },
     "placement": {
         ("pending", "offer"): "offered",

@@ -102,6 +102,7 @@ APPLICATION = Workflow(
         "start_review": _l("Review started"),
         "nominate": _l("Nominated"),
         "decline": _l("Declined"),
+        "unnominate": _l("Nomination taken back"),
         "request_changes": _l("Changes requested"),
         "resubmit": _l("Resubmitted"),
         "withdraw": _l("Withdrawn"),
@@ -111,6 +112,8 @@ APPLICATION = Workflow(
         T("submitted", "start_review", "under_review", roles(CLUSTER)),
         T("under_review", "nominate", "nominated", roles(CLUSTER), guards=(before_nomination_deadline, seat_left)),
         T("under_review", "decline", "not_nominated", roles(CLUSTER), reason_required=True, reason_public=False),
+        # Staff take a nomination back while the hub has not acted on it (the placements domain adds that guard).
+        T("nominated", "unnominate", "under_review", roles(CLUSTER), reason_required=True, reason_public=False),
         T("submitted", "request_changes", "changes_requested", roles(CLUSTER), reason_required=True,
           notify=(Notify("application_changes_requested", "applicant"),)),
         T("under_review", "request_changes", "changes_requested", roles(CLUSTER), reason_required=True,
