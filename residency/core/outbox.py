@@ -43,6 +43,8 @@ SUBJECTS = {
     "decision_nominated": _l("You are nominated for a residency at %(hub_name)s"),
     "decision_not_nominated": _l("The decision on your application to %(call_title)s"),
     "placement_offered": _l("%(hub_name)s offers %(startup_name)s a residency"),
+    "placement_offer_amended": _l("%(hub_name)s has changed its offer to %(startup_name)s"),
+    "placement_offer_withdrawn": _l("%(hub_name)s has withdrawn its offer to %(startup_name)s"),
     "placement_waitlisted": _l("%(startup_name)s is on the waiting list at %(hub_name)s"),
     "placement_rejected": _l("%(hub_name)s cannot offer %(startup_name)s a residency"),
     "placement_accepted": _l("%(startup_name)s accepted your offer"),

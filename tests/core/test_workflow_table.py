@@ -34,6 +34,9 @@ DESIGN = {
         ("pending", "reject"): "rejected",
         ("waitlisted", "offer"): "offered",
         ("waitlisted", "reject"): "rejected",
+        # Issue 14: the hub changes or takes back an offer before the startup answers it.
+        ("offered", "amend_offer"): "offered",
+        ("offered", "withdraw_offer"): "pending",
         ("offered", "accept"): "accepted",
         ("offered", "decline"): "declined",
         ("offered", "lapse"): "lapsed",

@@ -11,6 +11,7 @@ import calendar
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, or_, select
@@ -388,6 +389,15 @@ def _with_actors(history: list[StatusChange]) -> list[StatusChange]:
     for change in history:
         set_committed_value(change, "actor", actors.get(change.actor_id))
     return history
+
+
+def offer_terms(placement: Placement) -> dict:
+    """The form to change an offer, prefilled with the offer as it stands (the answer-by day in the hub's zone)."""
+    expires_on = None
+    if placement.offer_expires_at is not None:
+        expires_on = placement.offer_expires_at.astimezone(ZoneInfo(placements.hub_zone(placement))).date()
+    return {"starts_on": placement.starts_on, "ends_on": placement.ends_on, "desks": placement.desks,
+            "benches": placement.benches, "offer_expires_on": expires_on, "conditions": placement.conditions or ""}
 
 
 def offer_defaults(placement: Placement, now: datetime | None = None) -> dict:

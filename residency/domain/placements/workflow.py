@@ -77,6 +77,8 @@ PLACEMENT = Workflow(
     },
     actions={
         "offer": _l("Offered"),
+        "amend_offer": _l("Offer changed"),
+        "withdraw_offer": _l("Offer withdrawn"),
         "waitlist": _l("Waitlisted"),
         "reject": _l("Rejected"),
         "accept": _l("Accepted"),
@@ -95,6 +97,11 @@ PLACEMENT = Workflow(
         T("pending", "reject", "rejected", roles(HUB), reason_required=True, notify=(Notify("placement_rejected", "applicant"),)),
         T("waitlisted", "offer", "offered", roles(HUB), guards=(capacity_guard,), notify=(Notify("placement_offered", "applicant"),)),
         T("waitlisted", "reject", "rejected", roles(HUB), reason_required=True, notify=(Notify("placement_rejected", "applicant"),)),
+        # Issue 14: before the startup answers, the hub may change the offer or take it back.
+        T("offered", "amend_offer", "offered", roles(HUB), guards=(capacity_guard,),
+          notify=(Notify("placement_offer_amended", "applicant"),)),
+        T("offered", "withdraw_offer", "pending", roles(HUB), reason_required=True,
+          notify=(Notify("placement_offer_withdrawn", "applicant"),)),
         T("offered", "accept", "accepted", roles(APPLICANT), notify=(Notify("placement_accepted", "hub"),)),
         T("offered", "decline", "declined", roles(APPLICANT), notify=(Notify("placement_declined", "hub"),)),
         T("offered", "lapse", "lapsed", roles(SYSTEM), notify=(Notify("placement_lapsed", "applicant"), Notify("placement_lapsed", "hub"))),
