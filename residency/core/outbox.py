@@ -59,6 +59,7 @@ SUBJECTS = {
     "funding_rejected": _l("The decision on your funding application to %(funder_name)s"),
     "funding_changes_requested": _l("%(funder_name)s asks for changes to your funding application"),
     "funding_offer_accepted": _l("%(startup_name)s accepted the grant offer"),
+    "funding_offer_declined": _l("%(startup_name)s declined the grant offer"),
     "funding_offer_lapsed": _l("The grant offer from %(funder_name)s has expired"),
     "funding_offer_expiring": _l("The grant offer from %(funder_name)s expires in 3 days"),
     "funding_instalment_paid": _l("%(funder_name)s has paid an instalment"),

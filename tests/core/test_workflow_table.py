@@ -58,6 +58,8 @@ DESIGN = {
         ("under_assessment", "request_changes"): "changes_requested",
         ("changes_requested", "resubmit"): "submitted",
         ("granted", "accept_offer"): "in_progress",
+        # Issue 14: the startup may say no to a grant offer.
+        ("granted", "decline_offer"): "declined",
         ("granted", "lapse"): "lapsed",
         ("in_progress", "close"): "closed",
         ("in_progress", "cancel"): "cancelled",

@@ -135,6 +135,7 @@ def test_apply_grant_accept_pay_report_and_close(page, desk, make, axe, currency
     assert "23:59" in accept_by and accept_by.endswith(f"({zone})")
     assert "Strong team" not in page.content()  # assessment notes are the funder's own
     assert axe(page) == []
+    page.get_by_label("I accept the grant on behalf of our startup").check()
     page.get_by_role("button", name="Accept the grant offer").click()
     page.get_by_text("You accepted the grant").wait_for()
     assert page.locator("#funding-status").inner_text() == "In progress"

@@ -16,8 +16,8 @@ from residency.domain.placements.models import Placement
 
 CURRENCIES = ("NOK", "SEK", "DKK", "EUR")
 FUNDING_STATES = ("draft", "submitted", "under_assessment", "changes_requested", "granted", "rejected", "in_progress",
-                  "lapsed", "closed", "cancelled")
-GRANTED_STATES = ("granted", "in_progress", "lapsed", "closed", "cancelled")
+                  "lapsed", "closed", "cancelled", "declined")
+GRANTED_STATES = ("granted", "in_progress", "lapsed", "closed", "cancelled", "declined")
 BUDGET_CATEGORIES = ("personnel", "equipment", "consumables", "services", "rent", "travel", "other")
 REPORT_KINDS = ("progress", "final")
 REPORT_STATES = ("due", "submitted", "approved", "returned")

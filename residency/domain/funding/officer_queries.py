@@ -146,7 +146,7 @@ class OfficerPage:
 def page(actor: User, funding_id: int, now: datetime | None = None) -> OfficerPage:
     now = now or utcnow()
     fa = application_of(actor, funding_id)
-    granted = fa.granted_amount is not None and fa.status in ("granted", "in_progress", "closed", "cancelled", "lapsed")
+    granted = fa.granted_amount is not None and fa.status in ("granted", "in_progress", "closed", "cancelled", "lapsed", "declined")
     reports = []
     if granted:
         for report in db.session.scalars(select(FundingReport).where(FundingReport.funding_application_id == fa.id)

@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import joinedload
 
 from residency.core import limits, orgnumbers, workflow
@@ -172,6 +172,12 @@ WITH_SCHEME_AND_STARTUP = (joinedload(FundingApplication.scheme).joinedload(Fund
 def funding_for(user: User, funding_id: int) -> FundingApplication:
     """A funding application ``user`` may see; 404 for any other."""
     return workflow.require(db.session.get(FundingApplication, funding_id, options=WITH_SCHEME_AND_STARTUP), user)
+
+
+def answerable_by(user: User, funding_id: int) -> FundingApplication:
+    """A funding application ``user`` answers for (a member of its startup): 404 for one they may
+    not see, 403 for one they see only as the funder."""
+    return workflow.require(funding_for(user, funding_id), user, workflow.APPLICANT)
 
 
 @service
@@ -353,6 +359,20 @@ def accept_offer(*, fa: FundingApplication, actor: User, now: datetime | None = 
     if fa.status == "granted" and fa.offer_expires_at and fa.offer_expires_at <= now:
         raise Conflict(_l("The grant offer expired; it can no longer be accepted."))
     return workflow.perform(fa, "accept_offer", actor, now=now)
+
+
+@service
+def decline_offer(*, fa: FundingApplication, actor: User, reason: str = "", now: datetime | None = None) -> StatusChange:
+    """The startup says no to the grant offer before it lapses: the funder is told at once, with the
+    startup's reason if it gives one, and no report falls due under a grant that never started."""
+    now = now or utcnow()
+    if fa.status == "granted" and fa.offer_expires_at and fa.offer_expires_at <= now:
+        raise Conflict(_l("The grant offer expired; it can no longer be answered."))
+    change = workflow.perform(fa, "decline_offer", actor, reason=reason, now=now)
+    db.session.execute(delete(FundingReport).where(FundingReport.funding_application_id == fa.id,
+                                                   FundingReport.status == "due"),
+                       execution_options={"synchronize_session": "fetch"})
+    return change
 
 
 # ------------------------------------------------------------------ the funder officer

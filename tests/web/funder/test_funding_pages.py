@@ -317,7 +317,7 @@ def test_grant_offer_deadline_is_shown_in_the_funders_zone_and_accepted(make, lo
     accept_by = re.search(r'id="accept-by">([^<]*)<', page).group(1)
     assert "23:59" in accept_by and accept_by.endswith("(Europe/Oslo)") and str(deadline.day) in accept_by
     assert shows(page, "NOK 99,999.99")
-    assert client.post(f"/startup/funding/{fa.id}/accept").status_code == 302
+    assert client.post(f"/startup/funding/{fa.id}/accept", data={"accept-confirm": "y"}).status_code == 302
     db.session.expire_all()
     assert fa.status == "in_progress"
 
@@ -346,7 +346,7 @@ def test_expired_offer_cannot_be_accepted(make, login):
     client = login(founder)
     page = text(client.get(f"/startup/funding/{fa.id}"))
     assert "The time to accept this offer has passed." in page and "Accept the grant offer" not in page
-    response = client.post(f"/startup/funding/{fa.id}/accept")
+    response = client.post(f"/startup/funding/{fa.id}/accept", data={"accept-confirm": "y"})
     assert response.status_code == 409 and "The grant offer expired" in text(response)
 
 
