@@ -27,6 +27,8 @@ class StartupPlacement:
     zone: str
     can_answer: bool
     expired: bool
+    # The version of the offer's terms shown (``services.terms_version``); an answer carries it back.
+    terms: int | None = None
 
 
 def startup_placement(actor: User, placement_id: int, now: datetime | None = None) -> StartupPlacement:
@@ -43,6 +45,7 @@ def startup_placement(actor: User, placement_id: int, now: datetime | None = Non
         zone=placements.hub_zone(placement),
         can_answer=not expired and any(t.action == "accept" for t in workflow.allowed_actions(placement, actor)),
         expired=expired,
+        terms=placements.terms_version(placement) if placement.status == "offered" else None,
     )
 
 

@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import inspect, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import joinedload
 
 from residency.core import limits, workflow
@@ -244,12 +244,27 @@ def reject(*, placement: Placement, actor: User, reason: str, now: datetime | No
     return workflow.perform(placement, "reject", actor, reason=reason, now=now)
 
 
+# The changes that set an offer's terms: the latest one is the offer the startup answers.
+OFFER_ACTIONS = ("offer", "amend_offer")
+
+
+def terms_version(placement: Placement) -> int | None:
+    """Which terms of the offer stand: the audit entry of the latest offer or change of it."""
+    return db.session.scalar(select(func.max(StatusChange.id)).where(
+        StatusChange.workflow == "placement", StatusChange.record_id == placement.id,
+        StatusChange.action.in_(OFFER_ACTIONS)))
+
+
 @service
-def answer_offer(*, placement: Placement, actor: User, accept: bool, now: datetime | None = None) -> StatusChange:
-    """The startup accepts or declines the offer before it expires."""
+def answer_offer(*, placement: Placement, actor: User, accept: bool, terms: int | None = None,
+                 now: datetime | None = None) -> StatusChange:
+    """The startup accepts or declines the offer before it expires. ``terms`` is the version of the
+    offer the startup read (``terms_version``): an answer to terms the hub has changed since is refused."""
     now = now or utcnow()
     if offer_expired(placement, now):
         raise Conflict(_l("This offer expired; it can no longer be answered."))
+    if terms is not None and terms != terms_version(placement):
+        raise Conflict(_l("The hub changed the offer after you opened it. Read the new terms below and answer again."))
     return workflow.perform(placement, "accept" if accept else "decline", actor, now=now)
 
 

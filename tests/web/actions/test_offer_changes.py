@@ -1,4 +1,5 @@
 """Issue 14: the hub changes or withdraws an offer before the startup answers it."""
+import re
 from datetime import date, datetime, timezone
 
 from sqlalchemy import select
@@ -91,3 +92,39 @@ def test_the_startup_cannot_change_or_withdraw_the_offer(client, make, login):
     login(founder)
     assert client.post(f"/hub/placements/{placement.id}/withdraw-offer", data={"withdraw-reason": "x"}).status_code in (403, 404)
     assert db.session.get(Placement, placement.id).status == "offered"
+
+
+# ------------------------------------------------------------ the startup's answer
+
+
+def test_accepting_an_offer_needs_the_box_ticked_next_to_it(client, make, login):
+    hub_admin, placement = offered(make)
+    login(make.user(org=placement.application.startup))
+    r = client.post(f"/startup/placements/{placement.id}/accept", data={})
+    assert r.status_code == 422
+    html = r.get_data(as_text=True)
+    assert 'id="accept-confirm-error"' in html and "Tick the box to confirm that you accept the offer." in html
+    assert db.session.get(Placement, placement.id).status == "offered"
+
+
+def test_an_offer_changed_after_the_startup_opened_it_is_not_accepted_unseen(client, make, login):
+    hub_admin, placement = offered(make)
+    founder = make.user(org=placement.application.startup)
+    login(founder)
+    html = client.get(f"/startup/placements/{placement.id}").get_data(as_text=True)
+
+    terms = re.search(r'name="accept-terms"[^>]*value="(\d+)"', html) or re.search(r'value="(\d+)"[^>]*name="accept-terms"', html)
+    terms = terms.group(1)
+    # Meanwhile the hub changes the dates.
+    placements.amend_offer(placement=db.session.get(Placement, placement.id), actor=hub_admin, starts_on=date(2030, 4, 1),
+                           ends_on=date(2030, 9, 30), desks=1, benches=0, offer_expires_on=date(2030, 2, 1),
+                           conditions="", now=datetime(2030, 1, 12, tzinfo=timezone.utc))
+    r = client.post(f"/startup/placements/{placement.id}/accept", data={"accept-confirm": "y", "accept-terms": terms})
+    assert r.status_code == 409 and "The hub changed the offer after you opened it" in r.get_data(as_text=True)
+    assert "1 April 2030" in r.get_data(as_text=True)
+    assert db.session.get(Placement, placement.id).status == "offered"
+    html = r.get_data(as_text=True)
+    new_terms = (re.search(r'name="accept-terms"[^>]*value="(\d+)"', html) or re.search(r'value="(\d+)"[^>]*name="accept-terms"', html)).group(1)
+    assert new_terms != terms
+    r = client.post(f"/startup/placements/{placement.id}/accept", data={"accept-confirm": "y", "accept-terms": new_terms})
+    assert r.status_code == 302 and db.session.get(Placement, placement.id).status == "accepted"
