@@ -8,9 +8,9 @@ from residency.core import workflow
 from residency.domain.applications.workflow import APPLICATION
 from residency.domain.funding.workflow import FUNDING, REPORT
 from residency.domain.placements.workflow import PLACEMENT
-from residency.domain.programme.workflow import CALL
+from residency.domain.programme.workflow import CALL, ROUTE
 
-WORKFLOWS = {wf.name: wf for wf in (APPLICATION, PLACEMENT, FUNDING, REPORT, CALL)}
+WORKFLOWS = {wf.name: wf for wf in (APPLICATION, PLACEMENT, FUNDING, REPORT, CALL, ROUTE)}
 
 DESIGN = {
     "application": {
@@ -69,6 +69,11 @@ DESIGN = {
         ("submitted", "approve"): "approved",
         ("submitted", "return"): "returned",
         ("returned", "submit"): "submitted",
+    },
+    # Issue 14: an administrator closes a route to new calls and may reopen it.
+    "route": {
+        ("open", "close"): "closed",
+        ("closed", "reopen"): "open",
     },
     "call": {
         ("draft", "publish"): "published",

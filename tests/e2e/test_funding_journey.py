@@ -142,7 +142,12 @@ def test_apply_grant_accept_pay_report_and_close(page, desk, make, axe, currency
 
     def pay(label):
         desk.goto(desk.url.split("#")[0])
-        desk.get_by_role("button", name=f"Record the {label} instalment as paid").click()
+        desk.get_by_text(f"Record the {label} instalment as paid").click()
+        form = desk.locator("details[open] form")
+        amount = form.locator("small", has_text="The instalment is").inner_text().split("is ", 1)[1].split(";")[0]
+        form.get_by_label("Amount paid").fill(amount.replace("\u00a0", "").replace("\u202f", "").replace(",", "").lstrip("NOKSEDKEUR "))
+        form.get_by_label("Payment reference").fill(f"BANK-{label}")
+        form.get_by_role("button", name="Record the payment").click()
         desk.get_by_text("is recorded as paid").wait_for()
 
     def submit_report(name, text):

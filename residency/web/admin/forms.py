@@ -41,6 +41,7 @@ WORKFLOW_TITLES = {
     "placement": _l("Placement"),
     "funding": _l("Funding application"),
     "report": _l("Funding report"),
+    "route": _l("Route"),
 }
 CALL_ACTION_LABELS = {
     "publish": _l("Publish"),
@@ -103,6 +104,11 @@ class RouteForm(BoundedForm):
     cluster_id = SelectField(_l("Nominating cluster"), coerce=optional_int,
                              validators=[DataRequired(_l("Choose the nominating cluster."))])
     funder_ids = MultiCheckboxField(_l("Eligible funders"), coerce=int, validators=[Optional()])
+
+
+class RouteCloseForm(BoundedForm):
+    reason = TextAreaField(_l("Why is the route closed? (for the audit trail)"),
+                           validators=[Optional(), Length(max=limits.REASON_MAX)], render_kw={"rows": 3})
 
 
 class CallForm(BoundedForm):

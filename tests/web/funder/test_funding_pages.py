@@ -17,7 +17,7 @@ from residency.core.extensions import db
 from residency.domain.funding.models import Disbursement, FundingApplication, FundingReport, FundingScheme
 
 from tests.factories import make_scheme
-from tests.scenarios import resident
+from tests.scenarios import payment_of, resident
 
 BUDGET = [("personnel", "2030", "2", "100000.10"), ("rent", "2030", "2", "20000.20"), ("consumables", "2030", "3", "79999.71")]
 
@@ -75,6 +75,11 @@ def granted(make, country="NO", currency="NOK", accept=True):
     if accept:
         funding.accept_offer(fa=fa, actor=founder)
     return scheme, startup, founder, officer, fa
+
+
+def paid_form(fa, disbursement):
+    """The payment form of ``disbursement`` as an officer fills it in."""
+    return {f"paid-{disbursement.id}-{key}": str(value) for key, value in payment_of(fa, disbursement).items()}
 
 
 def reports_of(fa):
@@ -364,7 +369,7 @@ def test_instalments_reports_payments_and_closing_through_the_pages(make, login)
 
     desk = login(officer)
     advance = db.session.scalar(select(Disbursement).where(Disbursement.instalment == 0))
-    assert desk.post(f"/funder/funding/{fa.id}/disbursements/{advance.id}/paid").status_code == 302
+    assert desk.post(f"/funder/funding/{fa.id}/disbursements/{advance.id}/paid", data=paid_form(fa, advance)).status_code == 302
     progress, final = reports_of(fa)
 
     client = login(founder)
@@ -387,7 +392,7 @@ def test_instalments_reports_payments_and_closing_through_the_pages(make, login)
     assert client.post(f"/startup/funding/{fa.id}/instalments/1").status_code == 302
     desk = login(officer)
     interim = db.session.scalar(select(Disbursement).where(Disbursement.instalment == 1))
-    assert desk.post(f"/funder/funding/{fa.id}/disbursements/{interim.id}/paid").status_code == 302
+    assert desk.post(f"/funder/funding/{fa.id}/disbursements/{interim.id}/paid", data=paid_form(fa, interim)).status_code == 302
     # Closing before the final instalment is paid is refused.
     refused = desk.post(f"/funder/funding/{fa.id}/close")
     assert refused.status_code == 409 and "after every instalment is paid" in text(refused)
@@ -403,7 +408,7 @@ def test_instalments_reports_payments_and_closing_through_the_pages(make, login)
     assert client.post(f"/startup/funding/{fa.id}/instalments/2").status_code == 302
     desk = login(officer)
     last = db.session.scalar(select(Disbursement).where(Disbursement.instalment == 2))
-    assert desk.post(f"/funder/funding/{fa.id}/disbursements/{last.id}/paid").status_code == 302
+    assert desk.post(f"/funder/funding/{fa.id}/disbursements/{last.id}/paid", data=paid_form(fa, last)).status_code == 302
     page = text(desk.get(f"/funder/funding/{fa.id}"))
     assert shows(page, 'id="paid-total">NOK 99,999.99<')
     assert desk.post(f"/funder/funding/{fa.id}/close").status_code == 302
