@@ -26,12 +26,24 @@ QUEUE_STATES = tuple(s for s in FUNDING_STATES if s != "draft")  # officers neve
 PER_PAGE = 25
 
 
+# What a funding application in each state waits for from the funder's officers (beside
+# instalments to pay and reports to review, counted per row).
+OFFICERS_TURN = {
+    "submitted": _l("Start the assessment"),
+    "under_assessment": _l("Your decision: grant, reject or ask for changes"),
+}
+
+
 @dataclass
 class QueueRow:
     fa: FundingApplication
     label: str
     instalments_to_pay: int
     reports_to_review: int
+
+    @property
+    def officers_turn(self):
+        return OFFICERS_TURN.get(self.fa.status)
 
 
 @dataclass
