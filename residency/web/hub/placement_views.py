@@ -99,12 +99,17 @@ def _act(placement_id: int, action: str, perform, success):
                     form.form_errors.insert(0, str(error.message))
             else:
                 refusal = str(error.message)
-                form.form_errors.insert(0, refusal)
         else:
             flash(success(placement), "success")
             return redirect(url_for("hub.placement", placement_id=placement.id))
+    page = services.placement_page(current_user, placement_id)
+    shown = page.can_check_in if action == "check_in" else action in page.actions
+    if refusal is not None and shown:
+        # One summary: in the form it refuses, when the page still shows that form; above the page otherwise.
+        form.form_errors.insert(0, refusal)
+        refusal = None
     key = "checkin_form" if action == "check_in" else f"{action}_form"
-    return _render(services.placement_page(current_user, placement_id), status, refusal, **{key: form})
+    return _render(page, status, refusal, **{key: form})
 
 
 @bp.get("/placements/<int:placement_id>")
