@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from residency.core import workflow
 from residency.core.extensions import db
 from residency.core.i18n import format_in_zone
-from residency.core.workflow import ADMIN, APPLICANT, CLUSTER, SYSTEM, Notify, State, T, Workflow, roles
+from residency.core.workflow import ADMIN, APPLICANT, CLUSTER, HUB, SYSTEM, Notify, State, T, Workflow, roles
 from residency.core.uow import for_update
 from residency.domain.accounts.models import User
 from residency.domain.accounts.queries import members
@@ -49,6 +49,9 @@ def _relation(app: Application, user: User | None) -> set[str]:
     # Cluster staff see applications once they are submitted, never drafts (``rules.seen_by_cluster``).
     if user.is_member_of(app.call.route.cluster_id) and rules.seen_by_cluster(app):
         held.add(CLUSTER)
+    # The host hub reads a nominee's application (answers and attachments) to decide on its placement.
+    if app.status == "nominated" and user.is_member_of(app.call.route.host_hub_id):
+        held.add(HUB)
     return held
 
 

@@ -141,7 +141,6 @@ class Disbursement(db.Model):
 
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
-        CheckConstraint("paid_at IS NULL OR paid_on IS NOT NULL", name="paid_has_day"),
         UniqueConstraint("funding_application_id", "instalment"),
     )
 

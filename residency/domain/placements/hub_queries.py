@@ -18,6 +18,7 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import aliased, contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
 
+from residency.domain.applications import services as applications
 from residency.domain.placements import services as placements
 from residency.core import limits, pagination, workflow
 from residency.domain.placements.hubs import own_hub
@@ -363,12 +364,17 @@ class PlacementPage:
     zone: str
     today: date
     can_check_in: bool
+    # Every answer of the nominee's application in the form's order, as (section title, question, answer).
+    answers: list = field(default_factory=list)
 
 
 def placement_page(actor: User, placement_id: int, now: datetime | None = None) -> PlacementPage:
     """One placement at the actor's hub: the application, nomination, reviews, history and the actions allowed now."""
     placement = hub_placement(actor, placement_id)
     zone = placements.hub_zone(placement)
+    values = applications.values_of(placement.application)
+    titles = dict(applications.SECTIONS)
+    answers = [(titles[q.section], q.label, values.get(q.key) or "") for q in applications.QUESTIONS]
     return PlacementPage(
         placement=placement,
         nomination=db.session.scalar(select(Nomination).where(Nomination.application_id == placement.application_id)),
@@ -379,6 +385,7 @@ def placement_page(actor: User, placement_id: int, now: datetime | None = None) 
         zone=zone,
         today=placements.local_today(zone, now or utcnow()),
         can_check_in=placement.status in CHECK_IN_STATES,
+        answers=answers,
     )
 
 
