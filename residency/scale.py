@@ -1301,7 +1301,7 @@ class ScaleSeed:
         self._emit_join_requests()
         for route in self.new_routes:
             w.add("route", dict(id=route.id, home_country=route.home, host_hub_id=route.hub.id, cluster_id=route.cluster.id,
-                                created_at=self.now - timedelta(days=3300)))
+                                status="open", created_at=self.now - timedelta(days=3300)))
             for funder in route.funders:
                 w.add("route_funder", dict(route_id=route.id, funder_id=funder.id))
         for scheme in self.new_schemes:
@@ -1653,7 +1653,9 @@ class ScaleSeed:
                 self._notify("report", report.id, change, st, audiences, report_context)
         for d in fa.disbursements:
             w.add("disbursement", dict(id=d.id, funding_application_id=fa.id, instalment=d.instalment, amount=d.amount,
-                                       requested_at=d.requested, requested_by_id=d.requested_by, paid_at=d.paid, paid_by_id=d.paid_by))
+                                       requested_at=d.requested, requested_by_id=d.requested_by, paid_at=d.paid, paid_by_id=d.paid_by,
+                                       paid_on=d.paid.date() if d.paid is not None else None,
+                                       payment_reference=f"SCALE-{d.id}" if d.paid is not None else None))
             if d.paid is not None:
                 for uid in startup.members:
                     self._outbox(uid, "funding_instalment_paid", context | {"amount": str(d.amount), "label": d.label},

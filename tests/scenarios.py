@@ -169,3 +169,10 @@ def expected_funnel(call_ids):
         "active": sum(1 for a in live if pls.get(a.id) in ("active", "completed", "terminated")),
         "completed": sum(1 for a in live if pls.get(a.id) == "completed"),
     }
+
+
+def payment_of(fa, disbursement):
+    """What an officer types to record ``disbursement`` paid: the day it was requested (the funder's
+    calendar), its amount and a reference."""
+    return dict(paid_on=funding.funder_day(fa, disbursement.requested_at), amount=str(disbursement.amount),
+                reference=f"PAY-{disbursement.id}")

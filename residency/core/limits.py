@@ -67,6 +67,7 @@ VAT_NUMBER_MAX = 20  # String(20): SE556011748201 is the longest, with room for 
 LINE_MAX = 200  # any other one-line field
 JOIN_MESSAGE_MAX = 1000  # String(1000)
 REASON_MAX = 4000  # reasons, messages, conditions, comments and rationales (Text)
+PAYMENT_REFERENCE_MAX = 100  # the reference of a payment in the funder's books (String)
 LONG_TEXT_MAX = 10000  # descriptions, reports, assessment notes (Text)
 
 # Allowed in a multi-line text; nothing else below U+0020 (nor DEL, nor U+0080-U+009F).

@@ -142,6 +142,8 @@ _ON_ENTER: dict[tuple[str, str], list[Callable]] = {}
 _ON_LEAVE: dict[tuple[str, str], list[Callable]] = {}
 # workflow name -> checks a forced or reverted transition of its records must pass.
 _CORRECTION_CHECKS: dict[str, list[Callable]] = {}
+# (workflow name, action) -> guards a domain built on the workflow adds to that action.
+_ADDED_GUARDS: dict[tuple[str, str], list[Callable]] = {}
 
 
 def register(wf: Workflow) -> Workflow:
@@ -176,6 +178,15 @@ def check_correction(workflow_name: str, check: Callable) -> None:
     checks = _CORRECTION_CHECKS.setdefault(workflow_name, [])
     if check not in checks:
         checks.append(check)
+
+
+def add_guard(workflow_name: str, action: str, guard: Callable) -> None:
+    """Check ``guard(record, actor, now, data)`` as well as the table's guards before ``action`` of
+    ``workflow_name``: a rule that belongs to a domain built on the workflow (the hub has acted on a
+    nomination) stays in that domain. Registering twice is harmless."""
+    guards = _ADDED_GUARDS.setdefault((workflow_name, action), [])
+    if guard not in guards:
+        guards.append(guard)
 
 
 def get(name: str) -> Workflow | None:
@@ -282,7 +293,7 @@ def perform(
             raise Conflict(_l("This cannot be done now: the record is %(state)s.", state=shown_label(wf, record, held)))
         if transition.reason_required and not reason:
             raise Invalid(_l("Please give a reason."), {"reason": [_l("A reason is required.")]})
-        for guard in transition.guards:
+        for guard in (*transition.guards, *_ADDED_GUARDS.get((wf.name, action), ())):
             refusal = guard(record, actor, now, data or {})
             if refusal:
                 raise Conflict(refusal)

@@ -8,9 +8,9 @@ from residency.core import workflow
 from residency.domain.applications.workflow import APPLICATION
 from residency.domain.funding.workflow import FUNDING, REPORT
 from residency.domain.placements.workflow import PLACEMENT
-from residency.domain.programme.workflow import CALL
+from residency.domain.programme.workflow import CALL, ROUTE
 
-WORKFLOWS = {wf.name: wf for wf in (APPLICATION, PLACEMENT, FUNDING, REPORT, CALL)}
+WORKFLOWS = {wf.name: wf for wf in (APPLICATION, PLACEMENT, FUNDING, REPORT, CALL, ROUTE)}
 
 DESIGN = {
     "application": {
@@ -25,6 +25,8 @@ DESIGN = {
         ("submitted", "withdraw"): "withdrawn",
         ("under_review", "withdraw"): "withdrawn",
         ("changes_requested", "withdraw"): "withdrawn",
+        # Issue 14: staff take a nomination back while the hub has not acted on it.
+        ("nominated", "unnominate"): "under_review",
     },
     "placement": {
         ("pending", "offer"): "offered",
@@ -32,6 +34,9 @@ DESIGN = {
         ("pending", "reject"): "rejected",
         ("waitlisted", "offer"): "offered",
         ("waitlisted", "reject"): "rejected",
+        # Issue 14: the hub changes or takes back an offer before the startup answers it.
+        ("offered", "amend_offer"): "offered",
+        ("offered", "withdraw_offer"): "pending",
         ("offered", "accept"): "accepted",
         ("offered", "decline"): "declined",
         ("offered", "lapse"): "lapsed",
@@ -53,6 +58,8 @@ DESIGN = {
         ("under_assessment", "request_changes"): "changes_requested",
         ("changes_requested", "resubmit"): "submitted",
         ("granted", "accept_offer"): "in_progress",
+        # Issue 14: the startup may say no to a grant offer.
+        ("granted", "decline_offer"): "declined",
         ("granted", "lapse"): "lapsed",
         ("in_progress", "close"): "closed",
         ("in_progress", "cancel"): "cancelled",
@@ -62,6 +69,11 @@ DESIGN = {
         ("submitted", "approve"): "approved",
         ("submitted", "return"): "returned",
         ("returned", "submit"): "submitted",
+    },
+    # Issue 14: an administrator closes a route to new calls and may reopen it.
+    "route": {
+        ("open", "close"): "closed",
+        ("closed", "reopen"): "open",
     },
     "call": {
         ("draft", "publish"): "published",

@@ -135,13 +135,19 @@ def test_apply_grant_accept_pay_report_and_close(page, desk, make, axe, currency
     assert "23:59" in accept_by and accept_by.endswith(f"({zone})")
     assert "Strong team" not in page.content()  # assessment notes are the funder's own
     assert axe(page) == []
+    page.get_by_label("I accept the grant on behalf of our startup").check()
     page.get_by_role("button", name="Accept the grant offer").click()
     page.get_by_text("You accepted the grant").wait_for()
     assert page.locator("#funding-status").inner_text() == "In progress"
 
     def pay(label):
         desk.goto(desk.url.split("#")[0])
-        desk.get_by_role("button", name=f"Record the {label} instalment as paid").click()
+        desk.get_by_text(f"Record the {label} instalment as paid").click()
+        form = desk.locator("details[open] form")
+        amount = form.locator("small", has_text="The instalment is").inner_text().split("is ", 1)[1].split(";")[0]
+        form.get_by_label("Amount paid").fill(amount.replace("\u00a0", "").replace("\u202f", "").replace(",", "").lstrip("NOKSEDKEUR "))
+        form.get_by_label("Payment reference").fill(f"BANK-{label}")
+        form.get_by_role("button", name="Record the payment").click()
         desk.get_by_text("is recorded as paid").wait_for()
 
     def submit_report(name, text):

@@ -77,6 +77,7 @@ def test_offer_accept_start_and_complete(page, make, axe):
     assert "23:59" in answer_by and answer_by.endswith("(Europe/Stockholm)")
     assert page.get_by_text("Rental agreement with a confidentiality clause").is_visible()
     assert axe(page) == []
+    page.get_by_label("I accept the residency on behalf of our startup").check()
     page.get_by_role("button", name="Accept the offer").click()
     page.get_by_text("You accepted the offer.").wait_for()
     assert page.locator(".status-tag").inner_text() == "Accepted"

@@ -14,6 +14,7 @@ from residency.domain.funding import services as funding
 from residency.domain.funding.models import Disbursement
 
 from tests.factories import PASSWORD
+from tests.scenarios import payment_of
 from tests.web.funder.test_funding_pages import granted
 
 
@@ -66,7 +67,8 @@ def test_three_record_paid_clicks_record_one_payment(app, make):
     disbursement = funding.request_instalment(fa=fa, actor=founder, index=0)
     url = f"/funder/funding/{fa.id}/disbursements/{disbursement.id}/paid"
 
-    responses = _clicks(app, 3, _sign_in(officer), lambda c, i: c.post(url, data={"confirm": "y"}))
+    form = {f"paid-{disbursement.id}-{key}": str(value) for key, value in payment_of(fa, disbursement).items()}
+    responses = _clicks(app, 3, _sign_in(officer), lambda c, i: c.post(url, data=form))
 
     assert 500 not in _codes(responses)
     said_paid = [r for r in responses if r.status_code == 302]

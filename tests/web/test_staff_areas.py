@@ -149,7 +149,7 @@ def test_hub_admin_deletes_a_period(client, make, login):
     hub = make.organisation("hub", country="SE")
     period = make.capacity(hub, date(2030, 1, 1), date(2030, 6, 30))
     login(make.user(org=hub))
-    r = client.post(f"/hub/{hub.id}/capacity/{period.id}/delete")
+    r = client.post(f"/hub/{hub.id}/capacity/{period.id}/delete", data={"confirmed": "yes"})
     assert r.status_code == 302 and count(HubCapacity) == 0
 
 

@@ -116,6 +116,12 @@ class User(db.Model):
     def roles(self) -> set[str]:
         return {m.role for m in self.memberships}
 
+    @property
+    def zone(self) -> str:
+        """The reader's clock for what is about them alone (their notifications): their first
+        organisation's (its own zone, else its country's usual one); UTC without any."""
+        return next((o.zone for o in self.organisations()), "UTC")
+
     def has_role(self, role: str) -> bool:
         return role in self.roles()
 

@@ -22,7 +22,7 @@ from residency.domain.programme.models import Call
 
 # The decisions a startup learns of only once the call's decisions are released.
 DECIDED = ("nominated", "not_nominated")
-DECISION_ACTIONS = ("nominate", "decline")
+DECISION_ACTIONS = ("nominate", "decline", "unnominate")
 # What a startup sees instead of a decision that is not released yet.
 UNRELEASED_STATUS = "under_review"
 

@@ -3,7 +3,8 @@
 Programme administrators see every application; a startup its own (a decision it
 may not know of yet is shown as ``rules.applicant_status`` says, not hidden); a
 cluster the submitted ones, never drafts (nor drafts withdrawn unsubmitted:
-``rules.seen_by_cluster_clause``), to the calls of its routes. Every
+``rules.seen_by_cluster_clause``), to the calls of its routes; a hub the nominees it
+hosts (their answers and attachments decide the placement). Every
 clause stands alone (no join needed), so it fits any query over applications.
 """
 from __future__ import annotations
@@ -38,6 +39,14 @@ def own_clause(scope: Scope):
     return scope.startups(Application.startup_id)
 
 
+def host_clause(scope: Scope):
+    """SQL: the nominees the actor's hubs host: nominated applications to calls of routes to those hubs."""
+    if not scope.hub_ids:
+        return false()
+    hub_calls = select(Call.id).join(Route, Route.id == Call.route_id).where(scope.hubs(Route.host_hub_id))
+    return and_(Application.status == "nominated", Application.call_id.in_(hub_calls))
+
+
 def visible_clause(scope: Scope):
     """SQL: every application the actor may see."""
-    return or_(staff_clause(scope), own_clause(scope))
+    return or_(staff_clause(scope), own_clause(scope), host_clause(scope))

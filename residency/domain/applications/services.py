@@ -322,15 +322,15 @@ def save_draft(*, application: Application, actor: User, values: dict, loaded_ed
     """Save the answers; return the names of fields another member changed meanwhile
     (those keep the other member's text and are reported, never overwritten silently)."""
     now = now or utcnow()
-    return _save(application, actor, values, loaded_edit_id, now)
+    return _save(application, actor, values, loaded_edit_id, now)[0]
 
 
 @dataclass
 class Saved:
     """What saving the application form did.
 
-    The answers given are saved whatever else happens (invalid answers are refused
-    by raising ``Invalid`` instead, and then nothing is saved). What could not be
+    The answers given are saved whatever else happens; an answer out of range is not
+    (it is the refusal's, marked, while the others are saved). What could not be
     done is in ``refusal``: its message and the fields to fix. ``change`` is the
     submission, if it went in."""
 
@@ -360,7 +360,13 @@ def save_form(*, application: Application, actor: User, values: dict, loaded_edi
     the way, or the application is not complete yet; each of those is the outcome's refusal.
     """
     now = now or utcnow()
-    saved = Saved(conflicts=_save(application, actor, values, loaded_edit_id, now))
+    conflicts, invalid = _save(application, actor, values, loaded_edit_id, now, keep_valid=True)
+    saved = Saved(conflicts=conflicts)
+    if invalid:
+        # The answers in range are saved; the ones out of range are kept in the form, marked, to correct.
+        saved.refusal = Invalid(_l("Your other answers are saved; the marked ones are not yet. Correct them and save again."),
+                                invalid)
+        return saved
     try:
         with savepoint():
             if upload is not None:
@@ -381,13 +387,17 @@ def save_form(*, application: Application, actor: User, values: dict, loaded_edi
     return saved
 
 
-def _save(application, actor, values, loaded_edit_id, now) -> list[str]:
+def _save(application, actor, values, loaded_edit_id, now, keep_valid: bool = False) -> tuple[list[str], dict]:
+    """Save the answers given; return the fields another member changed meanwhile and, with
+    ``keep_valid``, the answers refused (the others are saved). Without it a refused answer
+    saves nothing (``Invalid``)."""
     _require_member(application, actor)
     if application.status not in EDITABLE:
         raise Conflict(_l("This application was submitted and can no longer be edited."))
     cleaned, errors = _clean(values, application.call)
-    if errors:
+    if errors and not keep_valid:
         raise Invalid(_l("Some answers need correcting; nothing was saved."), errors)
+    cleaned = {k: v for k, v in cleaned.items() if k not in errors}
     current = values_of(application)
     changed = [k for k in ALL_FIELDS if k in cleaned and (cleaned[k] or None) != (current[k] or None)]
     # Fields someone else saved since this member loaded the form.
@@ -410,7 +420,7 @@ def _save(application, actor, values, loaded_edit_id, now) -> list[str]:
         application.updated_at = now
         db.session.add(ApplicationEdit(application_id=application.id, user_id=actor.id, fields=to_write, created_at=now))
         db.session.flush()
-    return conflicts
+    return conflicts, errors
 
 
 def _completeness_errors(application: Application) -> dict:
@@ -454,7 +464,7 @@ def submit(*, application: Application, actor: User, values: dict, loaded_edit_i
     refusal names every field to fix (``.or_raise()`` raises it).
     """
     now = now or utcnow()
-    saved = Saved(conflicts=_save(application, actor, values, loaded_edit_id, now))
+    saved = Saved(conflicts=_save(application, actor, values, loaded_edit_id, now)[0])
     if saved.conflicts:
         saved.refusal = Conflict(_l("Another member changed %(fields)s while you were editing; check their text before submitting.",
                                     fields=", ".join(field_label(k) for k in saved.conflicts)))

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from residency.core import workflow
 from residency.core.extensions import db
 from residency.core.i18n import format_in_zone
-from residency.core.workflow import ADMIN, APPLICANT, CLUSTER, SYSTEM, Notify, State, T, Workflow, roles
+from residency.core.workflow import ADMIN, APPLICANT, CLUSTER, HUB, SYSTEM, Notify, State, T, Workflow, roles
 from residency.core.uow import for_update
 from residency.domain.accounts.models import User
 from residency.domain.accounts.queries import members
@@ -49,6 +49,9 @@ def _relation(app: Application, user: User | None) -> set[str]:
     # Cluster staff see applications once they are submitted, never drafts (``rules.seen_by_cluster``).
     if user.is_member_of(app.call.route.cluster_id) and rules.seen_by_cluster(app):
         held.add(CLUSTER)
+    # The host hub reads a nominee's application (answers and attachments) to decide on its placement.
+    if app.status == "nominated" and user.is_member_of(app.call.route.host_hub_id):
+        held.add(HUB)
     return held
 
 
@@ -105,6 +108,7 @@ APPLICATION = Workflow(
         "start_review": _l("Review started"),
         "nominate": _l("Nominated"),
         "decline": _l("Declined"),
+        "unnominate": _l("Nomination taken back"),
         "request_changes": _l("Changes requested"),
         "resubmit": _l("Resubmitted"),
         "withdraw": _l("Withdrawn"),
@@ -114,6 +118,8 @@ APPLICATION = Workflow(
         T("submitted", "start_review", "under_review", roles(CLUSTER)),
         T("under_review", "nominate", "nominated", roles(CLUSTER), guards=(before_nomination_deadline, seat_left)),
         T("under_review", "decline", "not_nominated", roles(CLUSTER), reason_required=True, reason_public=False),
+        # Staff take a nomination back while the hub has not acted on it (the placements domain adds that guard).
+        T("nominated", "unnominate", "under_review", roles(CLUSTER), reason_required=True, reason_public=False),
         T("submitted", "request_changes", "changes_requested", roles(CLUSTER), reason_required=True,
           notify=(Notify("application_changes_requested", "applicant"),)),
         T("under_review", "request_changes", "changes_requested", roles(CLUSTER), reason_required=True,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from residency.core import limits
@@ -16,8 +16,8 @@ from residency.domain.placements.models import Placement
 
 CURRENCIES = ("NOK", "SEK", "DKK", "EUR")
 FUNDING_STATES = ("draft", "submitted", "under_assessment", "changes_requested", "granted", "rejected", "in_progress",
-                  "lapsed", "closed", "cancelled")
-GRANTED_STATES = ("granted", "in_progress", "lapsed", "closed", "cancelled")
+                  "lapsed", "closed", "cancelled", "declined")
+GRANTED_STATES = ("granted", "in_progress", "lapsed", "closed", "cancelled", "declined")
 BUDGET_CATEGORIES = ("personnel", "equipment", "consumables", "services", "rent", "travel", "other")
 REPORT_KINDS = ("progress", "final")
 REPORT_STATES = ("due", "submitted", "approved", "returned")
@@ -135,6 +135,9 @@ class Disbursement(db.Model):
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paid_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    # What the funder's books say: the day the money went out and the payment's reference there.
+    paid_on: Mapped[date | None] = mapped_column(Date)
+    payment_reference: Mapped[str | None] = mapped_column(String(limits.PAYMENT_REFERENCE_MAX))
 
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),

@@ -26,12 +26,24 @@ QUEUE_STATES = tuple(s for s in FUNDING_STATES if s != "draft")  # officers neve
 PER_PAGE = 25
 
 
+# What a funding application in each state waits for from the funder's officers (beside
+# instalments to pay and reports to review, counted per row).
+OFFICERS_TURN = {
+    "submitted": _l("Start the assessment"),
+    "under_assessment": _l("Your decision: grant, reject or ask for changes"),
+}
+
+
 @dataclass
 class QueueRow:
     fa: FundingApplication
     label: str
     instalments_to_pay: int
     reports_to_review: int
+
+    @property
+    def officers_turn(self):
+        return OFFICERS_TURN.get(self.fa.status)
 
 
 @dataclass
@@ -146,7 +158,7 @@ class OfficerPage:
 def page(actor: User, funding_id: int, now: datetime | None = None) -> OfficerPage:
     now = now or utcnow()
     fa = application_of(actor, funding_id)
-    granted = fa.granted_amount is not None and fa.status in ("granted", "in_progress", "closed", "cancelled", "lapsed")
+    granted = fa.granted_amount is not None and fa.status in ("granted", "in_progress", "closed", "cancelled", "lapsed", "declined")
     reports = []
     if granted:
         for report in db.session.scalars(select(FundingReport).where(FundingReport.funding_application_id == fa.id)

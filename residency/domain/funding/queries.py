@@ -110,7 +110,7 @@ def page(actor: User, funding_id: int, now: datetime | None = None) -> StartupFu
     fa = application_of(actor, funding_id)
     history = workflow.history(fa, for_applicant=True)
     offer_expired = fa.status == "granted" and fa.offer_expires_at is not None and fa.offer_expires_at <= now
-    granted = fa.granted_amount is not None and fa.status in ("granted", "in_progress", "closed", "cancelled", "lapsed")
+    granted = fa.granted_amount is not None and fa.status in ("granted", "in_progress", "closed", "cancelled", "lapsed", "declined")
     reports = []
     if granted:
         for report in db.session.scalars(select(FundingReport).where(FundingReport.funding_application_id == fa.id)

@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import joinedload
 
 from residency.core import limits, orgnumbers, workflow
@@ -176,6 +176,12 @@ WITH_SCHEME_AND_STARTUP = (joinedload(FundingApplication.scheme).joinedload(Fund
 def funding_for(user: User, funding_id: int) -> FundingApplication:
     """A funding application ``user`` may see; 404 for any other."""
     return workflow.require(db.session.get(FundingApplication, funding_id, options=WITH_SCHEME_AND_STARTUP), user)
+
+
+def answerable_by(user: User, funding_id: int) -> FundingApplication:
+    """A funding application ``user`` answers for (a member of its startup): 404 for one they may
+    not see, 403 for one they see only as the funder."""
+    return workflow.require(funding_for(user, funding_id), user, workflow.APPLICANT)
 
 
 @service
@@ -359,6 +365,20 @@ def accept_offer(*, fa: FundingApplication, actor: User, now: datetime | None = 
     return workflow.perform(fa, "accept_offer", actor, now=now)
 
 
+@service
+def decline_offer(*, fa: FundingApplication, actor: User, reason: str = "", now: datetime | None = None) -> StatusChange:
+    """The startup says no to the grant offer before it lapses: the funder is told at once, with the
+    startup's reason if it gives one, and no report falls due under a grant that never started."""
+    now = now or utcnow()
+    if fa.status == "granted" and fa.offer_expires_at and fa.offer_expires_at <= now:
+        raise Conflict(_l("The grant offer expired; it can no longer be answered."))
+    change = workflow.perform(fa, "decline_offer", actor, reason=reason, now=now)
+    db.session.execute(delete(FundingReport).where(FundingReport.funding_application_id == fa.id,
+                                                   FundingReport.status == "due"),
+                       execution_options={"synchronize_session": "fetch"})
+    return change
+
+
 # ------------------------------------------------------------------ the funder officer
 
 
@@ -503,9 +523,47 @@ def request_instalment(*, fa: FundingApplication, actor: User, index: int, now: 
     return disbursement
 
 
+def funder_day(fa: FundingApplication, moment: datetime) -> date:
+    """The day ``moment`` falls on in the funder's time zone (its books' calendar)."""
+    return moment.astimezone(ZoneInfo(funder_zone(fa.scheme))).date()
+
+
+def _payment_problems(fa: FundingApplication, disbursement: Disbursement, paid_on, amount, reference, now) -> dict:
+    """What is wrong with a payment as typed: its day (not before the request, not after today in the
+    funder's zone), its amount (the instalment's, to the øre: a check that the right one was paid)
+    and its reference in the funder's books."""
+    errors = {}
+    today, requested_on = funder_day(fa, now), funder_day(fa, disbursement.requested_at)
+    if paid_on is None:
+        errors["paid_on"] = [_l("Enter the day the instalment was paid.")]
+    elif paid_on > today:
+        errors["paid_on"] = [_l("The payment day cannot be in the future.")]
+    elif paid_on < requested_on:
+        errors["paid_on"] = [_l("The payment day cannot be before the startup requested the instalment (%(day)s).",
+                                day=format_day(requested_on))]
+    try:
+        typed = money(amount)
+    except limits.OutOfBounds as bound:
+        errors["amount"] = [bound.message]
+    except (InvalidOperation, ValueError, TypeError):
+        errors["amount"] = [_l("Enter an amount like 150000 or 150 000,50.")]
+    else:
+        if typed != disbursement.amount:
+            errors["amount"] = [_l("The instalment is %(amount)s; record the payment of exactly that amount.",
+                                   amount=format_money(disbursement.amount, fa.scheme.currency))]
+    reference = (reference or "").strip()
+    if not reference:
+        errors["reference"] = [_l("Enter the payment's reference in your books.")]
+    elif len(reference) > limits.PAYMENT_REFERENCE_MAX:
+        errors["reference"] = [limits.length_message(limits.PAYMENT_REFERENCE_MAX, len(reference))]
+    return errors
+
+
 @service
-def record_paid(*, fa: FundingApplication, actor: User, disbursement_id: int, now: datetime | None = None) -> Disbursement:
-    """The officer records an instalment paid; the sum paid never exceeds the grant."""
+def record_paid(*, fa: FundingApplication, actor: User, disbursement_id: int, paid_on: date | None, amount,
+                reference: str, now: datetime | None = None) -> Disbursement:
+    """The officer records an instalment paid: the day, the amount (the instalment's) and the
+    payment's reference in the funder's books; the sum paid never exceeds the grant."""
     now = now or utcnow()
     workflow.require(fa, actor, workflow.FUNDER)
     _lock(fa)
@@ -514,6 +572,9 @@ def record_paid(*, fa: FundingApplication, actor: User, disbursement_id: int, no
         raise NotFound(_l("Not found."))
     if disbursement.paid_at is not None:
         raise Conflict(_l("This instalment is already recorded as paid."))
+    errors = _payment_problems(fa, disbursement, paid_on, amount, reference, now)
+    if errors:
+        raise Invalid(_l("Please correct the payment; nothing was recorded."), errors)
     paid = db.session.scalar(select(money_sum(Disbursement.amount)).where(
         Disbursement.funding_application_id == fa.id, Disbursement.paid_at.is_not(None)))
     if paid + disbursement.amount > fa.granted_amount:
@@ -525,6 +586,7 @@ def record_paid(*, fa: FundingApplication, actor: User, disbursement_id: int, no
     if step.after == "progress_report" and "progress" not in approved:
         raise Conflict(_l("This instalment is paid only after the progress report is approved."))
     disbursement.paid_at, disbursement.paid_by_id = now, actor.id
+    disbursement.paid_on, disbursement.payment_reference = paid_on, reference.strip()
     context = workflow.get("funding").context(fa) | {"amount": str(disbursement.amount), "label": step.label}
     for user in members(fa.startup_id):
         enqueue(recipient=user, template="funding_instalment_paid", context=context,

@@ -74,6 +74,7 @@ FUNDING = Workflow(
         "lapsed": State(_l("Grant offer lapsed"), _l("Grant offer expired")),
         "closed": State(_l("Closed"), _l("Closed")),
         "cancelled": State(_l("Cancelled"), _l("Cancelled")),
+        "declined": State(_l("Grant offer declined by the startup"), _l("Grant offer declined")),
     },
     actions={
         "submit": _l("Submitted"),
@@ -83,6 +84,7 @@ FUNDING = Workflow(
         "request_changes": _l("Changes requested"),
         "resubmit": _l("Resubmitted"),
         "accept_offer": _l("Grant offer accepted"),
+        "decline_offer": _l("Grant offer declined"),
         "lapse": _l("Grant offer lapsed"),
         "close": _l("Closed"),
         "cancel": _l("Cancelled"),
@@ -97,6 +99,8 @@ FUNDING = Workflow(
           notify=(Notify("funding_changes_requested", "applicant"),)),
         T("changes_requested", "resubmit", "submitted", roles(APPLICANT), notify=(Notify("funding_submitted", "applicant"),)),
         T("granted", "accept_offer", "in_progress", roles(APPLICANT), notify=(Notify("funding_offer_accepted", "funder"),)),
+        # Issue 14: the startup may say no to a grant offer rather than let it lapse.
+        T("granted", "decline_offer", "declined", roles(APPLICANT), notify=(Notify("funding_offer_declined", "funder"),)),
         T("granted", "lapse", "lapsed", roles(SYSTEM), notify=(Notify("funding_offer_lapsed", "applicant"),)),
         T("in_progress", "close", "closed", roles(FUNDER)),
         T("in_progress", "cancel", "cancelled", roles(FUNDER), reason_required=True),
@@ -141,7 +145,7 @@ ACCEPTED_STATES = ("in_progress", "closed", "cancelled")
 # Placement states of a residency, which funding applications are made under.
 RESIDENCY_STATES = ("accepted", "active", "completed", "terminated")
 # Funding applications that no longer hold on to their residency.
-SETTLED_STATES = ("draft", "rejected", "lapsed")
+SETTLED_STATES = ("draft", "rejected", "lapsed", "declined")
 # The instalment plan's step that waits for each kind of report.
 AFTER_REPORT = {"progress": "progress_report", "final": "final_report"}
 

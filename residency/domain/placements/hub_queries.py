@@ -11,12 +11,14 @@ import calendar
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import aliased, contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
 
+from residency.domain.applications import services as applications
 from residency.domain.placements import services as placements
 from residency.core import limits, pagination, workflow
 from residency.domain.placements.hubs import own_hub
@@ -365,12 +367,17 @@ class PlacementPage:
     zone: str
     today: date
     can_check_in: bool
+    # Every answer of the nominee's application in the form's order, as (section title, question, answer).
+    answers: list = field(default_factory=list)
 
 
 def placement_page(actor: User, placement_id: int, now: datetime | None = None) -> PlacementPage:
     """One placement at the actor's hub: the application, nomination, reviews, history and the actions allowed now."""
     placement = hub_placement(actor, placement_id)
     zone = placements.hub_zone(placement)
+    values = applications.values_of(placement.application)
+    titles = dict(applications.SECTIONS)
+    answers = [(titles[q.section], q.label, values.get(q.key) or "") for q in applications.QUESTIONS]
     return PlacementPage(
         placement=placement,
         nomination=db.session.scalar(select(Nomination).where(Nomination.application_id == placement.application_id)),
@@ -381,6 +388,7 @@ def placement_page(actor: User, placement_id: int, now: datetime | None = None) 
         zone=zone,
         today=placements.local_today(zone, now or utcnow()),
         can_check_in=placement.status in CHECK_IN_STATES,
+        answers=answers,
     )
 
 
@@ -391,6 +399,15 @@ def _with_actors(history: list[StatusChange]) -> list[StatusChange]:
     for change in history:
         set_committed_value(change, "actor", actors.get(change.actor_id))
     return history
+
+
+def offer_terms(placement: Placement) -> dict:
+    """The form to change an offer, prefilled with the offer as it stands (the answer-by day in the hub's zone)."""
+    expires_on = None
+    if placement.offer_expires_at is not None:
+        expires_on = placement.offer_expires_at.astimezone(ZoneInfo(placements.hub_zone(placement))).date()
+    return {"starts_on": placement.starts_on, "ends_on": placement.ends_on, "desks": placement.desks,
+            "benches": placement.benches, "offer_expires_on": expires_on, "conditions": placement.conditions or ""}
 
 
 def offer_defaults(placement: Placement, now: datetime | None = None) -> dict:

@@ -107,6 +107,15 @@ def add_capacity(*, actor: User, hub_id: int, starts_on: date, ends_on: date, de
     return period
 
 
+def capacity_period(actor: User, hub_id: int, capacity_id: int) -> HubCapacity:
+    """One capacity period of one of the actor's hubs; 404 for any other (or one deleted meanwhile)."""
+    hub = own_hub(actor, hub_id)
+    period = db.session.get(HubCapacity, capacity_id)
+    if period is None or period.hub_id != hub.id:
+        raise NotFound(_l("This capacity period no longer exists; it may have been deleted in another tab."))
+    return period
+
+
 @service
 def delete_capacity(*, actor: User, hub_id: int, capacity_id: int) -> tuple[date, date]:
     """Remove one of the hub's capacity periods; return its first and last day. A period whose

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -13,9 +14,9 @@ from residency.core.errors import NotFound
 from residency.core.extensions import db
 from residency.domain.applications.rules import decisions_released
 from residency.domain.placements.models import Placement
-from residency.domain.placements.rules import NOMINATION_ONLY, visible_to_startup
+from residency.domain.placements.rules import CANCELLED, NOMINATION_ONLY, visible_to_startup
 from residency.core.models import StatusChange
-from residency.domain.accounts.models import User
+from residency.domain.accounts.models import Organisation, User
 from residency.core.db import utcnow
 
 
@@ -27,6 +28,8 @@ class StartupPlacement:
     zone: str
     can_answer: bool
     expired: bool
+    # The version of the offer's terms shown (``services.terms_version``); an answer carries it back.
+    terms: int | None = None
 
 
 def startup_placement(actor: User, placement_id: int, now: datetime | None = None) -> StartupPlacement:
@@ -43,11 +46,26 @@ def startup_placement(actor: User, placement_id: int, now: datetime | None = Non
         zone=placements.hub_zone(placement),
         can_answer=not expired and any(t.action == "accept" for t in workflow.allowed_actions(placement, actor)),
         expired=expired,
+        terms=placements.terms_version(placement) if placement.status == "offered" else None,
     )
 
 
-def placements_of_applications(applications) -> dict[int, tuple[int, str]]:
-    """Application id -> (placement id, the status the startup sees) of the placements the startup may know of.
+class PlacementLine(NamedTuple):
+    """What the startup's dashboard shows of a placement: a link, its status, its dates and,
+    while it is an offer, the time to answer by (in the hub's zone)."""
+
+    id: int
+    label: str
+    status: str
+    starts_on: date | None
+    ends_on: date | None
+    answer_by: datetime | None
+    zone: str
+
+
+def placements_of_applications(applications) -> dict[int, PlacementLine]:
+    """Application id -> the placement the startup may know of (``PlacementLine``; it reads as
+    ``(placement id, the status the startup sees)`` too).
 
     One query, and none when no application is nominated (the applicant's dashboard).
     """
@@ -55,10 +73,18 @@ def placements_of_applications(applications) -> dict[int, tuple[int, str]]:
     if not nominated:
         return {}
     result = {}
-    for placement_id, application_id, status in db.session.execute(
-            select(Placement.id, Placement.application_id, Placement.status)
+    label = workflow.get("placement").label
+    for placement_id, application_id, status, starts_on, ends_on, expires_at, hub_zone in db.session.execute(
+            select(Placement.id, Placement.application_id, Placement.status, Placement.starts_on, Placement.ends_on,
+                   Placement.offer_expires_at, Organisation.timezone)
+            .join(Organisation, Organisation.id == Placement.hub_id)
             .where(Placement.application_id.in_(list(nominated)))):
         # Hidden, like the nomination itself, until the cluster releases the call's decisions.
         if status != NOMINATION_ONLY or decisions_released(nominated[application_id].call):
-            result[application_id] = (placement_id, workflow.get("placement").label(status, for_applicant=True))
+            # A cancelled placement is never the startup's to see (``rules.visible_to_startup``).
+            if status == CANCELLED:
+                continue
+            result[application_id] = PlacementLine(
+                placement_id, label(status, for_applicant=True), status, starts_on, ends_on,
+                expires_at if status == "offered" else None, hub_zone or nominated[application_id].call.timezone)
     return result

@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import inspect, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import joinedload
 
 from residency.core import limits, workflow
@@ -172,12 +172,10 @@ def _validate_period(placement: Placement, starts_on, ends_on, desks, benches) -
     return errors
 
 
-@service
-def offer(*, placement: Placement, actor: User, starts_on: date, ends_on: date, desks: int, benches: int,
-          offer_expires_on: date, conditions: str = "", now: datetime | None = None) -> StatusChange:
-    """Offer a placement within the call's window and the hub's capacity; the offer expires
-    at the end of ``offer_expires_on`` in the hub's time zone."""
-    now = now or utcnow()
+def _offer_terms(placement: Placement, starts_on, ends_on, desks, benches, offer_expires_on, now: datetime,
+                 refusal) -> datetime:
+    """The offer's answer-by time (23:59 in the hub's zone on ``offer_expires_on``), once its period,
+    space and date are right; ``Invalid`` with ``refusal`` and a message per field otherwise."""
     errors = _validate_period(placement, starts_on, ends_on, desks, benches)
     zone = hub_zone(placement)
     expires_at = None
@@ -190,11 +188,50 @@ def offer(*, placement: Placement, actor: User, starts_on: date, ends_on: date, 
         elif starts_on and offer_expires_on > starts_on:
             errors["offer_expires_on"] = [_l("The startup must answer before the residency starts.")]
     if errors:
-        raise Invalid(_l("Please correct the offer; nothing was sent."), errors)
-    period = {"starts_on": starts_on, "ends_on": ends_on, "desks": desks, "benches": benches}
+        raise Invalid(refusal, errors)
+    return expires_at
+
+
+def _set_terms(placement: Placement, starts_on, ends_on, desks, benches, expires_at, conditions) -> dict:
     placement.starts_on, placement.ends_on, placement.desks, placement.benches = starts_on, ends_on, desks, benches
     placement.offer_expires_at, placement.conditions = expires_at, (conditions or "").strip() or None
+    return {"starts_on": starts_on, "ends_on": ends_on, "desks": desks, "benches": benches}
+
+
+@service
+def offer(*, placement: Placement, actor: User, starts_on: date, ends_on: date, desks: int, benches: int,
+          offer_expires_on: date, conditions: str = "", now: datetime | None = None) -> StatusChange:
+    """Offer a placement within the call's window and the hub's capacity; the offer expires
+    at the end of ``offer_expires_on`` in the hub's time zone."""
+    now = now or utcnow()
+    expires_at = _offer_terms(placement, starts_on, ends_on, desks, benches, offer_expires_on, now,
+                              _l("Please correct the offer; nothing was sent."))
+    period = _set_terms(placement, starts_on, ends_on, desks, benches, expires_at, conditions)
     return workflow.perform(placement, "offer", actor, now=now, data=period)
+
+
+@service
+def amend_offer(*, placement: Placement, actor: User, starts_on: date, ends_on: date, desks: int, benches: int,
+                offer_expires_on: date, conditions: str = "", now: datetime | None = None) -> StatusChange:
+    """Change an offer the startup has not answered yet: new dates, space, answer-by date or
+    conditions, within the call's window and the hub's capacity (the offer's own space excluded).
+    The startup is e-mailed the new terms; an answer it gives from now on is to these."""
+    now = now or utcnow()
+    expires_at = _offer_terms(placement, starts_on, ends_on, desks, benches, offer_expires_on, now,
+                              _l("Please correct the offer; nothing was changed."))
+    period = _set_terms(placement, starts_on, ends_on, desks, benches, expires_at, conditions)
+    return workflow.perform(placement, "amend_offer", actor, now=now, data=period)
+
+
+@service
+def withdraw_offer(*, placement: Placement, actor: User, reason: str, now: datetime | None = None) -> StatusChange:
+    """Take back an offer the startup has not answered: its space is free again, the startup is
+    e-mailed the reason, and the placement awaits the hub's decision as before the offer."""
+    if not (reason or "").strip():
+        raise Invalid(_l("Say why the offer is withdrawn; the startup reads it."), {"reason": [_l("A reason is required.")]})
+    change = workflow.perform(placement, "withdraw_offer", actor, reason=reason, now=now)
+    placement.offer_expires_at = None
+    return change
 
 
 @service
@@ -207,12 +244,27 @@ def reject(*, placement: Placement, actor: User, reason: str, now: datetime | No
     return workflow.perform(placement, "reject", actor, reason=reason, now=now)
 
 
+# The changes that set an offer's terms: the latest one is the offer the startup answers.
+OFFER_ACTIONS = ("offer", "amend_offer")
+
+
+def terms_version(placement: Placement) -> int | None:
+    """Which terms of the offer stand: the audit entry of the latest offer or change of it."""
+    return db.session.scalar(select(func.max(StatusChange.id)).where(
+        StatusChange.workflow == "placement", StatusChange.record_id == placement.id,
+        StatusChange.action.in_(OFFER_ACTIONS)))
+
+
 @service
-def answer_offer(*, placement: Placement, actor: User, accept: bool, now: datetime | None = None) -> StatusChange:
-    """The startup accepts or declines the offer before it expires."""
+def answer_offer(*, placement: Placement, actor: User, accept: bool, terms: int | None = None,
+                 now: datetime | None = None) -> StatusChange:
+    """The startup accepts or declines the offer before it expires. ``terms`` is the version of the
+    offer the startup read (``terms_version``): an answer to terms the hub has changed since is refused."""
     now = now or utcnow()
     if offer_expired(placement, now):
         raise Conflict(_l("This offer expired; it can no longer be answered."))
+    if terms is not None and terms != terms_version(placement):
+        raise Conflict(_l("The hub changed the offer after you opened it. Read the new terms below and answer again."))
     return workflow.perform(placement, "accept" if accept else "decline", actor, now=now)
 
 

@@ -78,6 +78,8 @@ PLACEMENT = Workflow(
     },
     actions={
         "offer": _l("Offered"),
+        "amend_offer": _l("Offer changed"),
+        "withdraw_offer": _l("Offer withdrawn"),
         "waitlist": _l("Waitlisted"),
         "reject": _l("Rejected"),
         "accept": _l("Accepted"),
@@ -96,6 +98,11 @@ PLACEMENT = Workflow(
         T("pending", "reject", "rejected", roles(HUB), reason_required=True, notify=(Notify("placement_rejected", "applicant"),)),
         T("waitlisted", "offer", "offered", roles(HUB), guards=(capacity_guard,), notify=(Notify("placement_offered", "applicant"),)),
         T("waitlisted", "reject", "rejected", roles(HUB), reason_required=True, notify=(Notify("placement_rejected", "applicant"),)),
+        # Issue 14: before the startup answers, the hub may change the offer or take it back.
+        T("offered", "amend_offer", "offered", roles(HUB), guards=(capacity_guard,),
+          notify=(Notify("placement_offer_amended", "applicant"),)),
+        T("offered", "withdraw_offer", "pending", roles(HUB), reason_required=True,
+          notify=(Notify("placement_offer_withdrawn", "applicant"),)),
         T("offered", "accept", "accepted", roles(APPLICANT), notify=(Notify("placement_accepted", "hub"),)),
         T("offered", "decline", "declined", roles(APPLICANT), notify=(Notify("placement_declined", "hub"),)),
         T("offered", "lapse", "lapsed", roles(SYSTEM), notify=(Notify("placement_lapsed", "applicant"), Notify("placement_lapsed", "hub"))),
@@ -153,6 +160,17 @@ def nomination_correction_allowed(application: Application, source: str, target:
     return None
 
 
+def hub_has_not_acted(application: Application, actor, now, data):
+    """Guard of un-nominating: cluster staff take a nomination back only while the hub has not
+    answered it at all (an administrator may still correct a waitlisted one)."""
+    placement = placement_of(application)
+    if placement is not None and placement.status != "pending":
+        return _l("The hub has already acted on this nomination (the placement is %(state)s), so it can no "
+                  "longer be taken back here; ask the hub or a programme administrator.",
+                  state=PLACEMENT.label(placement.status, False))
+    return None
+
+
 def placement_correction_allowed(placement: Placement, source: str, target: str):
     """What a forced or reverted placement must respect: it lives only while its application is
     nominated, only a reverted nomination cancels it, an offer has dates and space and an answer-by
@@ -177,4 +195,5 @@ def register() -> None:
     workflow.on_enter("application", "nominated", open_pending_placement)
     workflow.on_leave("application", "nominated", cancel_pending_placement)
     workflow.check_correction("application", nomination_correction_allowed)
+    workflow.add_guard("application", "unnominate", hub_has_not_acted)
     workflow.check_correction("placement", placement_correction_allowed)

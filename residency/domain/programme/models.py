@@ -12,6 +12,7 @@ from residency.core.extensions import db
 from residency.domain.accounts.models import COUNTRIES, Organisation
 from residency.core.db import UTCDateTime, in_values, utcnow
 
+ROUTE_STATES = ("open", "closed")
 CALL_STATES = ("draft", "published", "closed", "archived")
 
 route_funder = Table(
@@ -32,6 +33,8 @@ class Route(db.Model):
     host_hub_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     cluster_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A closed route takes no new calls; the calls it has run to their end (see programme.workflow).
+    status: Mapped[str] = mapped_column(String(16), default="open")
 
     host_hub: Mapped[Organisation] = relationship(foreign_keys=[host_hub_id])
     cluster: Mapped[Organisation] = relationship(foreign_keys=[cluster_id])
@@ -41,6 +44,7 @@ class Route(db.Model):
     __table_args__ = (
         UniqueConstraint("home_country", "host_hub_id"),
         CheckConstraint(in_values("home_country", COUNTRIES), name="home_country"),
+        CheckConstraint(in_values("status", ROUTE_STATES), name="status"),
     )
 
 

@@ -302,9 +302,13 @@ def revoke_invitation(actor: User, invitation_id: int, now: datetime | None = No
 # ---------------------------------------------------------------------- routes
 
 
-def list_routes() -> list[Route]:
-    """Routes with hub, cluster (joined) and funders (one more query), by country and hub: for choosing in forms."""
-    return list(db.session.scalars(_routes_in_order()).unique())
+def list_routes(open_only: bool = False) -> list[Route]:
+    """Routes with hub, cluster (joined) and funders (one more query), by country and hub: for choosing in forms
+    (a new call only on an open route)."""
+    stmt = _routes_in_order()
+    if open_only:
+        stmt = stmt.where(Route.status == "open")
+    return list(db.session.scalars(stmt).unique())
 
 
 def _routes_in_order():
@@ -318,11 +322,8 @@ def routes_page(page: int = 1, per_page: int = PER_PAGE) -> pagination.Page:
     return pagination.by_offset(_routes_in_order(), select(func.count()).select_from(Route), page, per_page)
 
 
-@service
-def create_route(actor: User, *, home_country: str, host_hub_id: int | None, cluster_id: int | None,
-                 funder_ids: list[int] | None = None) -> Route:
-    """Open a route: startups of ``home_country`` reside at the hub, nominated by the cluster."""
-    _require_admin(actor)
+def _route_parts(home_country: str, host_hub_id, cluster_id, funder_ids, route: Route | None = None):
+    """The route's hub, cluster and funders as chosen, and what is wrong with them, per field."""
     errors: dict = {}
     if home_country not in COUNTRIES:
         errors["home_country"] = [_l("Choose the startups' home country.")]
@@ -340,12 +341,21 @@ def create_route(actor: User, *, home_country: str, host_hub_id: int | None, clu
         if hub.country == home_country:
             errors["host_hub_id"] = [_l("The host hub is in %(country)s itself; a residency route leads to a hub in another country.",
                                         country=country_name(home_country))]
-        elif db.session.scalar(select(Route.id).where(Route.home_country == home_country, Route.host_hub_id == hub.id)):
+        elif db.session.scalar(select(Route.id).where(Route.home_country == home_country, Route.host_hub_id == hub.id,
+                                                      *([Route.id != route.id] if route is not None else []))):
             errors["host_hub_id"] = [_l("There is already a route from %(country)s to %(hub)s.",
                                         country=country_name(home_country), hub=hub.name)]
+    return hub, cluster, sorted(funders, key=lambda f: funder_ids.index(f.id)), errors
+
+
+@service
+def create_route(actor: User, *, home_country: str, host_hub_id: int | None, cluster_id: int | None,
+                 funder_ids: list[int] | None = None) -> Route:
+    """Open a route: startups of ``home_country`` reside at the hub, nominated by the cluster."""
+    _require_admin(actor)
+    hub, cluster, funders, errors = _route_parts(home_country, host_hub_id, cluster_id, funder_ids)
     _refuse(errors)
-    route = Route(home_country=home_country, host_hub=hub, cluster=cluster,
-                  funders=sorted(funders, key=lambda f: funder_ids.index(f.id)))
+    route = Route(home_country=home_country, host_hub=hub, cluster=cluster, funders=funders)
     try:
         with savepoint():
             db.session.add(route)
@@ -354,6 +364,55 @@ def create_route(actor: User, *, home_country: str, host_hub_id: int | None, clu
         raise Invalid(_l("Please correct the marked fields. Nothing was saved."),
                       {"host_hub_id": [_l("There is already a route from this country to this hub.")]})
     return route
+
+
+def get_route(route_id: int) -> Route:
+    route = db.session.get(Route, route_id)
+    if route is None:
+        raise NotFound(_l("Not found."))
+    return route
+
+
+def route_has_calls(route: Route) -> bool:
+    return db.session.scalar(select(Call.id).where(Call.route_id == route.id).limit(1)) is not None
+
+
+@service
+def update_route(actor: User, route_id: int, *, home_country: str, host_hub_id: int | None, cluster_id: int | None,
+                 funder_ids: list[int] | None = None) -> Route:
+    """Change a route. Its eligible funders may always change; its home country, host hub and
+    nominating cluster only while it has no calls, since applications, reviews and placements
+    of those calls belong to them (close the route and open another instead)."""
+    _require_admin(actor)
+    route = get_route(route_id)
+    hub, cluster, funders, errors = _route_parts(home_country, host_hub_id, cluster_id, funder_ids, route)
+    if route_has_calls(route):
+        fixed = _l("The route has calls, so this stays; close the route and open a new one instead.")
+        for key, before, after in (("home_country", route.home_country, home_country),
+                                   ("host_hub_id", route.host_hub_id, host_hub_id),
+                                   ("cluster_id", route.cluster_id, cluster_id)):
+            if before != after:
+                errors[key] = [fixed]
+    _refuse(errors)
+    route.home_country, route.host_hub, route.cluster, route.funders = home_country, hub, cluster, funders
+    try:
+        with savepoint():
+            db.session.flush()
+    except IntegrityError:
+        raise Invalid(_l("Please correct the marked fields. Nothing was saved."),
+                      {"host_hub_id": [_l("There is already a route from this country to this hub.")]})
+    return route
+
+
+@service
+def close_route(actor: User, route_id: int, *, reason: str):
+    """Close a route to new calls; the calls it has run to their end."""
+    return workflow.perform(get_route(route_id), "close", actor, reason=reason)
+
+
+@service
+def reopen_route(actor: User, route_id: int):
+    return workflow.perform(get_route(route_id), "reopen", actor)
 
 
 # ----------------------------------------------------------------------- calls
@@ -545,6 +604,9 @@ def create_call(actor: User, *, route_id: int | None, title: str, description: s
     route = db.session.get(Route, route_id) if route_id else None
     if route is None:
         raise Invalid(_l("Please correct the marked fields. Nothing was saved."), {"route_id": [_l("Choose the call's route.")]})
+    if route.status == "closed":
+        raise Invalid(_l("Please correct the marked fields. Nothing was saved."),
+                      {"route_id": [_l("This route is closed to new calls; reopen it first.")]})
     values = _call_values(route=route, title=title, description=description, timezone_name=timezone_name,
                           opens_at=opens_at, closes_at=closes_at, nomination_deadline=nomination_deadline,
                           decision_deadline=decision_deadline, seats=seats, residency_starts_on=residency_starts_on,

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from residency.core import workflow
 from residency.core.workflow import ADMIN, SYSTEM, State, T, Workflow, roles
 from residency.domain.accounts.models import User
-from residency.domain.programme.models import Call
+from residency.domain.programme.models import Call, Route
 
 
 def call_ready_to_publish(call, actor, now, data):
@@ -57,5 +57,34 @@ CALL = Workflow(
 )
 
 
+def _route_relation(route: Route, user: User | None) -> set[str]:
+    if user is None:
+        return {SYSTEM}
+    return {ADMIN} if workflow.is_admin(user) else set()
+
+
+# Issue 14: an administrator closes a route to new calls (its calls run to their end) and may reopen it.
+ROUTE = Workflow(
+    name="route",
+    initial="open",
+    states={
+        "open": State(_l("Open"), _l("Open")),
+        "closed": State(_l("Closed to new calls"), _l("Closed")),
+    },
+    actions={
+        "close": _l("Closed to new calls"),
+        "reopen": _l("Reopened"),
+    },
+    transitions=(
+        T("open", "close", "closed", roles(ADMIN), reason_required=True, visible_to_applicant=False),
+        T("closed", "reopen", "open", roles(ADMIN), visible_to_applicant=False),
+    ),
+    model=Route,
+    relation=_route_relation,
+    recipients=_recipients,
+)
+
+
 def register() -> None:
     workflow.register(CALL)
+    workflow.register(ROUTE)

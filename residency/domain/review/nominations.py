@@ -73,6 +73,20 @@ def decline(*, application: Application, actor: User, reason: str, message: str,
     return change
 
 
+@service
+def unnominate(*, application: Application, actor: User, reason: str, now: datetime | None = None) -> StatusChange:
+    """Take a nomination back while the hub has not acted on it: the application is under review
+    again, its seat is free, and the pending placement at the hub is cancelled with it."""
+    if not (reason or "").strip():
+        raise Invalid(_l("Say why the nomination is taken back."), {"reason": [_l("A reason is required.")]})
+    change = workflow.perform(application, "unnominate", actor, reason=reason, now=now)
+    nomination = nomination_of(application.id)
+    if nomination is not None:
+        db.session.delete(nomination)
+        db.session.flush()
+    return change
+
+
 @dataclass
 class ReleaseItem:
     application: Application

@@ -42,6 +42,7 @@ WORKFLOW_TITLES = {
     "placement": _l("Placement"),
     "funding": _l("Funding application"),
     "report": _l("Funding report"),
+    "route": _l("Route"),
 }
 CALL_ACTION_LABELS = {
     "publish": _l("Publish"),
@@ -111,6 +112,11 @@ class CriterionRow(BoundedSubform):
 
     name = StringField(_l("Name"), validators=[Length(max=limits.NAME_MAX)])
     weight = StringField(_l("Weight"), render_kw={"inputmode": "decimal", "autocomplete": "off", "size": 6})
+
+
+class RouteCloseForm(BoundedForm):
+    reason = TextAreaField(_l("Why is the route closed? (for the audit trail)"),
+                           validators=[Optional(), Length(max=limits.REASON_MAX)], render_kw={"rows": 3})
 
 
 class CallForm(BoundedForm):

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from residency.core import limits, pagination, workflow
 from residency.web.access import role_required
-from residency.core.errors import Conflict, Invalid
+from residency.core.errors import Conflict, Invalid, ServiceError
 from residency.core.i18n import country_name, timezone_choices
 from residency.domain.accounts.models import ORGANISATION_KINDS
 from residency.core.db import utcnow
@@ -37,6 +37,7 @@ from residency.web.admin.forms import (
     CorrectionForm,
     InvitationForm,
     OrganisationForm,
+    RouteCloseForm,
     RouteForm,
 )
 from residency.web.admin.blueprint import bp
@@ -213,16 +214,20 @@ def routes():
                            active="routes")
 
 
-@bp.route("/routes/new", methods=["GET", "POST"])
-@role_required(ADMIN)
-def route_new():
-    """Open a route from a home country to a host hub."""
-    form = RouteForm()
+def _route_choices(form):
     choose = [("", _("Choose"))]
     form.host_hub_id.choices = choose + [(o.id, f"{o.name} ({country_name(o.country)})")
                                          for o in services.organisations_of_kind("hub")]
     form.cluster_id.choices = choose + [(o.id, o.name) for o in services.organisations_of_kind("cluster")]
     form.funder_ids.choices = [(o.id, f"{o.name} ({country_name(o.country)})") for o in services.organisations_of_kind("funder")]
+    return form
+
+
+@bp.route("/routes/new", methods=["GET", "POST"])
+@role_required(ADMIN)
+def route_new():
+    """Open a route from a home country to a host hub."""
+    form = _route_choices(RouteForm())
     if form.validate_on_submit():
         try:
             route = services.create_route(_actor(), home_country=form.home_country.data, host_hub_id=form.host_hub_id.data,
@@ -234,6 +239,77 @@ def route_new():
                     country=country_name(route.home_country), hub=route.host_hub.name), "success")
             return redirect(url_for(".routes"))
     return render_template("admin/route_form.html", form=form, active="routes"), _status(form)
+
+
+def _route_page(route, form, close_form=None, status=200):
+    return render_template("admin/route_form.html", form=form, route=route, has_calls=services.route_has_calls(route),
+                           close_form=close_form or RouteCloseForm(formdata=None, prefix="close"),
+                           route_label=workflow.get("route").label(route.status, False), active="routes"), status
+
+
+@bp.route("/routes/<int:route_id>/edit", methods=["GET", "POST"])
+@role_required(ADMIN)
+def route_edit(route_id: int):
+    """Change a route's funders (and, while it has no calls, its country, hub and cluster); close or reopen it."""
+    route = services.get_route(route_id)
+    if request.method == "GET":
+        form = _route_choices(RouteForm(formdata=None, data={
+            "home_country": route.home_country, "host_hub_id": route.host_hub_id, "cluster_id": route.cluster_id,
+            "funder_ids": [f.id for f in route.funders]}))
+    else:
+        form = _route_choices(RouteForm())
+    if form.validate_on_submit():
+        try:
+            services.update_route(_actor(), route_id, home_country=form.home_country.data, host_hub_id=form.host_hub_id.data,
+                                  cluster_id=form.cluster_id.data, funder_ids=form.funder_ids.data)
+        except Invalid as error:
+            _refused(form, error)
+        else:
+            flash(_("The route from %(country)s to %(hub)s is saved.", country=country_name(route.home_country),
+                    hub=route.host_hub.name), "success")
+            return redirect(url_for(".routes"))
+    return _route_page(route, form, status=_status(form))
+
+
+@bp.post("/routes/<int:route_id>/close")
+@role_required(ADMIN)
+def route_close(route_id: int):
+    """Close a route to new calls, with a reason for the audit trail."""
+    route = services.get_route(route_id)
+    form = RouteCloseForm(prefix="close")
+    if form.validate_on_submit():
+        try:
+            services.close_route(_actor(), route_id, reason=form.reason.data or "")
+        except ServiceError as error:
+            if isinstance(error, Invalid):
+                apply_field_errors(form, error)
+            else:
+                form.form_errors.insert(0, str(error.message))
+            status = error.status_code
+        else:
+            flash(_("The route from %(country)s to %(hub)s is closed to new calls; its calls run to their end.",
+                    country=country_name(route.home_country), hub=route.host_hub.name), "success")
+            return redirect(url_for(".routes"))
+    else:
+        status = 422
+    return _route_page(route, _route_choices(RouteForm(formdata=None, obj=None, data={
+        "home_country": route.home_country, "host_hub_id": route.host_hub_id, "cluster_id": route.cluster_id,
+        "funder_ids": [f.id for f in route.funders]})), form, status)
+
+
+@bp.post("/routes/<int:route_id>/reopen")
+@role_required(ADMIN)
+def route_reopen(route_id: int):
+    route = services.get_route(route_id)
+    ConfirmForm().validate_on_submit() or abort(400)
+    try:
+        services.reopen_route(_actor(), route_id)
+    except ServiceError as error:
+        flash(str(error.message), "error")
+    else:
+        flash(_("The route from %(country)s to %(hub)s is open for new calls again.",
+                country=country_name(route.home_country), hub=route.host_hub.name), "success")
+    return redirect(url_for(".routes"))
 
 
 # ----------------------------------------------------------------------- calls
@@ -266,7 +342,7 @@ def _call_form_page(form, call=None, routes=()):
 @role_required(ADMIN)
 def call_new():
     """Create a draft call; times are typed as local times in the call's zone."""
-    routes = services.list_routes()
+    routes = services.list_routes(open_only=True)
     form = CallForm()
     form.route_id.choices = [("", _("Choose a route"))] + [
         (r.id, route_label(r.home_country, r.host_hub.name)) for r in routes]

@@ -101,20 +101,23 @@ def withdraw(application_id: int):
     """Withdraw with a reason, until the cluster has decided."""
     app_ = applications.application_for(current_user, application_id)
     form = WithdrawForm()
-    if not form.validate_on_submit():
-        # The reason is too long or holds control characters: the page again, the message under the field.
-        app_ = applications.own_application(current_user, application_id)
-        shown = ApplicationForm(formdata=None)
-        shown.fill(applications.values_of(app_))
-        shown.loaded_edit_id.data = str(applications.latest_edit_id(app_))
-        return _render(app_, shown, 422, withdraw_form=form)
-    try:
-        applications.withdraw(application=app_, actor=current_user, reason=form.reason.data or "")
-    except Invalid:
-        flash(_("Please say why you withdraw the application."), "error")
-        return redirect(url_for("applicant.application", application_id=app_.id) + "#withdraw")
-    flash(_("The application is withdrawn."), "info")
-    return redirect(url_for("applicant.dashboard"))
+    if form.validate_on_submit():
+        try:
+            applications.withdraw(application=app_, actor=current_user, reason=form.reason.data or "")
+        except Invalid as error:
+            # No reason given: the message under the field, as for any bad input.
+            apply_field_errors(form, error)
+            if not form.reason.errors:
+                form.reason.errors = [_("Please say why you withdraw the application.")]
+        else:
+            flash(_("The application is withdrawn."), "info")
+            return redirect(url_for("applicant.dashboard"))
+    # The page again, with what was typed and the message under the field; nothing changed.
+    app_ = applications.own_application(current_user, application_id)
+    shown = ApplicationForm(formdata=None)
+    shown.fill(applications.values_of(app_))
+    shown.loaded_edit_id.data = str(applications.latest_edit_id(app_))
+    return _render(app_, shown, 422, withdraw_form=form)
 
 
 @bp.get("/applications/<int:application_id>/attachments/<int:attachment_id>")

@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from residency.core import limits
 from residency.web.formtools import BoundedForm
 from residency.web.validators import WholeNumberWithin
-from wtforms import DateField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from residency.core import orgnumbers
@@ -89,3 +89,12 @@ class JoinForm(BoundedForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.country.choices = _country_choices()
+
+
+class AcceptOfferForm(BoundedForm):
+    """Accepting a placement binds the startup: a box it must tick (no JavaScript needed), and the
+    version of the terms it read, so that an answer to an offer the hub has changed since is refused."""
+
+    confirm = BooleanField(_l("I accept the residency on behalf of our startup, with the dates, space and conditions shown."),
+                           validators=[DataRequired(_l("Tick the box to confirm that you accept the offer."))])
+    terms = HiddenField()

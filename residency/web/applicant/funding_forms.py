@@ -3,8 +3,8 @@ service parses amounts exactly and the scheme's rules decide at submission."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import FieldList, FormField, SelectField, StringField, TextAreaField
-from wtforms.validators import Optional
+from wtforms import BooleanField, FieldList, FormField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
 
 from residency.domain.funding.services import MAX_DESCRIPTION
 from residency.core import limits
@@ -94,3 +94,17 @@ def _plain(amount) -> str:
 class ReportForm(BoundedForm):
     text = TextAreaField(_l("Your report"), validators=[Optional(), MaxLength(limits.LONG_TEXT_MAX)], filters=[_one_newline],
                          render_kw={"rows": 8})
+
+
+class AcceptGrantForm(BoundedForm):
+    """Accepting binds the startup: a box it must tick, which works without JavaScript."""
+
+    confirm = BooleanField(_l("I accept the grant on behalf of our startup, with the conditions and the report schedule shown."),
+                           validators=[DataRequired(_l("Tick the box to confirm that you accept the grant."))])
+
+
+class DeclineGrantForm(BoundedForm):
+    reason = TextAreaField(_l("Why do you decline? (optional; the funder reads it)"),
+                           validators=[Optional(), Length(max=limits.REASON_MAX)], render_kw={"rows": 3})
+    confirm = BooleanField(_l("I decline the grant offer on behalf of our startup. This cannot be undone."),
+                           validators=[DataRequired(_l("Tick the box to confirm that you decline the grant offer."))])

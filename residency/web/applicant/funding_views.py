@@ -21,18 +21,21 @@ from residency.web.formtools import apply_field_errors
 from residency.domain.funding.labels import labels
 from residency.core.i18n import format_money
 from residency.domain.funding import queries as services
-from residency.web.applicant.funding_forms import FundingForm, ReportForm
+from residency.web.applicant.funding_forms import AcceptGrantForm, DeclineGrantForm, FundingForm, ReportForm
 from residency.web.applicant.blueprint import bp
 
 
-def _render(page, form=None, status=200, refusal=None, report_forms=None, summary=None):
+def _render(page, form=None, status=200, refusal=None, report_forms=None, summary=None, accept_form=None,
+            decline_form=None):
     if form is None and page.editable:
         form = FundingForm.of(page.fa)
     forms = {line.report.id: ReportForm(formdata=None, prefix=f"report-{line.report.id}", data={"text": line.report.text})
              for line in page.reports}
     forms.update(report_forms or {})
     return render_template("applicant/funding.html", page=page, form=form, refusal=refusal, summary=summary,
-                           report_forms=forms, max_description=funding.MAX_DESCRIPTION, **labels()), status
+                           report_forms=forms, max_description=funding.MAX_DESCRIPTION,
+                           accept_form=accept_form or AcceptGrantForm(formdata=None, prefix="accept"),
+                           decline_form=decline_form or DeclineGrantForm(formdata=None, prefix="decline"), **labels()), status
 
 
 def _refused(funding_id: int, error, **kw):
@@ -107,14 +110,33 @@ def funding_save(funding_id: int):
 @bp.post("/funding/<int:funding_id>/accept")
 @login_required
 def funding_accept(funding_id: int):
-    """Accept the grant offer before it lapses."""
-    fa = funding.funding_for(current_user, funding_id)
+    """Accept the grant offer before it lapses, once the startup ticked that it accepts it."""
+    fa = funding.answerable_by(current_user, funding_id)
+    form = AcceptGrantForm(prefix="accept")
+    if not form.validate_on_submit():
+        return _render(services.page(current_user, funding_id), status=422, accept_form=form)
     try:
         funding.accept_offer(fa=fa, actor=current_user)
     except Conflict as error:
         return _refused(funding_id, error)
     flash(_("You accepted the grant of %(amount)s. Request the first instalment below.",
             amount=format_money(fa.granted_amount, fa.scheme.currency)), "success")
+    return redirect(url_for("applicant.funding_application", funding_id=fa.id))
+
+
+@bp.post("/funding/<int:funding_id>/decline")
+@login_required
+def funding_decline(funding_id: int):
+    """Say no to the grant offer, with an optional reason for the funder."""
+    fa = funding.answerable_by(current_user, funding_id)
+    form = DeclineGrantForm(prefix="decline")
+    if not form.validate_on_submit():
+        return _render(services.page(current_user, funding_id), status=422, decline_form=form)
+    try:
+        funding.decline_offer(fa=fa, actor=current_user, reason=form.reason.data or "")
+    except Conflict as error:
+        return _refused(funding_id, error, decline_form=form)
+    flash(_("You declined the grant offer. %(funder)s has been told.", funder=fa.scheme.funder.name), "info")
     return redirect(url_for("applicant.funding_application", funding_id=fa.id))
 
 

@@ -16,6 +16,7 @@ from residency.domain.accounts import services, sessions
 from residency.domain.accounts.sessions import Device
 from residency.domain.accounts.labels import DELIVERY_LABELS
 from residency.web.formtools import apply_field_errors
+from residency.web.notification_links import record_link
 from residency.web.auth.forms import (
     AcceptInvitationForm,
     ChangePasswordForm,
@@ -219,7 +220,5 @@ def notifications():
             flash(_("Your reminder choice is saved."), "success")
             return redirect(url_for("auth.notifications"))
     page = services.notifications(current_user, pagination.page_number(request.args))
-    # Times in the zone of the reader's own organisation (a startup without one reads UTC).
-    zone = next((o.timezone for o in current_user.organisations() if o.timezone), "UTC")
     return render_template("auth/notifications.html", form=form, page=page, delivery_labels=DELIVERY_LABELS,
-                           zone=zone), 422 if form.errors else 200
+                           zone=current_user.zone, record_link=record_link), 422 if form.errors else 200

@@ -80,6 +80,11 @@ class DeclineForm(BoundedForm):
         DataRequired(_l("A message for the startup is required.")), Length(max=limits.REASON_MAX)], render_kw={"rows": 4})
 
 
+class UnnominateForm(BoundedForm):
+    reason = TextAreaField(_l("Why is the nomination taken back? (staff only)"), validators=[
+        DataRequired(_l("A reason is required.")), Length(max=limits.REASON_MAX)], render_kw={"rows": 3})
+
+
 class AssignEvenlyForm(BoundedForm):
     class Meta:
         csrf = False  # a GET form: it only shows a preview

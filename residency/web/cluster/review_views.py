@@ -26,6 +26,7 @@ from residency.web.cluster.review_forms import (
     ConflictForm,
     DeclineForm,
     NominateForm,
+    UnnominateForm,
     review_form,
 )
 from residency.web.cluster.blueprint import bp
@@ -68,6 +69,7 @@ def _render_application(app_, status: int = 200, refusal: str | None = None, **g
         conflict_form=ConflictForm(formdata=None, prefix="conflict"),
         nominate_form=NominateForm(formdata=None, prefix="nominate"),
         decline_form=DeclineForm(formdata=None, prefix="decline"),
+        unnominate_form=UnnominateForm(formdata=None, prefix="unnominate"),
     )
     forms.update(given)
     if "review_form" not in forms:
@@ -222,6 +224,24 @@ def decline(application_id: int):
             flash(_("Declined.") + " " + _released_note(app_), "success")
             return _back(app_)
     return _render_application(app_, status, refusal, decline_form=form)
+
+
+@bp.post("/applications/<int:application_id>/unnominate")
+@role_required(STAFF)
+def unnominate(application_id: int):
+    """Take a nomination back while the hub has not acted on it; the seat is free again."""
+    app_ = _application(application_id)
+    form = UnnominateForm(prefix="unnominate")
+    status, refusal = 422, None
+    if form.validate_on_submit():
+        try:
+            nominations.unnominate(application=app_, actor=current_user, reason=form.reason.data)
+        except ServiceError as error:
+            status, refusal = _refuse(form, error)
+        else:
+            flash(_("The nomination is taken back: the application is under review again and its seat is free."), "success")
+            return _back(app_)
+    return _render_application(app_, status, refusal, unnominate_form=form)
 
 
 def _released_note(app_) -> str:

@@ -57,6 +57,15 @@ class GrantForm(BoundedForm):
         return {kind: self[f"report_{kind}"].data for kind in ("progress", "final") if f"report_{kind}" in self}
 
 
+class PaymentForm(BoundedForm):
+    """An instalment recorded paid: the day, the amount (checked against the instalment) and the reference."""
+
+    paid_on = DateField(_l("Paid on"), validators=[Optional()])
+    amount = StringField(_l("Amount paid"), validators=[Optional()], render_kw={"inputmode": "decimal", "autocomplete": "off"})
+    reference = StringField(_l("Payment reference"), validators=[Optional(), Length(max=limits.PAYMENT_REFERENCE_MAX)],
+                            render_kw={"autocomplete": "off"})
+
+
 class ReturnReportForm(BoundedForm):
     reason = TextAreaField(_l("What should the startup add or change?"), validators=[Optional(), Length(max=limits.REASON_MAX)],
                              render_kw={"rows": 3})

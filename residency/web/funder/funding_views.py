@@ -25,6 +25,7 @@ from residency.web.funder.funding_forms import (
     ConfirmForm,
     GrantForm,
     NotesForm,
+    PaymentForm,
     RejectForm,
     ReturnReportForm,
 )
@@ -55,8 +56,13 @@ def _forms(page, given: dict) -> dict:
     }
     returns = {line.report.id: ReturnReportForm(formdata=None, prefix=f"return-{line.report.id}") for line in page.reports}
     returns.update(given.pop("return_forms", {}))
+    payments = {step.disbursement.id: PaymentForm(formdata=None, prefix=f"paid-{step.disbursement.id}",
+                                                  data={"paid_on": page.today, "reference": ""})
+                for step in page.plan if step.disbursement is not None and step.disbursement.paid_at is None}
+    payments.update(given.pop("payment_forms", {}))
     forms.update(given)
     forms["return_forms"] = returns
+    forms["payment_forms"] = payments
     return forms
 
 
@@ -86,7 +92,11 @@ def _act(funding_id: int, form, key: str, perform, success, anchor: str = ""):
         else:
             flash(success(fa, result), "success")
             return redirect(url_for("funder.funding_application", funding_id=fa.id) + anchor)
-    given = {"return_forms": {int(key.split(":")[1]): form}} if key.startswith("return:") else {key: form}
+    if key.startswith(("return:", "paid:")):
+        kind, record_id = key.split(":")
+        given = {{"return": "return_forms", "paid": "payment_forms"}[kind]: {int(record_id): form}}
+    else:
+        given = {key: form}
     return _render(funding_id, status, refusal, **given)
 
 
@@ -146,8 +156,11 @@ def funding_reject(funding_id: int):
 @bp.post("/funding/<int:funding_id>/disbursements/<int:disbursement_id>/paid")
 @role_required(OFFICER)
 def funding_record_paid(funding_id: int, disbursement_id: int):
-    return _act(funding_id, ConfirmForm(), "confirm_form",
-                lambda fa, f: funding.record_paid(fa=fa, actor=current_user, disbursement_id=disbursement_id),
+    """Record a requested instalment paid, with the day, the amount and the payment's reference."""
+    return _act(funding_id, PaymentForm(prefix=f"paid-{disbursement_id}"), f"paid:{disbursement_id}",
+                lambda fa, f: funding.record_paid(fa=fa, actor=current_user, disbursement_id=disbursement_id,
+                                                  paid_on=f.paid_on.data, amount=f.amount.data or "",
+                                                  reference=f.reference.data or ""),
                 lambda fa, d: _("%(amount)s is recorded as paid; %(startup)s has been e-mailed.",
                                 amount=format_money(d.amount, fa.scheme.currency), startup=fa.startup.name), "#instalments")
 

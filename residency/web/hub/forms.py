@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from residency.core import limits
 from residency.web.formtools import BoundedForm
 from residency.web.validators import WholeNumberWithin
-from wtforms import DateField, IntegerField, TextAreaField
+from wtforms import DateField, HiddenField, IntegerField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 COUNT_RANGE = WholeNumberWithin(0, limits.HUB_SPACE_MAX, below=_l("Enter a whole number of 0 or more."))
@@ -25,6 +25,12 @@ class CapacityForm(BoundedForm):
     def validate_ends_on(self, field):
         if self.starts_on.data and field.data and field.data < self.starts_on.data:
             raise ValidationError(_l("The last day cannot be before the first day."))
+
+
+class ConfirmForm(BoundedForm):
+    """The confirmation page's form of a destructive action: only its own button sends ``confirmed``."""
+
+    confirmed = HiddenField()
 
 
 # ------------------------------------------------------------------ placements

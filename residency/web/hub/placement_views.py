@@ -33,6 +33,8 @@ HUB = "hub_admin"
 # Each action's form, under a prefix of its own so that one page can hold them all.
 FORMS = {
     "offer": (OfferForm, "offer"),
+    "amend_offer": (OfferForm, "amend"),
+    "withdraw_offer": (ReasonForm, "withdraw"),
     "waitlist": (ReasonForm, "waitlist"),
     "reject": (ReasonForm, "reject"),
     "extend": (ExtendForm, "extend"),
@@ -73,6 +75,7 @@ def _render(page, status: int = 200, refusal: str | None = None, **given):
     placement = page.placement
     forms = {f"{action}_form": _form(action) for action in FORMS}
     forms["offer_form"] = _form("offer", **services.offer_defaults(placement))
+    forms["amend_offer_form"] = _form("amend_offer", **services.offer_terms(placement))
     forms["complete_form"] = _form("complete", checked_out_on=min(placement.ends_on, page.today) if placement.ends_on else None)
     forms["checkin_form"] = _form("check_in", checked_in_on=placement.checked_in_on or placement.starts_on)
     forms.update(given)
@@ -96,12 +99,17 @@ def _act(placement_id: int, action: str, perform, success):
                     form.form_errors.insert(0, str(error.message))
             else:
                 refusal = str(error.message)
-                form.form_errors.insert(0, refusal)
         else:
             flash(success(placement), "success")
             return redirect(url_for("hub.placement", placement_id=placement.id))
+    page = services.placement_page(current_user, placement_id)
+    shown = page.can_check_in if action == "check_in" else action in page.actions
+    if refusal is not None and shown:
+        # One summary: in the form it refuses, when the page still shows that form; above the page otherwise.
+        form.form_errors.insert(0, refusal)
+        refusal = None
     key = "checkin_form" if action == "check_in" else f"{action}_form"
-    return _render(services.placement_page(current_user, placement_id), status, refusal, **{key: form})
+    return _render(page, status, refusal, **{key: form})
 
 
 @bp.get("/placements/<int:placement_id>")
@@ -123,6 +131,29 @@ def offer(placement_id: int):
         "%(startup)s is offered a residency from %(start)s to %(end)s and has been e-mailed; the offer lapses %(when)s.",
         startup=p.application.startup.name, start=format_day(p.starts_on), end=format_day(p.ends_on),
         when=format_in_zone(p.offer_expires_at, placements.hub_zone(p))))
+
+
+@bp.post("/placements/<int:placement_id>/amend-offer")
+@role_required(HUB)
+def amend_offer(placement_id: int):
+    def perform(p, f):
+        placements.amend_offer(placement=p, actor=current_user, starts_on=f.starts_on.data, ends_on=f.ends_on.data,
+                               desks=f.desks.data, benches=f.benches.data, offer_expires_on=f.offer_expires_on.data,
+                               conditions=f.conditions.data or "")
+
+    return _act(placement_id, "amend_offer", perform, lambda p: _(
+        "The offer to %(startup)s is changed and the startup has been e-mailed: %(start)s to %(end)s, to be answered by %(when)s.",
+        startup=p.application.startup.name, start=format_day(p.starts_on), end=format_day(p.ends_on),
+        when=format_in_zone(p.offer_expires_at, placements.hub_zone(p))))
+
+
+@bp.post("/placements/<int:placement_id>/withdraw-offer")
+@role_required(HUB)
+def withdraw_offer(placement_id: int):
+    return _act(placement_id, "withdraw_offer",
+                lambda p, f: placements.withdraw_offer(placement=p, actor=current_user, reason=f.reason.data or ""),
+                lambda p: _("The offer to %(startup)s is withdrawn and the startup has been e-mailed; its space is free again.",
+                            startup=p.application.startup.name))
 
 
 @bp.post("/placements/<int:placement_id>/waitlist")

@@ -1,7 +1,7 @@
 """The hub area: the hub's capacity and the calls of the routes it hosts."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -11,7 +11,7 @@ from residency.core.errors import Invalid
 from residency.web.formtools import apply_field_errors
 from residency.core.i18n import format_day
 from residency.domain.placements import hubs as services
-from residency.web.hub.forms import CapacityForm
+from residency.web.hub.forms import CapacityForm, ConfirmForm
 from residency.web.hub.blueprint import bp
 
 
@@ -42,10 +42,24 @@ def capacity(hub_id: int):
     return render_template("hub/capacity.html", overview=overview, form=form), 422 if form.errors else 200
 
 
+@bp.get("/<int:hub_id>/capacity/<int:capacity_id>/delete")
+@role_required("hub_admin")
+def confirm_delete_capacity(hub_id: int, capacity_id: int):
+    """Ask before deleting a capacity period: what it holds, and a button that deletes it."""
+    period = services.capacity_period(current_user, hub_id, capacity_id)
+    return render_template("hub/capacity_delete.html", period=period, hub=period.hub, form=ConfirmForm(formdata=None))
+
+
 @bp.post("/<int:hub_id>/capacity/<int:capacity_id>/delete")
 @role_required("hub_admin")
 def delete_capacity(hub_id: int, capacity_id: int):
-    """Delete one of the hub's capacity periods (404 for a hub that is not the user's)."""
+    """Delete one of the hub's capacity periods once confirmed on its own page (404 for a hub that is
+    not the user's); a post without the confirmation shows that page."""
+    services.capacity_period(current_user, hub_id, capacity_id)
+    form = ConfirmForm()
+    form.validate_on_submit() or abort(400)
+    if form.confirmed.data != "yes":
+        return redirect(url_for("hub.confirm_delete_capacity", hub_id=hub_id, capacity_id=capacity_id))
     starts_on, ends_on = services.delete_capacity(actor=current_user, hub_id=hub_id, capacity_id=capacity_id)
     flash(_("Capacity from %(start)s to %(end)s is deleted.", start=format_day(starts_on), end=format_day(ends_on)), "info")
     return redirect(url_for("hub.capacity", hub_id=hub_id))

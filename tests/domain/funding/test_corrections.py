@@ -8,6 +8,7 @@ from residency.core.errors import Conflict
 from residency.core.extensions import db
 from residency.domain.funding import services as funding
 from residency.domain.funding.models import FundingApplication, FundingReport
+from tests.scenarios import payment_of
 from tests.scenarios import NOW, _in_progress, fill, resident
 
 
@@ -66,7 +67,7 @@ def test_a_grant_with_requested_instalments_stays_accepted(make, app):
 def test_an_approved_report_stays_approved_once_its_instalment_was_requested(make, app):
     scheme, startup, founder, officer, fa = _in_progress(make)
     advance = funding.request_instalment(fa=fa, actor=founder, index=0)
-    funding.record_paid(fa=fa, actor=officer, disbursement_id=advance.id)
+    funding.record_paid(fa=fa, actor=officer, disbursement_id=advance.id, **payment_of(fa, advance))
     progress = db.session.scalar(select(FundingReport).where(FundingReport.funding_application_id == fa.id,
                                                              FundingReport.kind == "progress"))
     funding.submit_report(report=progress, actor=founder, text="On track.")

@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from tests.scenarios import payment_of
 from tests.scenarios import BUDGET, NOW, _in_progress, fill, resident  # noqa: F401
 from residency.domain.funding import services as funding
 from residency.domain.review import nominations
@@ -39,7 +40,7 @@ def test_the_whole_path_with_exact_money(make, country, currency):
     assert [s.amount for s in steps] == [Decimal("30000.00"), Decimal("50000.00"), Decimal("19999.99")]
     assert sum(s.amount for s in steps) == fa.granted_amount
     advance = funding.request_instalment(fa=fa, actor=founder, index=0)
-    funding.record_paid(fa=fa, actor=officer, disbursement_id=advance.id)
+    funding.record_paid(fa=fa, actor=officer, disbursement_id=advance.id, **payment_of(fa, advance))
     with pytest.raises(Conflict, match="progress report"):
         funding.request_instalment(fa=fa, actor=founder, index=1)
     progress, final = sorted(db.session.scalars(select(FundingReport).where(FundingReport.funding_application_id == fa.id)),
@@ -49,14 +50,14 @@ def test_the_whole_path_with_exact_money(make, country, currency):
     funding.submit_report(report=progress, actor=founder, text="On track; tox starts in May.")
     funding.approve_report(report=progress, actor=officer)
     interim = funding.request_instalment(fa=fa, actor=founder, index=1)
-    funding.record_paid(fa=fa, actor=officer, disbursement_id=interim.id)
+    funding.record_paid(fa=fa, actor=officer, disbursement_id=interim.id, **payment_of(fa, interim))
     # The final instalment waits for the final report.
     with pytest.raises(Conflict, match="final report"):
         funding.request_instalment(fa=fa, actor=founder, index=2)
     funding.submit_report(report=final, actor=founder, text="Done.")
     funding.approve_report(report=final, actor=officer)
     last = funding.request_instalment(fa=fa, actor=founder, index=2)
-    funding.record_paid(fa=fa, actor=officer, disbursement_id=last.id)
+    funding.record_paid(fa=fa, actor=officer, disbursement_id=last.id, **payment_of(fa, last))
     assert funding.paid_total(fa) == fa.granted_amount
     funding.close(fa=fa, actor=officer)
     assert fa.status == "closed"
@@ -77,7 +78,7 @@ def test_final_instalment_cannot_be_paid_before_the_final_report_is_approved(mak
                   report_due={"progress": date(2030, 7, 1), "final": date(2031, 1, 31)}, now=NOW)
     funding.accept_offer(fa=fa, actor=founder, now=NOW)
     first = funding.request_instalment(fa=fa, actor=founder, index=0)
-    funding.record_paid(fa=fa, actor=officer, disbursement_id=first.id)
+    funding.record_paid(fa=fa, actor=officer, disbursement_id=first.id, **payment_of(fa, first))
     with pytest.raises(Conflict, match="final report"):
         funding.request_instalment(fa=fa, actor=founder, index=1)
     assert funding.paid_total(fa) == Decimal("80000.00")
@@ -180,7 +181,7 @@ def test_saving_again_keeps_a_quarters_line_and_drops_the_removed_ones(make):
 def test_officer_cancels_a_grant_in_progress_with_a_reason(make):
     scheme, startup, founder, officer, fa = _in_progress(make)
     paid = funding.request_instalment(fa=fa, actor=founder, index=0)
-    funding.record_paid(fa=fa, actor=officer, disbursement_id=paid.id)
+    funding.record_paid(fa=fa, actor=officer, disbursement_id=paid.id, **payment_of(fa, paid))
     with pytest.raises(Invalid) as err:
         funding.cancel(fa=fa, actor=officer, reason="  ")
     assert "reason" in err.value.field_errors

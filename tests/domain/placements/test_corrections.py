@@ -83,11 +83,11 @@ def test_a_stale_tabs_delete_through_the_page_is_a_404_and_the_new_period_surviv
     form = {"starts_on": "2030-01-01", "ends_on": "2030-06-30", "desks": "4", "benches": "2"}
     assert client.post(f"/hub/{hub.id}/capacity", data=form).status_code == 302
     old_id = db.session.scalar(select(HubCapacity.id))
-    assert client.post(f"/hub/{hub.id}/capacity/{old_id}/delete").status_code == 302
+    assert client.post(f"/hub/{hub.id}/capacity/{old_id}/delete", data={"confirmed": "yes"}).status_code == 302
     assert client.post(f"/hub/{hub.id}/capacity", data=form | {"desks": "6"}).status_code == 302
     new_id = db.session.scalar(select(HubCapacity.id))
     assert new_id != old_id
-    r = client.post(f"/hub/{hub.id}/capacity/{old_id}/delete")
+    r = client.post(f"/hub/{hub.id}/capacity/{old_id}/delete", data={"confirmed": "yes"})
     assert r.status_code == 404
     assert db.session.scalars(select(HubCapacity.desks)).all() == [6]
 

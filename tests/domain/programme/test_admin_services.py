@@ -308,7 +308,7 @@ def test_corrections_only_for_attached_workflows(make):
         services.workflow_record("call", 12345)
     with pytest.raises(Forbidden):
         services.correct_status(make.member("cluster"), "call", make.call().id, action="force", target="closed", reason="x")
-    assert [wf.name for wf in services.correctable_workflows()] == ["application", "placement", "funding", "report", "call"]
+    assert [wf.name for wf in services.correctable_workflows()] == ["application", "placement", "funding", "report", "call", "route"]
 
 
 # ---------------------------------------------------------------------- outbox

@@ -17,7 +17,7 @@ from residency.core.extensions import db
 from residency.domain.funding.models import Disbursement, FundingApplication, FundingReport, FundingScheme
 
 from tests.factories import make_scheme
-from tests.scenarios import resident
+from tests.scenarios import payment_of, resident
 
 BUDGET = [("personnel", "2030", "2", "100000.10"), ("rent", "2030", "2", "20000.20"), ("consumables", "2030", "3", "79999.71")]
 
@@ -75,6 +75,11 @@ def granted(make, country="NO", currency="NOK", accept=True):
     if accept:
         funding.accept_offer(fa=fa, actor=founder)
     return scheme, startup, founder, officer, fa
+
+
+def paid_form(fa, disbursement):
+    """The payment form of ``disbursement`` as an officer fills it in."""
+    return {f"paid-{disbursement.id}-{key}": str(value) for key, value in payment_of(fa, disbursement).items()}
 
 
 def reports_of(fa):
@@ -321,7 +326,7 @@ def test_grant_offer_deadline_is_shown_in_the_funders_zone_and_accepted(make, lo
     accept_by = re.search(r'id="accept-by">([^<]*)<', page).group(1)
     assert "23:59" in accept_by and accept_by.endswith("(Europe/Oslo)") and str(deadline.day) in accept_by
     assert shows(page, "NOK 99,999.99")
-    assert client.post(f"/startup/funding/{fa.id}/accept").status_code == 302
+    assert client.post(f"/startup/funding/{fa.id}/accept", data={"accept-confirm": "y"}).status_code == 302
     db.session.expire_all()
     assert fa.status == "in_progress"
 
@@ -350,7 +355,7 @@ def test_expired_offer_cannot_be_accepted(make, login):
     client = login(founder)
     page = text(client.get(f"/startup/funding/{fa.id}"))
     assert "The time to accept this offer has passed." in page and "Accept the grant offer" not in page
-    response = client.post(f"/startup/funding/{fa.id}/accept")
+    response = client.post(f"/startup/funding/{fa.id}/accept", data={"accept-confirm": "y"})
     assert response.status_code == 409 and "The grant offer expired" in text(response)
 
 
@@ -368,7 +373,7 @@ def test_instalments_reports_payments_and_closing_through_the_pages(make, login)
 
     desk = login(officer)
     advance = db.session.scalar(select(Disbursement).where(Disbursement.instalment == 0))
-    assert desk.post(f"/funder/funding/{fa.id}/disbursements/{advance.id}/paid").status_code == 302
+    assert desk.post(f"/funder/funding/{fa.id}/disbursements/{advance.id}/paid", data=paid_form(fa, advance)).status_code == 302
     progress, final = reports_of(fa)
 
     client = login(founder)
@@ -391,7 +396,7 @@ def test_instalments_reports_payments_and_closing_through_the_pages(make, login)
     assert client.post(f"/startup/funding/{fa.id}/instalments/1").status_code == 302
     desk = login(officer)
     interim = db.session.scalar(select(Disbursement).where(Disbursement.instalment == 1))
-    assert desk.post(f"/funder/funding/{fa.id}/disbursements/{interim.id}/paid").status_code == 302
+    assert desk.post(f"/funder/funding/{fa.id}/disbursements/{interim.id}/paid", data=paid_form(fa, interim)).status_code == 302
     # Closing before the final instalment is paid is refused.
     refused = desk.post(f"/funder/funding/{fa.id}/close")
     assert refused.status_code == 409 and "after every instalment is paid" in text(refused)
@@ -407,7 +412,7 @@ def test_instalments_reports_payments_and_closing_through_the_pages(make, login)
     assert client.post(f"/startup/funding/{fa.id}/instalments/2").status_code == 302
     desk = login(officer)
     last = db.session.scalar(select(Disbursement).where(Disbursement.instalment == 2))
-    assert desk.post(f"/funder/funding/{fa.id}/disbursements/{last.id}/paid").status_code == 302
+    assert desk.post(f"/funder/funding/{fa.id}/disbursements/{last.id}/paid", data=paid_form(fa, last)).status_code == 302
     page = text(desk.get(f"/funder/funding/{fa.id}"))
     assert shows(page, 'id="paid-total">NOK 99,999.99<')
     assert desk.post(f"/funder/funding/{fa.id}/close").status_code == 302
