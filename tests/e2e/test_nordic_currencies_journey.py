@@ -221,6 +221,8 @@ def test_a_dane_applies_in_danish_and_a_finn_is_granted_in_euros(app, demo, brow
     assert "23.59" in deadline and re.search(r"EES?T \(Europe/Helsinki\)$", deadline), deadline
     assert axe(finn) == []
     photograph(finn, tmp_path, "fi-grant-offer")
+    finn.get_by_label(fi("I accept the grant on behalf of our startup, with the conditions and the report schedule "
+                         "shown.")).check()
     finn.get_by_role("button", name=fi("Accept the grant offer")).click()
     finn.get_by_text(fi("You accepted the grant of %(amount)s. Request the first instalment below.",
                         amount=eur("fi", "40000"))).wait_for()

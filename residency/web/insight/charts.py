@@ -8,10 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-LABEL_WIDTH = 190
-BAR_AREA = 380
-ROW_HEIGHT = 24
+# Each bar has its label above it, so the chart is narrow enough to be drawn at its own size on a phone
+# (its text, 14 units high, then stays at least 12 px; see .insight-svg in residency.css).
+LABEL_WIDTH = 0
+BAR_AREA = 260
+ROW_HEIGHT = 44
 BAR_HEIGHT = 16
+LABEL_HEIGHT = 18
 PADDING = 8
 
 
@@ -38,11 +41,12 @@ class BarChart:
 
     @property
     def width(self) -> int:
-        return LABEL_WIDTH + BAR_AREA + 150
+        return BAR_AREA + 140
 
     label_width = LABEL_WIDTH
     bar_height = BAR_HEIGHT
-    bar_x = LABEL_WIDTH + 4
+    bar_x = 0
+    label_height = LABEL_HEIGHT
 
 
 def _scaled(value, scale) -> int:
@@ -60,8 +64,8 @@ def bar_chart(id: str, title, desc, rows, marks=None) -> BarChart:
     chart = BarChart(id=id, title=str(title), desc=str(desc))
     for i, ((label, value, text), mark) in enumerate(zip(rows, marks)):
         chart.bars.append(Bar(
-            label=str(label), text=str(text), y=PADDING + i * ROW_HEIGHT, width=_scaled(value, scale),
-            mark=None if mark is None else LABEL_WIDTH + 4 + _scaled(mark, scale),
+            label=str(label), text=str(text), y=PADDING + LABEL_HEIGHT + i * ROW_HEIGHT, width=_scaled(value, scale),
+            mark=None if mark is None else _scaled(mark, scale),
             over=mark is not None and (value or 0) > mark,
         ))
     return chart
