@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, Integer, String, and_, case, cast, exists, func, literal, null, or_, select, true, type_coerce, union_all
 from sqlalchemy.orm import aliased
 
-from residency.core import limits
+from residency.core import limits, pagination
 from residency.core.errors import Forbidden, NotFound
 from residency.core.extensions import db
 from residency.domain.accounts.scope import Scope
@@ -522,6 +522,8 @@ class Dashboard:
     # When the funnel and the decision times were counted (the summary tables' last rebuild);
     # None: counted from the records for this page.
     counted_at: datetime | None = None
+    # The page of the funnel's calls shown (``calls_page``): a programme's calls grow without end.
+    calls_page: pagination.Page | None = None
 
 
 def refreshed_at() -> tuple[int, datetime] | None:
@@ -577,4 +579,16 @@ def dashboard(actor: User, args, now: datetime | None = None) -> Dashboard:
         occupancy=occupancy(scope, first_month, now),
         first_month=(first_month or (now or utcnow()).date()).replace(day=1) if sees_hubs(scope) else None,
         funding=funding(scope), impact=impact(scope), sees_funding=sees_funding(scope), counted_at=counted_at,
+        calls_page=None if the_funnel is None else _calls_page(the_funnel, pagination.page_number(args, CALLS_PAGE)),
     )
+
+
+CALLS_PAGE = "calls_page"
+
+
+def _calls_page(the_funnel: Funnel, asked: int) -> pagination.Page:
+    """One page of the funnel's calls, newest first (the funnel is counted whole: totals and splits need every call)."""
+    total = len(the_funnel.calls)
+    shown = pagination.shown_page(asked, total)
+    start = (shown - 1) * pagination.PER_PAGE
+    return pagination.numbered(the_funnel.calls[start:start + pagination.PER_PAGE], asked, total, param=CALLS_PAGE)

@@ -106,3 +106,28 @@ def test_nav_links_to_insight_for_staff_only(client, make, login):
     assert 'href="/insight/"' in client.get("/insight/").get_data(as_text=True)
     login(make.member("startup"))
     assert 'href="/insight/"' not in client.get("/").get_data(as_text=True)
+
+
+def test_the_funnel_per_call_comes_a_page_of_25_calls_at_a_time(client, make, login, count_queries):
+    """A programme's calls grow without end: the per-call table shows 25 and a pager, the totals count all."""
+    route = make.route()
+    calls = [make.call(route=route, title=f"Funnel call {i:02d}") for i in range(30)]
+    for c in calls:  # a call is in the funnel once it has an application
+        make.application(call=c, status="submitted")
+    login(make.admin())
+
+    def read(path):
+        db.session.expire_all()
+        with count_queries() as counted:
+            response = client.get(path)
+        assert response.status_code == 200
+        html = response.get_data(as_text=True)
+        table = re.search(r'<table[^>]*id="funnel-calls".*?</table>', html, re.S).group(0)
+        return counted.n, html, set(int(n) for n in re.findall(r'data-call="(\d+)"', table))
+
+    queries, first, shown = read("/insight/")
+    assert len(shown) == 25 and "30 calls" in first and "calls_page=2" in first
+    second_queries, _second, rest = read("/insight/?calls_page=2")
+    assert len(rest) == 5 and not rest & shown and rest | shown == {c.id for c in calls}
+    assert second_queries == queries
+    assert read("/insight/?calls_page=99")[2] == rest
