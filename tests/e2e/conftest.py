@@ -10,6 +10,8 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
+from residency.demo import PASSWORD, seed
+
 CHROMIUM = os.environ.get("RESIDENCY_CHROMIUM", "/usr/bin/chromium")
 
 
@@ -68,3 +70,15 @@ def axe():
         ]
 
     return run
+
+
+@pytest.fixture
+def admin_page(app, page):
+    """A browser page signed in as the demo programme administrator, on the seeded demo."""
+    seed()
+    page.goto("/account/login")
+    page.get_by_label("E-mail").fill("admin@demo.test")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/admin/")
+    return page

@@ -2,22 +2,10 @@
 import pytest
 from sqlalchemy import select
 
-from residency.demo import PASSWORD, seed
 from residency.core.extensions import db
 from residency.domain.programme.models import Call
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def admin_page(app, page):
-    seed()
-    page.goto("/account/login")
-    page.get_by_label("E-mail").fill("admin@demo.test")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/admin/")
-    return page
 
 
 def test_every_admin_page_passes_axe(admin_page, axe):

@@ -5,20 +5,8 @@ from sqlalchemy import select
 
 from residency.core.extensions import db
 from residency.core.outbox_models import OutboxMessage
-from residency.demo import PASSWORD, seed
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def admin_page(app, page):
-    seed()
-    page.goto("/account/login")
-    page.get_by_label("E-mail").fill("admin@demo.test")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/admin/")
-    return page
 
 
 def test_criteria_rows_are_added_and_refused_on_their_field(admin_page, axe):
