@@ -173,7 +173,7 @@ def page(actor: User, funding_id: int, now: datetime | None = None) -> OfficerPa
         actions=actions, plan=funding.plan(fa) if granted else [], paid_total=paid, reports=reports,
         history=workflow.history(fa, for_applicant=False),
         can_close="close" in actions and paid == fa.granted_amount and all(r.report.status == "approved" for r in reports),
-        today=now.date(),
+        today=funding.funder_day(fa, now),  # the funder's calendar: a payment day is a day in its books
     )
 
 
