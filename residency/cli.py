@@ -11,6 +11,7 @@ from residency.core import attachments
 from residency.core.outbox import deliver_due
 from residency.demo import seed, seeded
 from residency.domain.applications import services as applications
+from residency.domain.funding import report_files
 from residency.mailsink import serve
 from residency.scale import seed_scale_command
 from residency.scheduling import run_scheduler
@@ -69,7 +70,7 @@ def migrate_attachments_to_database(delete_local: bool) -> None:
 
     Run it on each machine that stored files locally; it may be run again (files already copied are skipped).
     A file whose bytes no longer match the sha256 recorded at upload is left where it is and counted."""
-    report = attachments.copy_to_database(applications.stored_files(), delete_local=delete_local)
+    report = attachments.copy_to_database(applications.stored_files() + report_files.stored_files(), delete_local=delete_local)
     click.echo(f"Copied {report.copied} files into the database; {report.present} were there already, "
                f"{report.missing} are not in {attachments.storage_dir()}, {report.damaged} did not match their sha256.")
     if report.damaged:

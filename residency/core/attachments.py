@@ -20,18 +20,24 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import secrets
+import zipfile
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import BinaryIO, Iterable
 
 from flask import current_app
-from sqlalchemy import CheckConstraint, LargeBinary, String, delete, func, insert, select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import CheckConstraint, LargeBinary, String, delete, event, func, insert, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from residency.core.db import UTCDateTime, utcnow
+from residency.core.errors import Invalid
 from residency.core.extensions import db
+from residency.core.i18n import format_number
 from residency.core.uow import unit_of_work
 
 STORAGES = ("auto", "database", "local")
@@ -58,6 +64,85 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
+# Office documents are ZIP packages; what the package declares as its main part says which kind.
+# Macro-enabled packages (.docm, .xlsm, .pptm) declare other types and are refused, as are the old
+# binary formats (.doc, .xls), which cannot be told apart from macro carriers by their first bytes.
+OOXML_MAIN_PARTS = {
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml":
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml":
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml":
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+}
+ODF_TYPES = ("application/vnd.oasis.opendocument.text", "application/vnd.oasis.opendocument.spreadsheet",
+             "application/vnd.oasis.opendocument.presentation")
+OFFICE_TYPES = frozenset(OOXML_MAIN_PARTS.values()) | frozenset(ODF_TYPES)
+# What a package's listing may hold before it is not read at all (a ZIP is read by its directory only).
+_MAX_PACKAGE_ENTRIES = 10_000
+_MAX_MANIFEST_BYTES = 256 * 1024
+
+
+def sniff_document(data: bytes) -> str | None:
+    """The content type ``data`` proves: a PDF or an image by its first bytes, or a Word, Excel,
+    PowerPoint or OpenDocument file by the main part its package declares; None otherwise."""
+    found = sniff(data[:16])
+    if found is not None or not data.startswith(b"PK\x03\x04"):
+        return found
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            entries = package.infolist()
+            if len(entries) > _MAX_PACKAGE_ENTRIES:
+                return None
+            names = {entry.filename: entry for entry in entries}
+            if any(name.lower().endswith("vbaproject.bin") for name in names):
+                return None  # macros, whatever the package says it is
+            mimetype = names.get("mimetype")
+            if mimetype is not None and mimetype.file_size < 100:
+                declared = package.read(mimetype).decode("ascii", "replace").strip()
+                return declared if declared in ODF_TYPES else None
+            manifest = names.get("[Content_Types].xml")
+            if manifest is None or manifest.file_size > _MAX_MANIFEST_BYTES:
+                return None
+            declared = package.read(manifest).decode("utf-8", "replace")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, OSError, EOFError):
+        return None
+    parts = {found for found in re.findall(r'ContentType="([^"]+)"', declared) if found.endswith(".main+xml")}
+    kinds = {OOXML_MAIN_PARTS.get(part) for part in parts}
+    return kinds.pop() if len(kinds) == 1 and None not in kinds else None
+
+
+# Attached files are at most this large (the web server refuses bigger requests before this is read).
+MAX_FILE_BYTES = 10 * 1024 * 1024
+
+
+def checked(filename: str, data: bytes, *, field: str, max_bytes: int = MAX_FILE_BYTES) -> str:
+    """The content type of a PDF, image or office document of at most ``max_bytes``, read from the
+    content (the name and the declared type are ignored); Invalid, on ``field``, otherwise."""
+    if not data:
+        raise Invalid(_l("The file is empty."), {field: [_l("Choose a file to attach.")]})
+    if len(data) > max_bytes:
+        raise Invalid(_l("%(name)s is %(size)s MB; files can be at most %(max)d MB.", name=filename,
+                         size=_megabytes(len(data)), max=max_bytes // (1024 * 1024)),
+                      {field: [_l("Files can be at most %(max)d MB.", max=max_bytes // (1024 * 1024))]})
+    content_type = sniff_document(data)
+    if content_type is None:
+        raise Invalid(_l("%(name)s is not a PDF, an image (PNG, JPEG, GIF, WebP) or an office document (Word, Excel, "
+                         "PowerPoint, OpenDocument; without macros). Its content was checked, not its name.", name=filename),
+                      {field: [_l("Only PDF files, images and office documents can be attached.")]})
+    return content_type
+
+
+def _megabytes(size: int) -> str:
+    return format_number(Decimal(size) / 1048576, "#,##0.0")
+
+
+def safe_name(filename: str) -> str:
+    """The last part of an uploaded file's name, without control characters, at most 200 characters."""
+    name = (filename or "attachment").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    return "".join(ch for ch in name if ch.isprintable())[:200] or "attachment"
+
+
 # The extensions each type is known by, the usual one first.
 EXTENSIONS = {
     "application/pdf": (".pdf",),
@@ -65,6 +150,12 @@ EXTENSIONS = {
     "image/jpeg": (".jpg", ".jpeg", ".jpe"),
     "image/gif": (".gif",),
     "image/webp": (".webp",),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (".docx",),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (".xlsx",),
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": (".pptx",),
+    "application/vnd.oasis.opendocument.text": (".odt",),
+    "application/vnd.oasis.opendocument.spreadsheet": (".ods",),
+    "application/vnd.oasis.opendocument.presentation": (".odp",),
 }
 
 
@@ -130,6 +221,40 @@ def store(data: bytes) -> tuple[str, str]:
     with open(os.path.join(storage_dir(), name), "xb") as fh:
         fh.write(data)
     return name, digest
+
+
+# The local files the current transaction wrote (removed again if it rolls back) and those of the
+# attachments it deleted (removed once it commits): see ``save`` and ``discard``.
+_WRITTEN, _DISCARDED = "residency.attachments.written", "residency.attachments.discarded"
+
+
+def save(data: bytes) -> tuple[str, str]:
+    """``store``, kept in step with the transaction: a local file written by a transaction that
+    rolls back is removed again (the database storage's row goes with the transaction anyway)."""
+    name, digest = store(data)
+    db.session.info.setdefault(_WRITTEN, []).append(name)
+    return name, digest
+
+
+def discard(stored_name: str) -> None:
+    """The bytes of an attachment whose row the current transaction deletes: in the database at once,
+    a local file once the transaction has committed (a rollback keeps it, with its row)."""
+    drop(stored_name)
+    db.session.info.setdefault(_DISCARDED, []).append(stored_name)
+
+
+@event.listens_for(Session, "after_commit")
+def _files_after_commit(session) -> None:
+    session.info.pop(_WRITTEN, None)
+    for name in session.info.pop(_DISCARDED, ()):
+        remove(name)
+
+
+@event.listens_for(Session, "after_rollback")
+def _files_after_rollback(session) -> None:
+    session.info.pop(_DISCARDED, None)
+    for name in session.info.pop(_WRITTEN, ()):
+        remove(name)
 
 
 def drop(stored_name: str) -> None:

@@ -39,6 +39,7 @@ from residency.domain.programme.models import Call
 from residency.domain.review import nominations
 from residency.domain.review import services as reviews
 from tests.factories import Factories
+from residency.domain.funding import report_files
 from residency.domain.funding import services as funding
 from residency.domain.funding.models import FundingApplication
 from residency.domain.impact.models import ImpactSurvey
@@ -112,6 +113,10 @@ def _scenario(app):
     progress = db.session.scalar(select(FundingReport).where(FundingReport.funding_application_id == submitted.id,
                                                              FundingReport.kind == "progress"))
     funding.submit_report(report=progress, actor=resident, text="Half way.")
+    # A file on the final report, still due: the startup's page lists it with its remove button.
+    final = db.session.scalar(select(FundingReport).where(FundingReport.funding_application_id == submitted.id,
+                                                          FundingReport.kind == "final"))
+    report_files.add_attachment(report=final, actor=resident, filename="draft.pdf", data=b"%PDF-1.7\n" + b"0" * 100)
     for stage in ("draft", "submitted", "assessed", "offered", "accepted"):
         fa = another("offered" if stage == "accepted" else stage)
         if stage == "accepted":

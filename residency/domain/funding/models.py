@@ -9,6 +9,7 @@ from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Numeric, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from residency.core import limits
+from residency.core.attachments import named_for
 from residency.core.extensions import db
 from residency.domain.accounts.models import Organisation, User
 from residency.core.db import Money, UTCDateTime, in_values, utcnow
@@ -161,9 +162,37 @@ class FundingReport(db.Model):
 
     funding_application: Mapped[FundingApplication] = relationship()
     submitted_by: Mapped[User | None] = relationship()
+    attachments: Mapped[list["ReportAttachment"]] = relationship(
+        back_populates="report", cascade="all, delete-orphan", order_by="ReportAttachment.id")
 
     __table_args__ = (
         CheckConstraint(in_values("kind", REPORT_KINDS), name="kind"),
         CheckConstraint(in_values("status", REPORT_STATES), name="status"),
         Index("ix_funding_report_due", "status", "due_on"),
     )
+
+
+class ReportAttachment(db.Model):
+    """A file attached to a funding report (a PDF, an image or an office document), stored as an
+    application's attachments are (``residency.core.attachments``)."""
+
+    __tablename__ = "report_attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("funding_report.id", ondelete="CASCADE"), index=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    filename: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    report: Mapped[FundingReport] = relationship(back_populates="attachments")
+    uploaded_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (CheckConstraint("size_bytes > 0", name="size_positive"),)
+
+    @property
+    def download_name(self) -> str:
+        return named_for(self.filename, self.content_type)

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, load_only, noload
+from sqlalchemy.orm import joinedload, load_only, noload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from residency.domain.funding import services as funding
@@ -162,6 +162,7 @@ def page(actor: User, funding_id: int, now: datetime | None = None) -> OfficerPa
     reports = []
     if granted:
         for report in db.session.scalars(select(FundingReport).where(FundingReport.funding_application_id == fa.id)
+                                         .options(selectinload(FundingReport.attachments))
                                          .order_by(FundingReport.due_on, FundingReport.id)):
             reports.append(ReportLine(report, workflow.get("report").label(report.status, False),
                                       {t.action for t in workflow.allowed_actions(report, actor)}))

@@ -7,7 +7,9 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
+from residency.domain.funding import report_files
 from residency.domain.funding import services as funding
 from residency.core import workflow
 from residency.core.errors import NotFound
@@ -69,6 +71,7 @@ class ReportLine:
     label: str
     can_submit: bool
     returned_comments: str | None
+    can_attach: bool = False
 
 
 @dataclass
@@ -114,13 +117,15 @@ def page(actor: User, funding_id: int, now: datetime | None = None) -> StartupFu
     reports = []
     if granted:
         for report in db.session.scalars(select(FundingReport).where(FundingReport.funding_application_id == fa.id)
+                                         .options(selectinload(FundingReport.attachments))
                                          .order_by(FundingReport.due_on, FundingReport.id)):
             actions = {t.action for t in workflow.allowed_actions(report, actor)}
             comments = None
             if report.status == "returned":
                 comments = _latest_reason(workflow.history(report, for_applicant=True), "return")
             reports.append(ReportLine(report, workflow.get("report").label(report.status, True),
-                                      "submit" in actions and fa.status == "in_progress", comments))
+                                      "submit" in actions and fa.status == "in_progress", comments,
+                                      can_attach="submit" in actions and report_files.files_open(report)))
     return StartupFundingPage(
         fa=fa, label=workflow.get("funding").label(fa.status, True), currency=fa.scheme.currency, zone=funding.funder_zone(fa.scheme),
         editable=fa.status in funding.EDITABLE, totals=funding.totals(fa),

@@ -26,6 +26,7 @@ from residency.core.uow import for_update
 from residency.domain.accounts.models import Organisation, User
 from residency.domain.accounts.queries import members
 from residency.domain.applications.models import Application
+from residency.domain.funding import report_files
 from residency.domain.funding.models import (
     BUDGET_CATEGORIES,
     BudgetLine,
@@ -373,6 +374,8 @@ def decline_offer(*, fa: FundingApplication, actor: User, reason: str = "", now:
     if fa.status == "granted" and fa.offer_expires_at and fa.offer_expires_at <= now:
         raise Conflict(_l("The grant offer expired; it can no longer be answered."))
     change = workflow.perform(fa, "decline_offer", actor, reason=reason, now=now)
+    report_files.discard_files_of(select(FundingReport.id).where(FundingReport.funding_application_id == fa.id,
+                                                                 FundingReport.status == "due"))
     db.session.execute(delete(FundingReport).where(FundingReport.funding_application_id == fa.id,
                                                    FundingReport.status == "due"),
                        execution_options={"synchronize_session": "fetch"})

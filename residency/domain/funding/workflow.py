@@ -10,6 +10,7 @@ from residency.core.extensions import db
 from residency.core.workflow import ADMIN, APPLICANT, FUNDER, SYSTEM, Notify, State, T, Workflow, roles
 from residency.domain.accounts.models import User
 from residency.domain.accounts.queries import members
+from residency.domain.funding import report_files
 from residency.domain.funding.models import GRANTED_STATES, Disbursement, FundingApplication, FundingReport
 from residency.domain.placements.models import Placement
 
@@ -179,6 +180,7 @@ def withdraw_grant_decision(fa: FundingApplication, change, data: dict) -> None:
     it, so the next decision starts afresh (nothing was requested or reported: the check refused that)."""
     if change.to_state in GRANTED_STATES:
         return
+    report_files.discard_files_of(select(FundingReport.id).where(FundingReport.funding_application_id == fa.id))
     db.session.execute(delete(FundingReport).where(FundingReport.funding_application_id == fa.id),
                        execution_options={"synchronize_session": "fetch"})
     fa.granted_amount = fa.granted_share_percent = fa.conditions = fa.offer_expires_at = None

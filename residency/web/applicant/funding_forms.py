@@ -3,6 +3,7 @@ service parses amounts exactly and the scheme's rules decide at submission."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField
 from wtforms import BooleanField, FieldList, FormField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -94,6 +95,12 @@ def _plain(amount) -> str:
 class ReportForm(BoundedForm):
     text = TextAreaField(_l("Your report"), validators=[Optional(), MaxLength(limits.LONG_TEXT_MAX)], filters=[_one_newline],
                          render_kw={"rows": 8})
+
+
+class ReportAttachmentForm(BoundedForm):
+    """A file for a report not yet submitted; its type and size are checked by the service, from the content."""
+
+    attachment = FileField(_l("Add a file (PDF, image or office document, at most 10 MB)"), validators=[Optional()])
 
 
 class AcceptGrantForm(BoundedForm):

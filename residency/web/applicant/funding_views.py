@@ -9,10 +9,11 @@ here. A refusal is shown on the page with what was typed kept (422 bad input,
 """
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from residency.domain.funding import report_files
 from residency.domain.funding import services as funding
 from residency.web.access import role_required
 from residency.core import limits
@@ -21,19 +22,29 @@ from residency.web.formtools import apply_field_errors
 from residency.domain.funding.labels import labels
 from residency.core.i18n import format_money
 from residency.domain.funding import queries as services
-from residency.web.applicant.funding_forms import AcceptGrantForm, DeclineGrantForm, FundingForm, ReportForm
+from residency.web.applicant.funding_forms import (
+    AcceptGrantForm,
+    DeclineGrantForm,
+    FundingForm,
+    ReportAttachmentForm,
+    ReportForm,
+)
+from residency.web.downloads import send_stored
 from residency.web.applicant.blueprint import bp
 
 
 def _render(page, form=None, status=200, refusal=None, report_forms=None, summary=None, accept_form=None,
-            decline_form=None):
+            decline_form=None, file_forms=None):
     if form is None and page.editable:
         form = FundingForm.of(page.fa)
     forms = {line.report.id: ReportForm(formdata=None, prefix=f"report-{line.report.id}", data={"text": line.report.text})
              for line in page.reports}
     forms.update(report_forms or {})
+    uploads = {line.report.id: ReportAttachmentForm(formdata=None, prefix=f"files-{line.report.id}") for line in page.reports}
+    uploads.update(file_forms or {})
     return render_template("applicant/funding.html", page=page, form=form, refusal=refusal, summary=summary,
-                           report_forms=forms, max_description=funding.MAX_DESCRIPTION,
+                           report_forms=forms, file_forms=uploads, max_report_files=report_files.MAX_REPORT_ATTACHMENTS,
+                           max_description=funding.MAX_DESCRIPTION,
                            accept_form=accept_form or AcceptGrantForm(formdata=None, prefix="accept"),
                            decline_form=decline_form or DeclineGrantForm(formdata=None, prefix="decline"), **labels()), status
 
@@ -172,3 +183,54 @@ def funding_submit_report(funding_id: int, report_id: int):
         return _refused(funding_id, error, report_forms={report.id: form})
     flash(_("Your report is submitted to %(funder)s.", funder=fa.scheme.funder.name), "success")
     return redirect(url_for("applicant.funding_application", funding_id=fa.id) + "#reports")
+
+
+@bp.post("/funding/<int:funding_id>/reports/<int:report_id>/attachments")
+@login_required
+def funding_report_attach(funding_id: int, report_id: int):
+    """Attach a file to a report not yet submitted (or returned); a refused file is named on the page."""
+    fa = funding.funding_for(current_user, funding_id)
+    report = services.report_of(current_user, fa, report_id)
+    form = ReportAttachmentForm(prefix=f"files-{report.id}")
+    upload = form.attachment.data if form.validate_on_submit() else None
+    if not upload or not upload.filename:
+        if not form.errors:
+            form.attachment.errors = [_("Choose a file to attach.")]
+        return _render(services.page(current_user, funding_id), status=422, file_forms={report.id: form})
+    try:
+        attachment = report_files.add_attachment(report=report, actor=current_user, filename=upload.filename,
+                                                 data=upload.read())
+    except Invalid as error:
+        apply_field_errors(form, error)
+        return _render(services.page(current_user, funding_id), status=422, file_forms={report.id: form},
+                       refusal=str(error.message))
+    except Conflict as error:
+        return _refused(funding_id, error)
+    flash(_("%(name)s is attached to the report.", name=attachment.filename), "success")
+    return redirect(url_for("applicant.funding_application", funding_id=fa.id) + f"#report-{report.id}")
+
+
+@bp.post("/funding/<int:funding_id>/reports/<int:report_id>/attachments/<int:attachment_id>/remove")
+@login_required
+def funding_report_detach(funding_id: int, report_id: int, attachment_id: int):
+    """Remove a file from a report not yet submitted."""
+    fa = funding.funding_for(current_user, funding_id)
+    report = services.report_of(current_user, fa, report_id)
+    try:
+        report_files.remove_attachment(report=report, actor=current_user, attachment_id=attachment_id)
+    except Conflict as error:
+        return _refused(funding_id, error)
+    flash(_("The file is removed from the report."), "info")
+    return redirect(url_for("applicant.funding_application", funding_id=fa.id) + f"#report-{report.id}")
+
+
+@bp.get("/funding/<int:funding_id>/reports/<int:report_id>/attachments/<int:attachment_id>")
+@login_required
+def funding_report_attachment(funding_id: int, report_id: int, attachment_id: int):
+    """Download a report's file: whoever may see the report (the startup, the funder's officers,
+    programme administrators); 404 for anyone else."""
+    found = report_files.attachment_for(user=current_user, report_id=report_id, attachment_id=attachment_id)
+    if found.report.funding_application_id != funding_id:
+        abort(404)
+    return send_stored(found.stored_name, content_type=found.content_type, download_name=found.download_name,
+                       etag=found.sha256)
