@@ -18,6 +18,11 @@ What a viewer may export follows the same rules as the pages:
 
 A viewer with several roles gets the union. Staff-only text (assessment notes,
 review comments) is never exported.
+
+Every column a program reads is exact and the same in every language (ids, status codes, ISO dates,
+amounts like ``100000.01``); next to some of them is a column for a person, in the reader's language:
+the status's label, and each amount written as the reader's language writes it in its currency
+(``NOK 100,000.01``, ``100 000,01 NOK``), by the same rule as every page (``i18n.format_money``).
 """
 from __future__ import annotations
 
@@ -36,7 +41,7 @@ from residency.core.csvtools import csv_stream
 from residency.core.db import money_sum
 from residency.core.errors import Forbidden
 from residency.core.extensions import db
-from residency.core.i18n import country_name
+from residency.core.i18n import country_name, format_money
 from residency.domain.accounts.labels import track_label
 from residency.domain.accounts.scope import Scope
 from residency.domain.applications import rules
@@ -269,6 +274,14 @@ def _memo(fn):
     return get
 
 
+def _with_display(amount, currency: str | None) -> tuple:
+    """An amount's two columns: the exact machine value, and the amount as the reader's language writes
+    it in its currency (empty where there is no amount, or no currency to write it in)."""
+    if amount is None or not currency:
+        return amount, ""
+    return amount, format_money(amount, currency)
+
+
 def _status_labels(wf):
     return _memo(lambda status, staff: wf.label(status, for_applicant=not staff))
 
@@ -379,16 +392,18 @@ def _grants(scope: Scope, filters: ExportFilters):
     stmt = stmt.where(*_between(FundingApplication.created_at, filters, is_datetime=True))
     header = [_("Funding application id"), _("Scheme"), _("Funder"), _("Startup id"), _("Startup"), _("Placement id"),
               _("Call id"), _("Call"), _("Title"), _("Status code"), _("Status"), _("Currency"), _("Period start"),
-              _("Period end"), _("Own financing"), _("Amount requested"), _("Granted amount"), _("Granted share (%)"),
-              _("Paid amount"), _("Created at (UTC)")]
+              _("Period end"), _("Own financing"), _("Own financing (formatted)"), _("Amount requested"),
+              _("Amount requested (formatted)"), _("Granted amount"), _("Granted amount (formatted)"),
+              _("Granted share (%)"), _("Paid amount"), _("Paid amount (formatted)"), _("Created at (UTC)")]
 
     status_label = _status_labels(workflow.get("funding"))
 
     def values(r) -> list:
         return [r.id, r.scheme_name, r.funder_name, r.startup_id, r.startup_name, r.placement_id, r.call_id, r.call_title,
                 r.title, r.status, status_label(r.status, bool(r.staff)), r.currency, r.period_start, r.period_end,
-                r.own_financing, r.amount_requested, r.granted_amount, r.granted_share_percent, r.paid_amount,
-                r.created_at]
+                *_with_display(r.own_financing, r.currency), *_with_display(r.amount_requested, r.currency),
+                *_with_display(r.granted_amount, r.currency), r.granted_share_percent,
+                *_with_display(r.paid_amount, r.currency), r.created_at]
 
     return header, stmt, FundingApplication.id, values
 
@@ -421,12 +436,14 @@ def _surveys(scope: Scope, filters: ExportFilters):
     stmt = stmt.where(*_between(ImpactSurvey.due_on, filters, is_datetime=False))
     header = [_("Survey id"), _("Placement id"), _("Call id"), _("Call"), _("Startup id"), _("Startup"), _("Hub"),
               _("Months after the residency"), _("Due on"), _("Currency"), _("Employees"), _("Revenue"),
-              _("Capital raised"), _("Export revenue"), _("Patents filed"), _("Products launched"),
+              _("Revenue (formatted)"), _("Capital raised"), _("Capital raised (formatted)"), _("Export revenue"),
+              _("Export revenue (formatted)"), _("Patents filed"), _("Products launched"),
               _("Partnerships with the host"), _("Submitted at (UTC)")]
 
     def values(r) -> list:
         return [r.id, r.placement_id, r.call_id, r.call_title, r.startup_id, r.startup_name, r.hub_name, r.months_after,
-                r.due_on, r.currency, r.employees, r.revenue, r.capital_raised, r.export_revenue, r.patents_filed,
-                r.products_launched, r.partnerships_with_host, r.submitted_at]
+                r.due_on, r.currency, r.employees, *_with_display(r.revenue, r.currency),
+                *_with_display(r.capital_raised, r.currency), *_with_display(r.export_revenue, r.currency),
+                r.patents_filed, r.products_launched, r.partnerships_with_host, r.submitted_at]
 
     return header, stmt, ImpactSurvey.id, values
