@@ -154,6 +154,11 @@ def format_day(value: date | None) -> str:
     return _long_day(formatting_locale(), value)
 
 
+def format_clock(value: time) -> str:
+    """A time of day as the locale writes it, to the minute: '14:30', '14.30'."""
+    return _short_clock(formatting_locale(), value.replace(second=0, microsecond=0))
+
+
 def format_month(value: date, style: str = "long") -> str:
     """A month and its year as the locale writes them (its own skeletons): long 'March 2027', 'maaliskuu 2027',
     'marts 2027'; abbreviated 'Mar 2027', 'maalis 2027'; axis (a chart's narrow label) 'Mar 27', 'maalis 27'."""
@@ -186,7 +191,7 @@ def ago(moment: datetime, now: datetime | None = None) -> str:
     return _babel_timedelta(moment - now, add_direction=True, threshold=1, locale=formatting_locale())
 
 
-__all__ = ["format_in_zone", "ago", "format_day", "format_month", "format_number", "format_money", "time_left", "is_timezone",
+__all__ = ["format_in_zone", "ago", "format_clock", "format_day", "format_month", "format_number", "format_money", "time_left", "is_timezone",
            "timezone_choices", "get_timezone_name", "LANGUAGES", "LANGUAGE_NAMES"]
 
 

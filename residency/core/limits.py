@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from flask import has_request_context
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+
+from residency.core.i18n import format_clock, format_day
 
 # ------------------------------------------------------------------ dates
 
@@ -91,8 +93,29 @@ def control_message(multiline: bool):
     return _l("Use plain text on one line, without line breaks or control characters.")
 
 
+# The day every date message shows as its example, written as it is typed and as the reader says it.
+EXAMPLE_DAY = date(2027, 3, 1)
+EXAMPLE_CLOCK = time(14, 30)
+
+
 def date_message():
-    return _l("Enter a date between %(first)s and %(last)s.", first=FIRST_DAY.isoformat(), last=LAST_DAY.isoformat())
+    """A date out of bounds: the bounds as they are typed, and how to read them."""
+    return _l("Enter a date between %(first)s and %(last)s, written year-month-day: %(example)s is %(example_day)s.",
+              first=FIRST_DAY.isoformat(), last=LAST_DAY.isoformat(), example=EXAMPLE_DAY.isoformat(),
+              example_day=format_day(EXAMPLE_DAY))
+
+
+def date_format_message():
+    """What was typed is no date: the form a date takes, with an example the reader can read back."""
+    return _l("Enter a date like %(example)s (year-month-day: %(example_day)s).", example=EXAMPLE_DAY.isoformat(),
+              example_day=format_day(EXAMPLE_DAY))
+
+
+def datetime_format_message():
+    """What was typed is no date and time: the form they take, with an example the reader can read back."""
+    return _l("Enter a date and time like %(example)s (year-month-day hours:minutes: %(example_day)s, %(example_time)s).",
+              example=f"{EXAMPLE_DAY.isoformat()} {EXAMPLE_CLOCK:%H:%M}", example_day=format_day(EXAMPLE_DAY),
+              example_time=format_clock(EXAMPLE_CLOCK))
 
 
 def number_message(low: int, high: int):

@@ -173,6 +173,8 @@ def add_bounds(field, csrf_field_name: str | None = None) -> None:
             if not isinstance(field, HiddenField):
                 field.flags.maxlength = maximum
     elif isinstance(field, DateTimeField):  # DateField, DateTimeLocalField and the like
+        if not isinstance(field, MonthField):
+            front.append(validators.WrittenDate(with_time=not isinstance(field, DateField)))
         back.append(validators.DateWithin())
         if isinstance(field, DateField) and not isinstance(field, MonthField):
             field.flags.min, field.flags.max = limits.FIRST_DAY.isoformat(), limits.LAST_DAY.isoformat()

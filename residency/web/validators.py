@@ -69,6 +69,21 @@ class DateWithin:
             raise ValidationError(str(limits.date_message()))
 
 
+class WrittenDate:
+    """What a date (or date and time) field says when what was typed is no date: the form it takes,
+    with an example the reader can read back, instead of WTForms' "Not a valid date value"."""
+
+    def __init__(self, with_time: bool):
+        self.with_time = with_time
+
+    def __call__(self, form, field):
+        typed = " ".join(field.raw_data or ()).strip()
+        if typed and field.process_errors:
+            field.errors = []
+            message = limits.datetime_format_message() if self.with_time else limits.date_format_message()
+            raise StopValidation(str(message))
+
+
 class WholeNumberWithin:
     """A whole number from ``low`` to ``high`` (by default what an integer column holds)."""
 

@@ -131,7 +131,8 @@ def test_funding_period_beyond_2200_is_refused_and_the_officer_can_still_open_it
             "intent": "submit"}
     response = login(founder).post(f"/startup/funding/{fa.id}", data=data)
     assert response.status_code == 422
-    assert field_error(response, "period_end") == "Enter a date between 1900-01-01 and 2200-12-31."
+    assert field_error(response, "period_end") == ("Enter a date between 1900-01-01 and 2200-12-31, written year-month-day: "
+                                                   "2027-03-01 is 1 March 2027.")
     assert 'value="9999-12-31"' in response.get_data(as_text=True)  # what was typed stays in the form
     db.session.expire_all()
     stored = db.session.get(FundingApplication, fa.id)
@@ -150,7 +151,7 @@ def test_every_date_field_refuses_a_day_outside_1900_to_2200(client, make, login
     response = client.post(f"/hub/{hub.id}/capacity", data={"starts_on": "2030-01-01", "ends_on": day, "desks": "1",
                                                             "benches": "1"})
     assert response.status_code == 422
-    assert "Enter a date between 1900-01-01 and 2200-12-31." in field_error(response, "ends_on")
+    assert "Enter a date between 1900-01-01 and 2200-12-31, written year-month-day" in field_error(response, "ends_on")
     assert f'value="{day}"' in response.get_data(as_text=True)
 
 
@@ -161,7 +162,7 @@ def test_api_dates_share_the_bounds(client, make):
     response = client.post(f"/api/v1/placements/{placement.id}/transitions", headers=bearer(hub_admin),
                            json={"action": "extend", "ends_on": "9999-12-31"})
     assert response.status_code == 422
-    assert "Enter a date between 1900-01-01 and 2200-12-31." in response.get_json()["errors"]["ends_on"][0]
+    assert "Enter a date between 1900-01-01 and 2200-12-31, written year-month-day" in response.get_json()["errors"]["ends_on"][0]
 
 
 # ------------------------------------------------------------------ whole numbers

@@ -238,7 +238,7 @@ def _write_draft(fa: FundingApplication, actor: User, values: dict, budget: list
             errors[key] = [bound.message]
             raw = None
         except ValueError:
-            errors[key] = [_l("Enter a date like 2027-03-01.")]
+            errors[key] = [limits.date_format_message()]
             raw = None
         cleaned[key] = raw
     vat = _vat_number(fa.startup, values.get("vat_number"))

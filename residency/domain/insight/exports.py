@@ -181,7 +181,7 @@ class ExportFilters:
                 errors[cls.PARAMS[name]] = str(bound.message)
                 return None
             except ValueError:
-                errors[cls.PARAMS[name]] = str(_l("Enter a date as YYYY-MM-DD."))
+                errors[cls.PARAMS[name]] = str(limits.date_format_message())
                 return None
 
         date_from, date_to = day("date_from"), day("date_to")

@@ -24,7 +24,7 @@ from residency.core import limits, orgnumbers, pagination, workflow
 from residency.domain.accounts import services as accounts
 from residency.core.errors import Conflict, Forbidden, Invalid, NotFound
 from residency.core.extensions import db
-from residency.core.i18n import country_name, is_timezone
+from residency.core.i18n import country_name, format_clock, format_day, is_timezone
 from residency.core.uow import savepoint, service
 from residency.domain.accounts.models import (
     COUNTRIES,
@@ -435,21 +435,58 @@ def get_call(call_id: int) -> Call:
     return call
 
 
+class ClockChange(ValueError):
+    """A wall-clock time that the zone's clocks skip (``"gap"``: they go forward over it) or pass
+    twice (``"overlap"``: they go back over it). ``before`` and ``after`` are what the clocks read
+    just before and just after the change; ``message`` says it all to the reader."""
+
+    def __init__(self, kind: str, local: datetime, zone: str, before: datetime, after: datetime):
+        super().__init__(kind)
+        self.kind, self.local, self.zone, self.before, self.after = kind, local, zone, before, after
+
+    @property
+    def message(self):
+        words = dict(time=format_clock(self.local.time()), zone=self.zone, day=format_day(self.local.date()),
+                     before=format_clock(self.before.time()), after=format_clock(self.after.time()))
+        if self.kind == "gap":
+            return _l("%(time)s does not exist in %(zone)s: on %(day)s the clocks go forward from %(before)s to "
+                      "%(after)s. Choose %(after)s or later, or a time before %(before)s.", **words)
+        return _l("%(time)s happens twice in %(zone)s: on %(day)s the clocks go back from %(before)s to %(after)s, "
+                  "so the times from %(after)s until %(before)s come twice. Choose a time before %(after)s, or %(before)s or later.", **words)
+
+
 def local_to_utc(local: datetime, zone: str) -> datetime:
     """A wall-clock time in ``zone`` as a UTC-aware instant.
 
     Times that do not exist (the clocks jump forward) or exist twice (the
-    clocks go back) are refused rather than guessed: a deadline must be one
-    unambiguous moment.
+    clocks go back) are refused (``ClockChange``) rather than guessed: a
+    deadline must be one unambiguous moment, and the refusal says what the
+    clocks do that night.
     """
     tz = ZoneInfo(zone)
     naive = local.replace(tzinfo=None, second=0, microsecond=0)
     first, second = naive.replace(tzinfo=tz, fold=0), naive.replace(tzinfo=tz, fold=1)
     if first.utcoffset() != second.utcoffset():
-        if first.astimezone(timezone.utc).astimezone(tz).replace(tzinfo=None) != naive:
-            raise ValueError("gap")
-        raise ValueError("overlap")
+        kind = "gap" if first.astimezone(timezone.utc).astimezone(tz).replace(tzinfo=None) != naive else "overlap"
+        before, after = _clock_change_around(naive, tz, first.utcoffset(), second.utcoffset())
+        raise ClockChange(kind, naive, zone, before, after)
     return first.astimezone(timezone.utc)
+
+
+def _clock_change_around(naive: datetime, tz: ZoneInfo, offset_before: timedelta, offset_after: timedelta):
+    """What the clocks of ``tz`` read just before and just after the change that makes ``naive``
+    skipped or doubled (fold 0 carries the offset before the change, fold 1 the one after)."""
+    low = (naive - max(offset_before, offset_after)).replace(tzinfo=timezone.utc)
+    high = (naive - min(offset_before, offset_after)).replace(tzinfo=timezone.utc)
+    # The first instant on the new offset, to the second (the change lies between low and high).
+    while high - low > timedelta(seconds=1):
+        middle = low + (high - low) / 2
+        if middle.astimezone(tz).utcoffset() == offset_after:
+            high = middle
+        else:
+            low = middle
+    change = high.replace(microsecond=0, tzinfo=None)
+    return change + offset_before, change + offset_after
 
 
 def utc_to_local(moment: datetime, zone: str) -> datetime:
@@ -541,15 +578,8 @@ def _call_values(*, route: Route, title, description, timezone_name, opens_at, c
         elif zone:
             try:
                 moments[name] = local_to_utc(value, zone)
-            except ValueError as problem:
-                if str(problem) == "gap":
-                    errors.setdefault(name, [_l(
-                        "%(time)s does not exist in %(zone)s: the clocks go forward that night. Choose a time an hour later.",
-                        time=value.strftime("%Y-%m-%d %H:%M"), zone=zone)])
-                else:
-                    errors.setdefault(name, [_l(
-                        "%(time)s happens twice in %(zone)s: the clocks go back that night. Choose a time outside that hour.",
-                        time=value.strftime("%Y-%m-%d %H:%M"), zone=zone)])
+            except ClockChange as problem:
+                errors.setdefault(name, [problem.message])
     order = (
         ("opens_at", "closes_at", lambda a, b: a < b, _l("Applications must close after the call opens.")),
         ("closes_at", "nomination_deadline", lambda a, b: a <= b,

@@ -233,7 +233,7 @@ def test_filters_that_make_no_sense_are_refused_with_the_page_and_no_file(client
     assert response.status_code == 400
     assert response.mimetype == "text/html"
     page = response.get_data(as_text=True)
-    assert "Choose one of the statuses." in page and "Enter a date as YYYY-MM-DD." in page
+    assert "Choose one of the statuses." in page and "Enter a date like 2027-03-01 (year-month-day: 1 March 2027)." in page
 
 
 def test_a_call_of_another_cluster_filters_to_nothing(client, make, login, world):
