@@ -22,7 +22,7 @@ translations: $(VENV)/.installed
 	@$(PYBABEL) compile --statistics -d $(TRANSLATIONS)
 
 extract-messages: $(VENV)/.installed
-	$(PYBABEL) extract -F babel.cfg -k _l -k lazy_gettext -o $(TRANSLATIONS)/messages.pot --no-location --sort-output .
+	$(PYBABEL) extract -F babel.cfg -k _l -k lazy_gettext -k _counted:1,2 -o $(TRANSLATIONS)/messages.pot --no-location --sort-output .
 	$(PYBABEL) update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-wrap --ignore-obsolete --no-fuzzy-matching
 
 migrate: install

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app, render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, get_translations
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_mail import BadHeaderError, Connection, Message
@@ -52,9 +52,14 @@ SUBJECTS = {
     "placement_declined": _l("%(startup_name)s declined your offer"),
     "placement_lapsed": _l("The offer to %(startup_name)s has expired"),
     "placement_terminated": _l("The residency of %(startup_name)s has ended"),
-    "placement_offer_expiring": _l("Your offer from %(hub_name)s expires in 3 days"),
-    "residency_starting": _l("Your residency at %(hub_name)s starts in 14 days"),
-    "residency_ending": _l("Your residency at %(hub_name)s ends in 30 days"),
+    # A subject that counts is a function of the context, so its plural follows the count (messages
+    # queued before the context carried the count read the offset of their day).
+    "placement_offer_expiring": lambda ctx: _counted("Your offer from %(hub_name)s expires in %(num)s day",
+                                                     "Your offer from %(hub_name)s expires in %(num)s days", ctx, "days", 3),
+    "residency_starting": lambda ctx: _counted("Your residency at %(hub_name)s starts in %(num)s day",
+                                               "Your residency at %(hub_name)s starts in %(num)s days", ctx, "days", 14),
+    "residency_ending": lambda ctx: _counted("Your residency at %(hub_name)s ends in %(num)s day",
+                                             "Your residency at %(hub_name)s ends in %(num)s days", ctx, "days", 30),
     "funding_submitted": _l("%(funder_name)s has received your funding application"),
     "funding_granted": _l("%(funder_name)s grants %(startup_name)s funding"),
     "funding_rejected": _l("The decision on your funding application to %(funder_name)s"),
@@ -62,9 +67,12 @@ SUBJECTS = {
     "funding_offer_accepted": _l("%(startup_name)s accepted the grant offer"),
     "funding_offer_declined": _l("%(startup_name)s declined the grant offer"),
     "funding_offer_lapsed": _l("The grant offer from %(funder_name)s has expired"),
-    "funding_offer_expiring": _l("The grant offer from %(funder_name)s expires in 3 days"),
+    "funding_offer_expiring": lambda ctx: _counted("The grant offer from %(funder_name)s expires in %(num)s day",
+                                                   "The grant offer from %(funder_name)s expires in %(num)s days",
+                                                   ctx, "days", 3),
     "funding_instalment_paid": _l("%(funder_name)s has paid an instalment"),
-    "report_due": _l("A report to %(funder_name)s is due in 14 days"),
+    "report_due": lambda ctx: _counted("A report to %(funder_name)s is due in %(num)s day",
+                                       "A report to %(funder_name)s is due in %(num)s days", ctx, "days", 14),
     "report_overdue": _l("A report to %(funder_name)s is overdue"),
     "report_returned": _l("%(funder_name)s returned your report for changes"),
     "digest": _l("Your reminders from the Nordic Residency Exchange"),
@@ -74,10 +82,14 @@ SUBJECTS = {
     "reviews_due": lambda ctx: ngettext("You have %(num)s application to score before the nomination deadline",
                                         "You have %(num)s applications to score before the nomination deadline",
                                         _count(ctx.get("count"))),
-    "nomination_deadline": _l("The nomination deadline of %(call_title)s is in %(days)s days"),
+    "nomination_deadline": lambda ctx: _counted("The nomination deadline of %(call_title)s is in %(num)s day",
+                                                "The nomination deadline of %(call_title)s is in %(num)s days", ctx, "days"),
     "hub_waiting": _l("Nominees are waiting for a placement decision"),
-    "funding_pending": _l("A funding application has waited over %(days)s days for a decision"),
-    "impact_survey_due": _l("Please tell us how you are doing, %(months)s months after your residency"),
+    "funding_pending": lambda ctx: _counted("A funding application has waited over %(num)s day for a decision",
+                                            "A funding application has waited over %(num)s days for a decision", ctx, "days"),
+    "impact_survey_due": lambda ctx: _counted("Please tell us how you are doing, %(num)s month after your residency",
+                                              "Please tell us how you are doing, %(num)s months after your residency",
+                                              ctx, "months"),
 }
 
 
@@ -179,6 +191,15 @@ def _in_reader_language(ctx: dict) -> dict:
 def _subject(template: str, ctx: dict) -> str:
     subject = SUBJECTS[template]
     return subject(ctx) if callable(subject) else str(subject) % _subject_args(ctx)
+
+
+def _counted(singular: str, plural: str, ctx: dict, key: str, default: int = 0) -> str:
+    """A subject in the plural its count asks for (``ctx[key]``), with the context's other values filled in."""
+    count = _count(ctx.get(key, default))
+    args = _subject_args(ctx)
+    args["num"] = count
+    # Found by `make extract-messages` (its keyword _counted:1,2); missing values read as blanks, as elsewhere.
+    return get_translations().ungettext(singular, plural, count) % args
 
 
 def _count(value) -> int:

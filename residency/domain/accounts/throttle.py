@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -89,8 +90,8 @@ def reserve(email: str, remote_addr: str | None, now: datetime) -> None:
         if taken != 1:
             started = db.session.scalar(select(T.c.window_started_at).where(T.c.key == key)) or now
             minutes = max(1, math.ceil((started + window - now).total_seconds() / 60))
-            raise Conflict(_l("Too many failed attempts. Wait %(minutes)d minutes, or reset your password.",
-                              minutes=minutes))
+            raise Conflict(ngettext("Too many failed attempts. Wait %(num)d minute, or reset your password.",
+                                    "Too many failed attempts. Wait %(num)d minutes, or reset your password.", minutes))
 
 
 def succeeded(email: str, remote_addr: str | None) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from residency.core import workflow
@@ -34,7 +35,8 @@ def seat_left(app, actor, now, data):
     taken = db.session.scalar(select(func.count()).select_from(Application).where(
         Application.call_id == app.call_id, Application.status == "nominated", Application.id != app.id))
     if taken >= seats:
-        return _l("All %(seats)d seats of this call are taken; decline or un-nominate another application first.", seats=seats)
+        return ngettext("This call has %(num)d seat, and it is taken; decline or un-nominate the nominated application first.",
+                        "All %(num)d seats of this call are taken; decline or un-nominate another application first.", seats)
     return None
 
 

@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import joinedload
 
@@ -128,8 +129,9 @@ def rule_errors(fa: FundingApplication, now: datetime) -> dict:
             except ValueError:  # 29 February
                 cutoff = today.replace(year=today.year - limit, day=28)
             if startup.founded_on < cutoff:
-                add("__all__", _l("Rule “company age”: %(scheme)s is for companies at most %(years)d years old; %(startup)s was founded on %(founded)s.",
-                                  scheme=scheme.name, years=limit, startup=startup.name, founded=format_day(startup.founded_on)))
+                add("__all__", ngettext("Rule “company age”: %(scheme)s is for companies at most %(num)d year old; %(startup)s was founded on %(founded)s.",
+                                        "Rule “company age”: %(scheme)s is for companies at most %(num)d years old; %(startup)s was founded on %(founded)s.",
+                                        limit, scheme=scheme.name, startup=startup.name, founded=format_day(startup.founded_on)))
     if fa.placement is None or fa.placement.status not in ELIGIBLE_PLACEMENTS or fa.placement.application.startup_id != startup.id:
         add("__all__", _l("Rule “residency”: you can apply only with an accepted or active residency placement."))
     t = totals(fa)

@@ -225,13 +225,14 @@ def hub_waiting(now: datetime) -> int:
 def placement_reminders(now: datetime) -> int:
     """Offer expiring (3 days), residency starting (14 days) and ending (30 days), in the hub's zone."""
     o = _offsets()
-    due: list[tuple[Placement, str, str, bool]] = []
+    due: list[tuple[Placement, str, str, bool, int]] = []
     for p in db.session.scalars(select(Placement).where(
             Placement.status == "offered", Placement.offer_expires_at > now,
             Placement.offer_expires_at <= now + timedelta(days=o["offer_expiring_days"] + 1))
             .options(*placements.with_details())).unique():
         if before(p.offer_expires_at, placements.hub_zone(p), o["offer_expiring_days"]) <= now:
-            due.append((p, "placement_offer_expiring", f"offer-expiring:{o['offer_expiring_days']}d", False))
+            due.append((p, "placement_offer_expiring", f"offer-expiring:{o['offer_expiring_days']}d", False,
+                        o["offer_expiring_days"]))
     for status, column, template, key, days in (
             ("accepted", Placement.starts_on, "residency_starting", "residency-starting", o["residency_starting_days"]),
             ("active", Placement.ends_on, "residency_ending", "residency-ending", o["residency_ending_days"])):
@@ -241,11 +242,12 @@ def placement_reminders(now: datetime) -> int:
             today = local_date(now, placements.hub_zone(p))
             day = p.starts_on if status == "accepted" else p.ends_on
             if today < day <= today + timedelta(days=days):
-                due.append((p, template, f"{key}:{days}d", True))
+                due.append((p, template, f"{key}:{days}d", True, days))
     members = members_of(p.application.startup_id for p, *_ in due)
     items = []
-    for p, template, key, optional in due:
-        context = workflow.get("placement").context(p)
+    for p, template, key, optional, days in due:
+        # The subject counts the days, in the reader's plural.
+        context = workflow.get("placement").context(p) | {"days": days}
         for user in members.get(p.application.startup_id, []):
             items.append(dict(recipient=user, template=template, context=context, optional=optional,
                               dedup_key=f"{key}:placement:{p.id}:user-{user.id}"))
@@ -295,7 +297,7 @@ def grant_offer_expiring(now: datetime) -> int:
         zone = funder_zone(fa.scheme)
         if before(fa.offer_expires_at, zone, days) > now:
             continue
-        context = workflow.get("funding").context(fa)
+        context = workflow.get("funding").context(fa) | {"days": days}
         for user in members.get(fa.startup_id, []):
             items.append(dict(recipient=user, template="funding_offer_expiring", context=context, optional=False,
                               dedup_key=f"grant-offer-expiring:{days}d:funding:{fa.id}:user-{user.id}"))
@@ -320,7 +322,7 @@ def reports_due(now: datetime) -> int:
             template, key, optional = "report_due", f"report-due:{days}d", True
         else:
             continue
-        context = workflow.get("report").context(report)
+        context = workflow.get("report").context(report) | {"days": days}
         for user in members.get(fa.startup_id, []):
             items.append(dict(recipient=user, template=template, context=context, optional=optional,
                               dedup_key=f"{key}:report:{report.id}:user-{user.id}"))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import render_template, request
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from residency.core.i18n import country_name, format_money, format_month, format_number
@@ -55,7 +56,7 @@ def _charts(board: services.Dashboard) -> dict:
         "chart-impact", _("Employees reported by survey round"),
         _("Bar chart of the employees reported in submitted surveys 12, 24 and 36 months after the residency; "
           "the table that follows has every figure."),
-        [(_("%(months)s months", months=r.months_after), r.employees, format_number(r.employees)) for r in board.impact])
+        [(ngettext("%(num)s month", "%(num)s months", r.months_after), r.employees, format_number(r.employees)) for r in board.impact])
     return charts
 
 

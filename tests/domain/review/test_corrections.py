@@ -110,7 +110,7 @@ def test_a_nomination_cannot_be_taken_back_once_the_hub_has_offered(make, app):
 def test_forcing_a_nomination_respects_the_seats_and_records_the_nomination(make, app):
     hub_admin, [first], application, staff, admin = _nominated(make)  # a call of one seat, taken
     other = make.application(call=application.call, status="submitted")
-    with app.test_request_context(), pytest.raises(Conflict, match="All 1 seats of this call are taken"):
+    with app.test_request_context(), pytest.raises(Conflict, match="This call has 1 seat, and it is taken"):
         workflow.perform(other, "force", admin, target="nominated", reason="phone decision")
     db.session.rollback()
     call = db.session.get(Call, application.call_id)

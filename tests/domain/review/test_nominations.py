@@ -121,6 +121,6 @@ def test_two_staff_nominating_for_the_last_seat_at_once_exactly_one_wins(app, ma
     assert errors(results) == []
     assert winners(results) == 1
     loser = next(v for v in results.values() if v != "won")
-    assert "seats of this call are taken" in loser
+    assert "This call has 1 seat, and it is taken" in loser
     assert db.session.scalar(select(func.count()).select_from(Application).where(Application.status == "nominated")) == 1
     assert db.session.scalar(select(func.count()).select_from(Nomination)) == 1
