@@ -176,3 +176,47 @@ def payment_of(fa, disbursement):
     calendar), its amount and a reference."""
     return dict(paid_on=funding.funder_day(fa, disbursement.requested_at), amount=str(disbursement.amount),
                 reference=f"PAY-{disbursement.id}")
+
+
+# ----------------------------------------------------------- reviewer feedback
+
+FEEDBACK = "Strengthen the freedom-to-operate analysis before the next call."
+INTERNAL = "INTERNAL: the CFO seems weak, keep this between us."
+OTHER_FEEDBACK = "Another startup's feedback: the pitch deck is too long."
+
+
+def reviewed_and_decided(make, feedback_in_decision_email=True, **call_kw):
+    """Two applications of one call, each reviewed and declined (nothing released yet).
+
+    On the first, one reviewer wrote ``FEEDBACK`` for the startup (and ``INTERNAL`` for the cluster,
+    scores 5 and 1: weighted 3.40), another wrote nothing for the startup, and a third left a draft
+    with a comment for it that never counts; the second application has ``OTHER_FEEDBACK``.
+    Returns (call, staff, first, second)."""
+    from residency.domain.review import services as reviews
+
+    call = make.call(**call_kw)
+    call.feedback_in_decision_email = feedback_in_decision_email
+    db.session.commit()
+    staff = [make.user(org=call.route.cluster, name=name) for name in ("Reviewer Alma", "Reviewer Bo", "Reviewer Cai")]
+    apps = []
+    for _n in range(2):
+        app_ = make.application(call=call, status="submitted")
+        workflow.perform(app_, "start_review", staff[0])
+        db.session.commit()
+        reviews.assign(application=app_, actor=staff[0], reviewer_ids=[s.id for s in staff])
+        apps.append(app_)
+    first, second = apps
+    quality, team = call.criteria
+
+    def review(app_, reviewer, applicant_comment, submit=True, scores=(5, 1)):
+        reviews.save_review(application=app_, actor=reviewer, scores={quality.id: scores[0], team.id: scores[1]},
+                            recommendation="no", comment=INTERNAL, applicant_comment=applicant_comment,
+                            submit=submit).or_raise()
+
+    review(first, staff[0], FEEDBACK)
+    review(first, staff[1], "", scores=(2, 2))
+    review(first, staff[2], "A draft that was never submitted.", submit=False)
+    review(second, staff[0], OTHER_FEEDBACK)
+    for app_ in apps:
+        nominations.decline(application=app_, actor=staff[0], reason="Internal reason", message="Thank you for applying.")
+    return call, staff, first, second

@@ -7,7 +7,8 @@ Each rule is written here once:
 - the effective deadline of an application: the call's closing time, or the startup's latest
   extension if it has one (never earlier than the call's own closing time);
 - what cluster staff may see: an application once it was submitted, never a draft, nor a draft
-  withdrawn without ever being submitted (its answers and reason stay the startup's own).
+  withdrawn without ever being submitted (its answers and reason stay the startup's own);
+- the reviewers' comments for the startup reach it with its decision, once released.
 """
 from __future__ import annotations
 
@@ -121,3 +122,13 @@ def accepting(call: Call, startup_id: int, now: datetime) -> bool:
     if call.status not in ("published", "closed"):
         return False
     return call.opens_at <= now < effective_deadline(call, startup_id)
+
+
+# ------------------------------------------------------------------ reviewer feedback
+
+
+def feedback_visible(application: Application) -> bool:
+    """Whether the startup may read the reviewers' comments for it: once the application is decided
+    and the call's decisions are released, like the decision itself (never while it is still open,
+    withdrawn, or decided but held back)."""
+    return application.status in DECIDED and decisions_released(application.call)

@@ -68,6 +68,8 @@ class Call(db.Model):
     status: Mapped[str] = mapped_column(String(16), default="draft")
     # Nomination and decline e-mails wait until the cluster releases the call's decisions.
     decisions_released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The reviewers' comments for the startup go into its decision e-mail (they are on its page either way).
+    feedback_in_decision_email: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     route: Mapped[Route] = relationship(back_populates="calls")
@@ -111,6 +113,8 @@ class Criterion(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     weight: Mapped[Decimal] = mapped_column(Numeric(5, 2))
     position: Mapped[int] = mapped_column(default=0)
+    # What reviewers should look for, shown next to the criterion in the review panel.
+    guidance: Mapped[str] = mapped_column(Text, default="")
 
     call: Mapped[Call] = relationship(back_populates="criteria")
 

@@ -494,8 +494,9 @@ def utc_to_local(moment: datetime, zone: str) -> datetime:
     return moment.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
 
 
-def parse_criteria(rows: list[dict] | None) -> list[tuple[str, Decimal]]:
-    """Criteria as rows of ``name`` and ``weight`` (as typed; a wholly blank row is skipped).
+def parse_criteria(rows: list[dict] | None) -> list[tuple[str, Decimal, str]]:
+    """Criteria as rows of ``name``, ``weight`` and optional ``guidance`` for the reviewers (as typed;
+    a wholly blank row is skipped), read as (name, weight, guidance).
 
     Raise Invalid with each problem on its row's field (``criteria-<row>-name``, ``criteria-<row>-weight``,
     the row counted as given, blank rows included) and those of the whole list on ``criteria``."""
@@ -503,9 +504,12 @@ def parse_criteria(rows: list[dict] | None) -> list[tuple[str, Decimal]]:
     rows = list(rows or [])
     for number, row in enumerate(rows):
         name, weight_text = _clean(row.get("name")), str(row.get("weight") or "").strip()
-        if not name and not weight_text:
+        guidance = normalise_newlines(row.get("guidance")).strip()
+        if not name and not weight_text and not guidance:
             continue
         problems: dict[str, list] = {}
+        if (problem := limits.text_problem(guidance, limits.REASON_MAX, multiline=True)) is not None:
+            problems["guidance"] = [problem]
         if not name:
             problems["name"] = [_l("Enter the criterion's name.")]
         elif len(name) > limits.NAME_MAX:
@@ -528,7 +532,7 @@ def parse_criteria(rows: list[dict] | None) -> list[tuple[str, Decimal]]:
             errors.update({f"criteria-{number}-{field}": messages for field, messages in problems.items()})
             continue
         seen.add(name.casefold())
-        criteria.append((name, weight.quantize(Decimal("0.01"))))
+        criteria.append((name, weight.quantize(Decimal("0.01")), guidance))
     if not errors:
         if not criteria:
             errors["criteria"] = [_l("Add at least one scoring criterion.")]
@@ -542,7 +546,7 @@ def parse_criteria(rows: list[dict] | None) -> list[tuple[str, Decimal]]:
 
 def criteria_rows(call: Call) -> list[dict]:
     """The criteria as rows for the edit form, weights as typed back (“12.5”, not “12.50”)."""
-    return [{"name": c.name, "weight": f"{c.weight.normalize():f}"} for c in call.criteria]
+    return [{"name": c.name, "weight": f"{c.weight.normalize():f}", "guidance": c.guidance} for c in call.criteria]
 
 
 MOMENTS = (
@@ -612,14 +616,15 @@ def _call_values(*, route: Route, title, description, timezone_name, opens_at, c
                 residency_ends_on=residency_ends_on, criteria=criteria, **moments)
 
 
-def _set_criteria(call: Call, criteria: list[tuple[str, Decimal]]) -> None:
+def _set_criteria(call: Call, criteria: list[tuple[str, Decimal, str]]) -> None:
     """Keep existing criterion rows by position (later reviews may point at them); add or drop the rest."""
     existing = list(call.criteria)
-    for position, (name, weight) in enumerate(criteria):
+    for position, (name, weight, guidance) in enumerate(criteria):
         if position < len(existing):
-            existing[position].name, existing[position].weight, existing[position].position = name, weight, position
+            row = existing[position]
+            row.name, row.weight, row.position, row.guidance = name, weight, position, guidance
         else:
-            call.criteria.append(Criterion(name=name, weight=weight, position=position))
+            call.criteria.append(Criterion(name=name, weight=weight, position=position, guidance=guidance))
     for extra in existing[len(criteria):]:
         call.criteria.remove(extra)
 
@@ -628,8 +633,9 @@ def _set_criteria(call: Call, criteria: list[tuple[str, Decimal]]) -> None:
 def create_call(actor: User, *, route_id: int | None, title: str, description: str = "", timezone_name: str | None = None,
                 opens_at: datetime | None, closes_at: datetime | None, nomination_deadline: datetime | None,
                 decision_deadline: datetime | None, seats: int | None, residency_starts_on: date | None,
-                residency_ends_on: date | None, criteria: list[dict]) -> Call:
-    """Create a draft call on a route; the four moments are wall-clock times in the call's zone."""
+                residency_ends_on: date | None, criteria: list[dict], feedback_in_decision_email: bool = True) -> Call:
+    """Create a draft call on a route; the four moments are wall-clock times in the call's zone.
+    ``feedback_in_decision_email``: the reviewers' comments for the startup go into its decision e-mail."""
     _require_admin(actor)
     route = db.session.get(Route, route_id) if route_id else None
     if route is None:
@@ -642,7 +648,7 @@ def create_call(actor: User, *, route_id: int | None, title: str, description: s
                           decision_deadline=decision_deadline, seats=seats, residency_starts_on=residency_starts_on,
                           residency_ends_on=residency_ends_on, criteria=criteria)
     criteria = values.pop("criteria")
-    call = Call(route=route, **values)
+    call = Call(route=route, feedback_in_decision_email=bool(feedback_in_decision_email), **values)
     _set_criteria(call, criteria)
     db.session.add(call)
     db.session.flush()
@@ -653,8 +659,8 @@ def create_call(actor: User, *, route_id: int | None, title: str, description: s
 def update_call(actor: User, call_id: int, *, title: str, description: str = "", timezone_name: str | None = None,
                 opens_at: datetime | None, closes_at: datetime | None, nomination_deadline: datetime | None,
                 decision_deadline: datetime | None, seats: int | None, residency_starts_on: date | None,
-                residency_ends_on: date | None, criteria: list[dict]) -> Call:
-    """Change a draft or published call; its route stays."""
+                residency_ends_on: date | None, criteria: list[dict], feedback_in_decision_email: bool | None = None) -> Call:
+    """Change a draft or published call; its route stays (``feedback_in_decision_email`` None: as it was)."""
     _require_admin(actor)
     call = get_call(call_id)
     if call.status not in EDITABLE_CALL_STATES:
@@ -667,6 +673,8 @@ def update_call(actor: User, call_id: int, *, title: str, description: str = "",
     _set_criteria(call, values.pop("criteria"))
     for key, value in values.items():
         setattr(call, key, value)
+    if feedback_in_decision_email is not None:
+        call.feedback_in_decision_email = bool(feedback_in_decision_email)
     db.session.flush()
     return call
 

@@ -35,6 +35,9 @@ class ReviewAssignment(db.Model):
 class Review(db.Model):
     """One reviewer's scores on the call's criteria, recommendation and comment.
 
+    ``comment`` is for the cluster's staff only; ``applicant_comment`` is feedback the
+    startup reads once the call's decisions are released (``review.feedback``).
+
     ``weighted_score`` is fixed when the review is submitted (the weighted mean
     of its scores), so queues can filter and sort by it in the database.
     """
@@ -46,6 +49,7 @@ class Review(db.Model):
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     recommendation: Mapped[str | None] = mapped_column(String(16))
     comment: Mapped[str] = mapped_column(Text, default="")
+    applicant_comment: Mapped[str] = mapped_column(Text, default="")
     weighted_score: Mapped[Decimal | None] = mapped_column(Numeric(4, 2))
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

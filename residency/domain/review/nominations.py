@@ -2,7 +2,7 @@
 release the decisions so that every applicant of a call learns at once."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -24,6 +24,7 @@ from residency.core.db import utcnow
 from residency.core.outbox import enqueue, render
 from residency.core.outbox_models import OutboxMessage
 from residency.domain.review.queries import cluster_call
+from residency.domain.review.feedback import decision_email_feedback
 
 DECIDED = rules.DECIDED
 # Decisions the startup learns only when the cluster releases the call's decisions.
@@ -95,6 +96,7 @@ class ReleaseItem:
     note: str | None
     rationale: str | None
     rank: int | None = None
+    feedback: list[str] = field(default_factory=list)  # the reviewers' comments for the startup, if the call sends them
 
 
 def release_preview(*, call_id: int, actor: User) -> tuple[Call, list[ReleaseItem], int]:
@@ -122,8 +124,10 @@ def _items(call: Call, decided: list[Application]) -> list[ReleaseItem]:
         for nomination in db.session.scalars(select(Nomination).where(Nomination.application_id.in_(ids))):
             nominated[nomination.application_id] = nomination
     members = members_of(a.startup_id for a in decided)
+    feedback = decision_email_feedback(call, ids)
     return [ReleaseItem(a, a.status, members.get(a.startup_id, []), notes.get(a.id),
-                        getattr(nominated.get(a.id), "rationale", None), getattr(nominated.get(a.id), "rank", None))
+                        getattr(nominated.get(a.id), "rationale", None), getattr(nominated.get(a.id), "rank", None),
+                        feedback.get(a.id, []))
             for a in decided]
 
 
@@ -147,7 +151,8 @@ def _decision_mail(call: Call, item: ReleaseItem, user: User) -> dict:
     template = "decision_nominated" if item.decision == "nominated" else "decision_not_nominated"
     return dict(recipient=user, template=template,
                 context={"call_title": call.title, "startup_name": item.application.startup.name,
-                         "hub_name": call.route.host_hub.name, "note": item.note, "application_id": item.application.id},
+                         "hub_name": call.route.host_hub.name, "note": item.note, "application_id": item.application.id,
+                         "feedback": item.feedback},
                 dedup_key=f"decision:{item.application.id}:{item.decision}:user-{user.id}")
 
 

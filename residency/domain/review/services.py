@@ -30,13 +30,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from residency.domain.applications import services as applications
-from residency.core import workflow
+from residency.core import limits, workflow
 from residency.core.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 from residency.core.extensions import db
 from residency.core.uow import service
 from residency.domain.review.models import RECOMMENDATIONS, Review, ReviewAssignment, ReviewScore
 from residency.domain.applications.models import Application
-from residency.domain.programme.models import Call, Criterion
+from residency.domain.programme.models import Call, Criterion, normalise_newlines
 from residency.domain.accounts.models import Membership, User
 from residency.core.db import utcnow
 from residency.domain.review.nominations import BulkOutcome, cluster_call, run_each
@@ -305,10 +305,12 @@ class SavedReview:
 
 @service
 def save_review(*, application: Application, actor: User, scores: dict, recommendation: str | None, comment: str,
-                submit: bool = False, now: datetime | None = None) -> SavedReview:
+                submit: bool = False, applicant_comment: str | None = None, now: datetime | None = None) -> SavedReview:
     """Save the actor's review as a draft, or submit it (complete, then fixed).
 
-    ``scores`` maps criterion ids to 1-5 (None or missing for not yet scored).
+    ``scores`` maps criterion ids to 1-5 (None or missing for not yet scored). ``comment`` is for
+    the cluster's staff; ``applicant_comment`` (optional; None keeps what the draft has) is the
+    feedback the startup reads once the decisions are released (``review.feedback``).
     Invalid values are refused by raising, and nothing is saved. An incomplete
     submission is saved as a draft, and the outcome's refusal names every field to fix."""
     now = now or utcnow()
@@ -344,6 +346,10 @@ def save_review(*, application: Application, actor: User, scores: dict, recommen
     comment = (comment or "").strip()
     if len(comment) > MAX_COMMENT:
         errors["comment"] = [_l("Keep the comment under %(n)d characters.", n=MAX_COMMENT)]
+    if applicant_comment is not None:
+        applicant_comment = normalise_newlines(applicant_comment).strip()
+        if (problem := limits.text_problem(applicant_comment, limits.REASON_MAX, multiline=True)) is not None:
+            errors["applicant_comment"] = [problem]
     if errors:
         raise Invalid(_l("Some answers need correcting; nothing was saved."), errors)
 
@@ -352,6 +358,8 @@ def save_review(*, application: Application, actor: User, scores: dict, recommen
         db.session.add(review)
     review.recommendation = recommendation
     review.comment = comment
+    if applicant_comment is not None:
+        review.applicant_comment = applicant_comment
     review.updated_at = now
     existing = {s.criterion_id: s for s in review.scores}
     for c in criteria:

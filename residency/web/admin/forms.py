@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from residency.core import limits
 from residency.web.formtools import BoundedForm, BoundedSubform, RowList
 from wtforms import (
+    BooleanField,
     DateField,
     FormField,
     DateTimeLocalField,
@@ -25,7 +26,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from residency.domain.accounts.labels import TRACK_LABELS, country_choices
-from residency.web.validators import EmailAddress, WholeNumberWithin
+from residency.web.validators import EmailAddress, MaxLength, WholeNumberWithin
 from residency.domain.accounts.models import ORGANISATION_KINDS, TRACKS
 
 KIND_LABELS = {
@@ -108,10 +109,12 @@ class RouteForm(BoundedForm):
 
 
 class CriterionRow(BoundedSubform):
-    """One scoring criterion: its name and its weight (relative to the others)."""
+    """One scoring criterion: its name, its weight (relative to the others) and what reviewers should look for."""
 
     name = StringField(_l("Name"), validators=[Length(max=limits.NAME_MAX)])
     weight = StringField(_l("Weight"), render_kw={"inputmode": "decimal", "autocomplete": "off", "size": 6})
+    guidance = TextAreaField(_l("Guidance for the reviewers (optional)"), validators=[MaxLength(limits.REASON_MAX)],
+                             render_kw={"rows": 2})
 
 
 class RouteCloseForm(BoundedForm):
@@ -141,6 +144,8 @@ class CallForm(BoundedForm):
     residency_ends_on = DateField(_l("Residency window ends"),
                                   validators=[InputRequired(_l("Enter the last day of the residency window."))])
     criteria = RowList(FormField(CriterionRow), _l("Scoring criteria"), limit=limits.CRITERIA_MAX)
+    feedback_in_decision_email = BooleanField(_l("Include the reviewers' comments for the startup in the decision e-mail"),
+                                              default=True)
 
 
 class CorrectionForm(BoundedForm):

@@ -329,7 +329,8 @@ def _call_fields(form) -> dict:
                 opens_at=form.opens_at.data, closes_at=form.closes_at.data,
                 nomination_deadline=form.nomination_deadline.data, decision_deadline=form.decision_deadline.data,
                 seats=form.seats.data, residency_starts_on=form.residency_starts_on.data,
-                residency_ends_on=form.residency_ends_on.data, criteria=row_values(form.criteria))
+                residency_ends_on=form.residency_ends_on.data, criteria=row_values(form.criteria),
+                feedback_in_decision_email=form.feedback_in_decision_email.data)
 
 
 def _call_form_page(form, call=None, routes=()):
@@ -416,7 +417,7 @@ def call_edit(call_id: int):
         nomination_deadline=services.utc_to_local(call.nomination_deadline, call.timezone),
         decision_deadline=services.utc_to_local(call.decision_deadline, call.timezone),
         residency_starts_on=call.residency_starts_on, residency_ends_on=call.residency_ends_on,
-        criteria=services.criteria_rows(call)))
+        criteria=services.criteria_rows(call), feedback_in_decision_email=call.feedback_in_decision_email))
     del form.route_id  # a call stays on its route
     if add_row_asked(form.criteria, request.form):
         return _call_form_page(form, call)

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from residency.domain.applications import services as applications
+from residency.domain.review import feedback
 from residency.web.access import role_required
 from residency.core import limits
 from residency.core.attachments import open_stored
@@ -47,6 +48,7 @@ def _render(application, form, status=200, conflicts=(), withdraw_form=None):
         questions=applications.QUESTIONS, sections=applications.SECTIONS, values=page.values, edits=page.edits,
         timeline=page.timeline, deadline=page.deadline, now=utcnow(), label=page.label, conflicts=conflicts,
         max_attachments=applications.MAX_ATTACHMENTS,
+        reviewer_feedback=feedback.applicant_feedback(application),
     ), status
 
 

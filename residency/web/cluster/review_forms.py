@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from residency.core import limits
 from residency.web.formtools import BoundedForm
-from residency.web.validators import WholeNumberWithin
+from residency.web.validators import MaxLength, WholeNumberWithin
 from wtforms import IntegerField, RadioField, SelectMultipleField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -45,6 +45,9 @@ class ReviewForm(BoundedForm):
     recommendation = RadioField(_l("Your recommendation"), choices=list(RECOMMENDATION_LABELS.items()),
                                 validators=[Optional()])
     comment = TextAreaField(_l("Comment for the other reviewers"), validators=[Length(max=limits.REASON_MAX)], render_kw={"rows": 5})
+    # Feedback the startup reads once the decisions are released (residency.domain.review.feedback).
+    applicant_comment = TextAreaField(_l("Comment for the startup (optional)"), validators=[MaxLength(limits.REASON_MAX)],
+                                      render_kw={"rows": 4})
 
     def score_fields(self):
         return [f for f in self if f.name.startswith("score_")]

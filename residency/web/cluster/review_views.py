@@ -57,7 +57,8 @@ def _own_review_form(app_, panel):
     data = {}
     if review is not None:
         data = {f"score_{s.criterion_id}": s.score for s in review.scores}
-        data.update(recommendation=review.recommendation, comment=review.comment)
+        data.update(recommendation=review.recommendation, comment=review.comment,
+                    applicant_comment=review.applicant_comment)
     return review_form(app_.call, formdata=None, data=data)
 
 
@@ -180,7 +181,7 @@ def save_review(application_id: int):
         try:
             reviews.save_review(application=app_, actor=current_user, scores=form.scores(),
                                 recommendation=form.recommendation.data, comment=form.comment.data,
-                                submit=submit).or_raise()
+                                applicant_comment=form.applicant_comment.data, submit=submit).or_raise()
         except ServiceError as error:  # an incomplete submission is kept as a draft all the same
             status, refusal = _refuse(form, error)
         else:

@@ -60,8 +60,29 @@ def _rows(*pairs):
 def test_criteria_are_read_row_by_row_and_blank_rows_are_skipped():
     rows = _rows(("Scientific quality", "30"), ("", ""), ("  Team ", " 20 "), ("Fit", "12,5"), ("Name | with bar", "5"))
     assert services.parse_criteria(rows) == [
-        ("Scientific quality", Decimal("30.00")), ("Team", Decimal("20.00")), ("Fit", Decimal("12.50")),
-        ("Name | with bar", Decimal("5.00"))]
+        ("Scientific quality", Decimal("30.00"), ""), ("Team", Decimal("20.00"), ""), ("Fit", Decimal("12.50"), ""),
+        ("Name | with bar", Decimal("5.00"), "")]
+
+
+def test_a_criterion_keeps_its_guidance_for_the_reviewers():
+    rows = [{"name": "Team", "weight": "2", "guidance": "  Look for a full-time CEO.\r\nAnd a CSO.  "}]
+    assert services.parse_criteria(rows) == [("Team", Decimal("2.00"), "Look for a full-time CEO.\nAnd a CSO.")]
+
+
+@pytest.mark.parametrize("guidance, fragment", [
+    ("x" * 4001, "at most 4000 characters"),
+    ("Look\x00 here", "control characters"),
+])
+def test_bad_guidance_is_refused_on_its_row(guidance, fragment):
+    with pytest.raises(Invalid) as error:
+        services.parse_criteria([{"name": "Team", "weight": "1", "guidance": guidance}])
+    assert any(fragment in m for m in _messages(error)["criteria-0-guidance"])
+
+
+def test_guidance_alone_is_no_blank_row():
+    with pytest.raises(Invalid) as error:
+        services.parse_criteria([{"name": "", "weight": "", "guidance": "What to look for"}])
+    assert "criteria-0-name" in _messages(error)
 
 
 @pytest.mark.parametrize("rows, field, fragment", [
@@ -253,6 +274,23 @@ def test_update_call_keeps_criterion_rows_by_position(make):
     services.update_call(admin, call.id, **{k: v for k, v in _call(call.route).items() if k != "route_id"})
     db.session.expire_all()
     assert [c.name for c in db.session.get(Call, call.id).criteria] == ["Quality"]
+
+
+def test_a_call_keeps_its_guidance_and_whether_feedback_goes_into_the_decision_email(make):
+    admin = make.admin()
+    call = services.create_call(admin, **_call(make.route(), criteria=[
+        {"name": "Quality", "weight": "1", "guidance": "Evidence in animals or people?"}]))
+    assert call.feedback_in_decision_email is True
+    assert [c.guidance for c in call.criteria] == ["Evidence in animals or people?"]
+    assert services.criteria_rows(call)[0]["guidance"] == "Evidence in animals or people?"
+    fields = {k: v for k, v in _call(call.route).items() if k != "route_id"}
+    services.update_call(admin, call.id, **fields, feedback_in_decision_email=False)
+    db.session.expire_all()
+    call = db.session.get(Call, call.id)
+    assert call.feedback_in_decision_email is False and [c.guidance for c in call.criteria] == [""]
+    services.update_call(admin, call.id, **fields)  # not given: as it was
+    db.session.expire_all()
+    assert db.session.get(Call, call.id).feedback_in_decision_email is False
 
 
 def test_closed_calls_cannot_be_edited(make):
