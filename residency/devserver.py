@@ -119,7 +119,8 @@ def main() -> int:
             ("scheduler", subprocess.Popen(flask + ["scheduler"], env=env)),
             ("web", subprocess.Popen(
                 [os.path.join(venv_bin, "gunicorn"), "--bind", f"0.0.0.0:{port}", "--workers", env.get("WEB_CONCURRENCY", "2"),
-                 "residency:create_app()"],
+                 # A zip of the review queue's PDFs may take a minute (README, Production).
+                 "--timeout", "120", "residency:create_app()"],
                 env=env)),
         ]
         if not _wait_for_web(port, processes):

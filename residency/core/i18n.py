@@ -15,6 +15,7 @@ from babel.dates import format_timedelta as _babel_timedelta
 from babel.dates import get_timezone_name
 from babel.numbers import format_currency
 from babel.numbers import format_decimal as _babel_decimal
+from babel.units import format_unit
 from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -172,6 +173,17 @@ def format_number(value, format: str | None = None) -> str:
     return _babel_decimal(value, format=format, locale=formatting_locale())
 
 
+def format_file_size(size_bytes: int) -> str:
+    """A file's size as the reader's language writes it, in its own unit names: '820 byte', '12 kB',
+    '1.5 MB', '1,5 Mt' (the binary multiples, as the pages give attached files' sizes)."""
+    locale = formatting_locale()
+    if size_bytes < 1024:
+        return format_unit(size_bytes, "digital-byte", length="short", locale=locale)
+    if size_bytes < 1024 * 1024:
+        return format_unit(round(size_bytes / 1024), "digital-kilobyte", length="short", locale=locale)
+    return format_unit(size_bytes / (1024 * 1024), "digital-megabyte", length="short", format="#,##0.0", locale=locale)
+
+
 def time_left(deadline: datetime, now: datetime) -> str:
     seconds = (deadline - now).total_seconds()
     if seconds <= 0:
@@ -191,7 +203,7 @@ def ago(moment: datetime, now: datetime | None = None) -> str:
     return _babel_timedelta(moment - now, add_direction=True, threshold=1, locale=formatting_locale())
 
 
-__all__ = ["format_in_zone", "ago", "format_clock", "format_day", "format_month", "format_number", "format_money", "time_left", "is_timezone",
+__all__ = ["format_in_zone", "ago", "format_clock", "format_day", "format_file_size", "format_month", "format_number", "format_money", "time_left", "is_timezone",
            "timezone_choices", "get_timezone_name", "LANGUAGES", "LANGUAGE_NAMES"]
 
 

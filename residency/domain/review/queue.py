@@ -267,6 +267,17 @@ def export_rows(actor: User, filters: QueueFilters, batch: int = 500) -> Iterato
     return rows()
 
 
+def application_ids(actor: User, filters: QueueFilters, limit: int) -> list[int]:
+    """The ids of the queue's applications under ``filters`` (all pages), in the queue's order, at most
+    ``limit`` of them: the same scope, filters and order as the page, without its columns. Two queries."""
+    calls = cluster_calls(actor)
+    _check_call(filters, calls)
+    if not calls:
+        return []
+    chosen, key = _filtered(select(Application.id), actor.id, Scope.of(actor), filters, sort=filters.sort)
+    return list(db.session.scalars(chosen.order_by(*_in_order(key, filters.direction, Application.id)).limit(limit)))
+
+
 # ------------------------------------------------------------------ exports
 
 

@@ -22,6 +22,7 @@ from residency.core.outbox import display_subject as outbox_subject
 from residency.core.outbox_models import DELIVERY_STATES
 from residency.web.formtools import add_blank_rows, add_row_asked, apply_field_errors, row_values
 from residency.domain.accounts.labels import DELIVERY_LABELS, TRACK_LABELS
+from residency.domain.applications import dossier
 from residency.domain.applications import services as applications
 from residency.domain.programme import services
 from residency.domain.programme.labels import route_label
@@ -41,6 +42,7 @@ from residency.web.admin.forms import (
     RouteForm,
 )
 from residency.web.admin.blueprint import bp
+from residency.web.downloads import pdf_download
 
 ADMIN = "programme_admin"
 
@@ -502,6 +504,13 @@ def workflow_record(workflow_name: str, record_id: int):
     return render_template("admin/workflow.html", wf=wf, record=record, form=form, zone=services.record_zone(record),
                            page=services.audit_trail(wf, record, pagination.Cursor.from_args(request.args)),
                            active="workflow"), _status(form)
+
+
+@bp.get("/applications/<int:application_id>/dossier.pdf")
+@role_required(ADMIN)
+def application_pdf(application_id: int):
+    """An application as a PDF with its status history."""
+    return pdf_download(dossier.admin_pdf(_actor(), application_id))
 
 
 # ---------------------------------------------------------------------- outbox

@@ -5,6 +5,7 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from residency.domain.applications import dossier
 from residency.domain.applications import services as applications
 from residency.domain.review import feedback
 from residency.web.access import role_required
@@ -16,6 +17,7 @@ from residency.domain.programme.queries import public_call
 from residency.core.db import utcnow
 from residency.web.applicant.application_forms import ApplicationForm, WithdrawForm
 from residency.web.applicant.blueprint import bp
+from residency.web.downloads import pdf_download
 
 
 @bp.post("/calls/<int:call_id>/apply")
@@ -87,6 +89,13 @@ def application(application_id: int):
         return redirect(url_for("applicant.application", application_id=app_.id))
     flash(_("Saved."), "success")
     return redirect(url_for("applicant.application", application_id=app_.id))
+
+
+@bp.get("/applications/<int:application_id>/dossier.pdf")
+@login_required
+def dossier_pdf(application_id: int):
+    """The application as a PDF, for the startup's members (404 for anyone else)."""
+    return pdf_download(dossier.applicant_pdf(current_user, application_id))
 
 
 def _edit_id(value) -> int | None:

@@ -3,14 +3,17 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import Response, render_template, request, stream_with_context
+from flask import Response, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user
 
+from residency.core.errors import Conflict
 from residency.web.access import role_required
 from residency.domain.accounts.labels import track_choices
+from residency.domain.review import dossiers
 from residency.domain.review import queue as queue_services
 from residency.domain.review.queries import status_columns
 from residency.web.cluster.blueprint import bp  # noqa: F401 - routes are added to the cluster blueprint
+from residency.web.downloads import private_download
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -22,7 +25,8 @@ def queue():
     filters, errors = queue_services.QueueFilters.from_args(request.args)
     page = queue_services.queue(current_user, filters)
     return render_template("cluster/queue.html", page=page, filters=filters, errors=errors,
-                           statuses=status_columns(), tracks=track_choices(), trls=queue_services.TRLS)
+                           statuses=status_columns(), tracks=track_choices(), trls=queue_services.TRLS,
+                           max_dossiers=dossiers.MAX_DOSSIERS)
 
 
 @bp.get("/queue.csv")
@@ -45,8 +49,20 @@ def queue_xlsx():
     return _attachment(Response(data, mimetype=XLSX), "xlsx")
 
 
+@bp.get("/queue.zip")
+@role_required("cluster_staff")
+def queue_zip():
+    """The PDFs of the whole filtered queue in one zip, written as they are rendered; too many (or none)
+    sends the reader back to the queue with a word on what to do."""
+    filters, _errors = queue_services.QueueFilters.from_args(request.args)
+    try:
+        prepared = dossiers.queue_zip(current_user, filters)
+    except Conflict as refusal:
+        flash(str(refusal.message), "error")
+        return redirect(url_for("cluster.queue", **filters.args()))
+    return _attachment(Response(stream_with_context(prepared.chunks), mimetype="application/zip"), "zip")
+
+
 def _attachment(response: Response, extension: str) -> Response:
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M")
-    response.headers["Content-Disposition"] = f'attachment; filename="review-queue-{stamp}.{extension}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return private_download(response, f"review-queue-{stamp}.{extension}")

@@ -13,7 +13,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from residency.domain.applications import services as applications
-from residency.domain.review import nominations, services as reviews
+from residency.domain.review import dossiers, nominations, services as reviews
 from residency.core import limits, workflow
 from residency.web.access import role_required
 from residency.core.errors import Invalid, ServiceError
@@ -30,6 +30,7 @@ from residency.web.cluster.review_forms import (
     review_form,
 )
 from residency.web.cluster.blueprint import bp
+from residency.web.downloads import pdf_download
 
 STAFF = "cluster_staff"
 
@@ -98,6 +99,13 @@ def _back(app_, anchor: str | None = None):
 def application(application_id: int):
     """An application to one of the cluster's calls: decision, reviews, answers, attachments and history."""
     return _render_application(_application(application_id))
+
+
+@bp.get("/applications/<int:application_id>/dossier.pdf")
+@role_required(STAFF)
+def dossier_pdf(application_id: int):
+    """The application as a PDF with its status history (404 for staff of another cluster)."""
+    return pdf_download(dossiers.cluster_pdf(current_user, application_id))
 
 
 @bp.post("/applications/<int:application_id>/start-review")

@@ -18,6 +18,7 @@ from residency.core.errors import Invalid, ServiceError
 from residency.web.formtools import apply_field_errors
 from residency.core.i18n import format_day, format_in_zone, format_month
 from residency.domain.placements import hub_queries as services
+from residency.domain.placements.dossier import hub_pdf
 from residency.web.hub.forms import (
     CheckInForm,
     CompleteForm,
@@ -27,6 +28,7 @@ from residency.web.hub.forms import (
     TerminateForm,
 )
 from residency.web.hub.blueprint import bp
+from residency.web.downloads import pdf_download
 
 HUB = "hub_admin"
 
@@ -117,6 +119,13 @@ def _act(placement_id: int, action: str, perform, success):
 def placement(placement_id: int):
     """A placement at the hub: the application, nomination, reviews, history and what may be done now."""
     return _render(services.placement_page(current_user, placement_id))
+
+
+@bp.get("/placements/<int:placement_id>/dossier.pdf")
+@role_required(HUB)
+def dossier_pdf(placement_id: int):
+    """The nominee's application as a PDF, with its status history."""
+    return pdf_download(hub_pdf(current_user, placement_id))
 
 
 @bp.post("/placements/<int:placement_id>/offer")
