@@ -15,6 +15,7 @@ from residency.core import workflow
 from residency.core.extensions import db
 from residency.domain.applications import services as applications
 from residency.domain.applications.models import Application
+from residency.domain.forms import services as forms
 from residency.domain.funding import services as funding
 from residency.domain.funding.models import FundingScheme
 from residency.domain.placements import services as placements
@@ -251,6 +252,7 @@ def seed(now: datetime | None = None) -> None:
         )
         db.session.add(call)
         db.session.flush()
+        forms.start_form(call.id, home_country=route.home_country, actor_id=admin.id)
         # Published (and closed) through the workflow, at the times it happened.
         workflow.perform(call, "publish", admin, now=call.opens_at)
         if status == "closed":
@@ -313,17 +315,20 @@ def seed(now: datetime | None = None) -> None:
     )
 
     # Statuses move only through the workflow engine, in the demo too.
-    submitted = Application(call=open_call, startup=orgs["Nordlys Diagnostics AS"], created_by=users["nordlys@demo.test"],
-                            answers={"summary": "Point-of-care test for early detection of pancreatic cancer."})
+    submitted = Application(call=open_call, startup=orgs["Nordlys Diagnostics AS"], created_by=users["nordlys@demo.test"])
     db.session.add(submitted)
     db.session.flush()
+    forms.write_answers(submitted.id, forms.form_of(open_call.id),
+                        {"summary": "Point-of-care test for early detection of pancreatic cancer."})
     workflow.perform(submitted, "submit", users["nordlys@demo.test"], now=now)
     # Work waiting for the demo applicant: a draft half written.
-    db.session.add(Application(call=open_call, startup=orgs["Fjordbio Therapeutics AS"], created_by=users["startup@demo.test"],
-                               track="drugs", trl=4, months=6, desks=2, benches=1,
-                               answers={"summary": "Fjordbio develops antibody-drug conjugates for pancreatic cancer.",
-                                        "team": "Three founders from the University of Oslo and Oslo University Hospital."}))
+    half_written = Application(call=open_call, startup=orgs["Fjordbio Therapeutics AS"], created_by=users["startup@demo.test"],
+                               track="drugs", trl=4, months=6, desks=2, benches=1)
+    db.session.add(half_written)
     db.session.flush()
+    forms.write_answers(half_written.id, forms.form_of(open_call.id), {
+        "summary": "Fjordbio develops antibody-drug conjugates for pancreatic cancer.",
+        "team": "Three founders from the University of Oslo and Oslo University Hospital."})
     # Work waiting for the Danish applicant: a draft begun in the Danish call, to complete and submit.
     oresund = users["oresund@demo.test"]
     draft = applications.start(call=danish_call, startup=orgs["Øresund Biologics ApS"], actor=oresund, now=now - timedelta(days=4))

@@ -51,13 +51,19 @@ from residency.core.languages import LANGUAGES
 from residency.core.extensions import db
 from residency.domain.accounts import passwords
 from residency.domain.accounts.models import Membership, Organisation, User
-from residency.domain.applications.services import QUESTION_KEYS, TYPED_FIELDS
+from residency.domain.applications.services import TYPED_FIELDS
+from residency.domain.forms import defaults as form_defaults
+from residency.domain.forms import services as forms
 from residency.domain.funding.models import FundingScheme
 from residency.domain.impact.services import CURRENCY_BY_COUNTRY
 from residency.domain.insight import summaries
 from residency.domain.placements.hub_queries import add_months
+from residency.domain.forms.models import FormQuestion
 from residency.domain.programme.models import Call, Criterion, Route, route_funder
 from residency.domain.review.services import weighted_score
+
+# The default form's own questions (the typed answers are columns, the files attachments).
+FREE_TEXT = [q[1] for q in form_defaults.QUESTIONS if q[3] is None and q[2] != "file"]
 
 UTC = timezone.utc
 DAY = timedelta(days=1)
@@ -491,6 +497,7 @@ class ScaleSeed:
         t0 = time.perf_counter()
         self.conn = conn
         self.ids = Ids(conn)
+        self._question_ids: dict[int, dict[str, int]] = {}  # each call's questions by key
         self.password_hash = passwords.hash_password(demo.PASSWORD)  # one hash, every seeded account
         self._load_demo()
         self._plan_organisations()
@@ -732,6 +739,9 @@ class ScaleSeed:
         if existing is not None:
             criteria = [SimpleNamespace(id=r.id, weight=r.weight) for r in self.conn.execute(
                 select(Criterion.id, Criterion.weight).where(Criterion.call_id == existing["id"]).order_by(Criterion.position))]
+            # Read while planning, before any row is written: the form the demo gave the call.
+            self._question_ids[existing["id"]] = dict(self.conn.execute(
+                select(FormQuestion.key, FormQuestion.id).where(FormQuestion.call_id == existing["id"])).all())
             return CallPlan(existing["id"], route, existing["title"], existing["timezone"], existing["opens_at"].replace(tzinfo=UTC),
                             existing["closes_at"].replace(tzinfo=UTC), existing["nomination_deadline"].replace(tzinfo=UTC),
                             existing["decision_deadline"].replace(tzinfo=UTC), existing["residency_starts_on"],
@@ -1348,6 +1358,36 @@ class ScaleSeed:
             if decided:
                 self._outbox(uid, "join_decided", {"organisation": org.name, "approved": False}, f"join-decided:{rid}", created + DAY)
 
+    def _form_ids(self, call: CallPlan) -> dict[str, int]:
+        """The call's questions' ids by key: written with a new call (a copy of the default form),
+        read for a call that was there before."""
+        cache = self._question_ids
+        if call.id in cache:
+            return cache[call.id]
+        texts = self.__dict__.get("_form_texts")
+        if texts is None:  # the default form's wording in every language, worked out once
+            texts = self._form_texts = (
+                {k: forms.every_language(t) for k, t in form_defaults.SECTIONS},
+                {q[1]: (forms.every_language(q[4]), forms.every_language(q[5]) if q[5] is not None else {})
+                 for q in form_defaults.QUESTIONS})
+        w, sections, ids = self.writer, {}, {}
+        created = call.opens_at - timedelta(days=14)
+        for position, (key, _title) in enumerate(form_defaults.SECTIONS):
+            sections[key] = self.ids("form_section")
+            w.add("form_section", dict(id=sections[key], call_id=call.id, key=key, position=position, title=texts[0][key],
+                                       created_at=created))
+        for position, (section, key, kind, binding, _label, _help, settings) in enumerate(form_defaults.QUESTIONS):
+            ids[key] = self.ids("form_question")
+            label, help_ = texts[1][key]
+            w.add("form_question", dict(id=ids[key], call_id=call.id, section_id=sections[section], key=key, position=position,
+                                        kind=kind, binding=binding, required=True, hidden=False, label=label, help=help_,
+                                        settings=dict(settings), shown_if_key=None, shown_if_value=None,
+                                        created_at=created, updated_at=created))
+        w.add("form_change", dict(id=self.ids("form_change"), call_id=call.id, question_key=None, action="copied",
+                                  detail={"from": "default"}, actor_id=self.admin, created_at=created))
+        cache[call.id] = ids
+        return ids
+
     def _emit_call(self, call: CallPlan) -> None:
         w = self.writer
         if not call.new:
@@ -1361,6 +1401,7 @@ class ScaleSeed:
                            status=status, decisions_released_at=call.released_at, created_at=call.opens_at - timedelta(days=14)))
         for c in call.criteria:
             w.add("criterion", dict(id=c.id, call_id=call.id, name=c.name, weight=c.weight, position=c.position))
+        self._form_ids(call)
         if call.phase == "draft":
             return
         wf = self.wf["call"]
@@ -1462,7 +1503,7 @@ class ScaleSeed:
         updated = app.steps[-1].at if app.steps else app.created_at
         # As the workflow's hook sets it: the time of the last submission (or resubmission).
         submitted_at = max((st.at for st in app.steps if st.t.target == "submitted"), default=None)
-        w.add("application", dict(id=app.id, call_id=call.id, startup_id=s.id, status=status, answers=answers,
+        w.add("application", dict(id=app.id, call_id=call.id, startup_id=s.id, status=status,
                                   track=s.track, trl=s.trl,
                                   desired_start=call.residency_starts_on if typed else None, months=app.months if typed else None,
                                   desks=app.desks if typed else None, benches=app.benches if typed else None,
@@ -1471,28 +1512,33 @@ class ScaleSeed:
         self.counts["application:" + status] += 1
         w.add("application_edit", dict(id=self.ids("application_edit"), application_id=app.id, user_id=app.created_by,
                                        fields=["created"], created_at=app.created_at))
+        question_ids = self._form_ids(call)
+        for key, value in answers.items():
+            w.add("answer", dict(id=self.ids("answer"), application_id=app.id, question_id=question_ids[key], value=value,
+                                 updated_at=updated))
         attachments = []
         for st in app.steps:
             if st.t.action in ("submit", "resubmit"):
                 if st.t.action == "submit":
                     at = st.at - timedelta(seconds=30)
-                    w.add("attachment", dict(id=self.ids("attachment"), application_id=app.id, uploaded_by_id=st.actor,
+                    w.add("attachment", dict(id=self.ids("attachment"), application_id=app.id,
+                                             question_id=question_ids["attachments"], uploaded_by_id=st.actor,
                                              filename="pitch-deck.pdf", stored_name=self._store_attachment(),
                                              content_type="application/pdf", size_bytes=self.attachment_size,
                                              sha256=self.attachment_digest, created_at=at))
                     w.add("application_edit", dict(id=self.ids("application_edit"), application_id=app.id, user_id=st.actor,
                                                    fields=["attachments"], created_at=at))
                     attachments = ["pitch-deck.pdf"]
-                    fields = QUESTION_KEYS + TYPED_FIELDS
+                    fields = FREE_TEXT + TYPED_FIELDS
                 else:
                     fields = ["summary"]
                 w.add("application_edit", dict(id=self.ids("application_edit"), application_id=app.id, user_id=st.actor,
                                                fields=list(fields), created_at=st.at - timedelta(seconds=5)))
-        values = {**{k: answers.get(k, "") for k in QUESTION_KEYS}, "track": s.track, "trl": s.trl,
+        values = {**{k: answers.get(k, "") for k in FREE_TEXT}, "track": s.track, "trl": s.trl,
                   "desired_start": call.residency_starts_on.isoformat() if typed else None, "months": app.months if typed else None,
                   "desks": app.desks if typed else None, "benches": app.benches if typed else None}
         context = {"call_title": call.title, "startup_name": s.name, "application_id": app.id,
-                   "answers": [[k, "" if values[k] is None else str(values[k])] for k in QUESTION_KEYS + TYPED_FIELDS],
+                   "answers": [[k, "" if values[k] is None else str(values[k])] for k in FREE_TEXT + TYPED_FIELDS],
                    "attachments": attachments}
         audiences = {"applicant": s.members, "cluster": call.route.cluster.members, "hub": call.route.hub.members}
         for st in app.steps:

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from residency.core import workflow
 from residency.core.extensions import db
+from residency.domain.forms import services as forms
 from residency.domain.applications.models import Application
 from residency.domain.programme.models import Call, Criterion, HubCapacity, Route
 from residency.domain.accounts.models import Membership, Organisation, User
@@ -107,6 +108,8 @@ class Factories:
             criteria=[Criterion(name=n, weight=Decimal(w), position=i) for i, (n, w) in enumerate(criteria)],
         )
         db.session.add(call)
+        db.session.flush()
+        forms.start_form(call.id, home_country=call.route.home_country)
         db.session.commit()
         path = {"draft": [], "published": ["publish"], "closed": ["publish", "close"], "archived": ["publish", "close", "archive"]}[status]
         if path:
@@ -127,7 +130,7 @@ class Factories:
         call = call or self.call()
         startup = startup or self.organisation("startup", country=call.route.home_country)
         author = author or self.user(org=startup)
-        app = Application(call=call, startup=startup, created_by=author, answers={})
+        app = Application(call=call, startup=startup, created_by=author)
         db.session.add(app)
         db.session.commit()
         steps = {"draft": [], "submitted": [("submit", author)]}
@@ -168,3 +171,15 @@ def make_scheme(funder, currency="NOK", max_amount="500000.00", max_share="50", 
     db.session.add(scheme)
     db.session.commit()
     return scheme
+
+
+def answers_of(application) -> dict:
+    """The application's answers by question key, as the pages read them."""
+    from residency.domain.applications.services import values_of
+
+    return values_of(application)
+
+
+def give_answers(application, values: dict) -> None:
+    """Store answers to the call's own questions directly (as data a test starts from)."""
+    forms.write_answers(application.id, forms.form_of(application.call_id), values)

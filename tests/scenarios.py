@@ -12,6 +12,7 @@ from residency.core.extensions import db
 from residency.core.models import StatusChange
 from residency.domain.applications.models import Application
 from residency.domain.applications import services as svc
+from residency.domain.forms import defaults as form_defaults
 from residency.domain.funding import services as funding
 from residency.domain.placements import services as placements
 from residency.domain.placements.models import Placement
@@ -25,7 +26,8 @@ EXE = b"MZ\x90\x00\x03" + b"\x00" * 200
 
 
 def complete_values(call, **over):
-    values = {q.key: f"Answer to {q.key}" for q in svc.QUESTIONS}
+    # The default form's own questions (every call's form starts as a copy of it).
+    values = {q[1]: f"Answer to {q[1]}" for q in form_defaults.QUESTIONS if q[3] is None and q[2] != "file"}
     values.update(track="drugs", trl="4", desired_start=call.residency_starts_on.isoformat(), months="6", desks="2", benches="1")
     values.update(over)
     return values

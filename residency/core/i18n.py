@@ -93,6 +93,7 @@ def init_app(app) -> None:
     app.jinja_env.filters["number"] = format_number
     app.jinja_env.filters["month"] = format_month
     app.jinja_env.filters["country_name"] = country_name
+    app.jinja_env.filters["file_size"] = format_file_size
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
     app.jinja_env.globals["get_locale"] = get_locale
 
@@ -205,6 +206,11 @@ def ago(moment: datetime, now: datetime | None = None) -> str:
 
 __all__ = ["format_in_zone", "ago", "format_clock", "format_day", "format_file_size", "format_month", "format_number", "format_money", "time_left", "is_timezone",
            "timezone_choices", "get_timezone_name", "LANGUAGES", "LANGUAGE_NAMES"]
+
+
+def language_name(code: str) -> str:
+    """A language's name in the reader's language ("Norwegian Bokmål", "norsk bokmål", "englanti")."""
+    return Locale.parse(code).get_display_name(formatting_locale()) or code
 
 
 def format_money(value, currency: str) -> str:

@@ -12,7 +12,8 @@ from werkzeug.exceptions import HTTPException
 from residency.core import workflow
 from residency.core.errors import ServiceError
 from residency.core.outbox import subject_of
-from residency.domain.applications.services import answer_text, field_label
+from residency.domain.applications.services import snapshot_line
+from residency.domain.forms import kinds as answer_kinds
 from residency.domain.funding.labels import report_kind_label
 from residency.core.extensions import database_ok
 from residency.web.extensions import login_manager
@@ -27,9 +28,9 @@ from residency.web.access import DASHBOARDS
 def _template_globals(app) -> None:
     """Labels and helpers every template may use, pages and e-mails alike."""
     env = app.jinja_env
-    env.globals["field_label"] = field_label
-    env.globals["answer_text"] = answer_text
-    env.filters["field_label_filter"] = field_label
+    env.globals["snapshot_line"] = snapshot_line
+    env.filters["text_in"] = answer_kinds.text_in
+    env.filters["choice_label"] = lambda question, value: dict(answer_kinds.choices_of(question)).get(value, value)
     env.globals["workflow_label"] = workflow.label
     env.globals["action_label"] = lambda workflow_name, action: workflow.get(workflow_name).action_label(action)
     env.globals["public_reason"] = workflow.public_reason

@@ -78,7 +78,7 @@ def seed(now: datetime) -> tuple[str, list[int]]:
     for chunk in range(0, N_APPLICATIONS, 10_000):
         conn.execute(insert(Application), [
             dict(call_id=call_ids[i // per_call], startup_id=startup_ids[i], status="submitted" if i % 2 else "under_review",
-                 answers={}, desired_start=date(2031, 1, 1), months=6, desks=1, benches=1, created_at=now, updated_at=now)
+                 desired_start=date(2031, 1, 1), months=6, desks=1, benches=1, created_at=now, updated_at=now)
             for i in range(chunk, min(chunk + 10_000, N_APPLICATIONS))])
     db.session.commit()
     return admin.email, call_ids

@@ -74,7 +74,7 @@ def seed(now: datetime) -> None:
         due = i % 10 == 0
         call_id = call_ids[i % 10] if due else call_ids[10 + i % (N_CALLS - 10)]
         apps.append(dict(call_id=call_id, startup_id=startup_id, status="draft" if due else ("submitted" if i % 2 else "under_review"),
-                         answers={}, created_at=now, updated_at=now))
+                         created_at=now, updated_at=now))
     for chunk in range(0, N_APPLICATIONS, 10_000):
         conn.execute(insert(Application), apps[chunk:chunk + 10_000])
     db.session.commit()

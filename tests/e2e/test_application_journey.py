@@ -11,6 +11,7 @@ from residency.core.extensions import db
 from residency.domain.applications.models import Application
 
 from tests.scenarios import PDF
+from tests.factories import answers_of
 
 pytestmark = pytest.mark.e2e
 
@@ -78,7 +79,7 @@ def test_register_create_draft_return_submit_and_receive_the_receipt(page, make,
     fill_answers(page, call)
     deck = tmp_path / "pitch-deck.pdf"
     deck.write_bytes(PDF)
-    page.get_by_label("Add an attachment (PDF or image, at most 10 MB)").set_input_files(str(deck))
+    page.get_by_role("group", name="Pitch deck and other documents").get_by_label("Add a file").set_input_files(str(deck))
     page.get_by_role("button", name="Save draft").click()
     page.get_by_role("link", name="pitch-deck.pdf").wait_for()
     page.get_by_role("button", name="Submit application").click()
@@ -125,7 +126,7 @@ def test_change_request_loop_and_withdrawal(page, make, axe):
     page.get_by_text("Your application is submitted.").wait_for()
     db.session.expire_all()
     assert db.session.get(Application, app_.id).status == "submitted"
-    assert db.session.get(Application, app_.id).answers["lab_needs"] == "Two benches with a fume hood, BSL-1."
+    assert answers_of(db.session.get(Application, app_.id))["lab_needs"] == "Two benches with a fume hood, BSL-1."
 
     # Withdraw, with a reason.
     page.get_by_label("Why do you withdraw the application?").fill("We chose another hub.")

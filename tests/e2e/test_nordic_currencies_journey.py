@@ -25,6 +25,7 @@ from residency.domain.applications.models import Application
 from residency.domain.funding.models import FundingApplication
 
 from tests.scenarios import PDF
+from tests.factories import answers_of
 
 pytestmark = pytest.mark.e2e
 
@@ -142,7 +143,7 @@ def test_a_dane_applies_in_danish_and_a_finn_is_granted_in_euros(app, demo, brow
     dane.get_by_label(da("Desired start")).fill(call.residency_starts_on.isoformat())
     deck = tmp_path / "pitch-deck.pdf"
     deck.write_bytes(PDF)
-    dane.get_by_label(da("Add an attachment (PDF or image, at most 10 MB)")).set_input_files(str(deck))
+    dane.get_by_role("group", name=da("Pitch deck and other documents")).get_by_label(da("Add a file")).set_input_files(str(deck))
     dane.get_by_role("button", name=da("Save draft")).click()
     dane.get_by_role("link", name="pitch-deck.pdf").wait_for()
     assert axe(dane) == []
@@ -153,7 +154,7 @@ def test_a_dane_applies_in_danish_and_a_finn_is_granted_in_euros(app, demo, brow
     photograph(dane, tmp_path, "da-application-submitted")
     db.session.expire_all()
     submitted = db.session.get(Application, draft.id)
-    assert submitted.status == "submitted" and submitted.answers["lab_needs"] == "Én bænk, BSL-1."
+    assert submitted.status == "submitted" and answers_of(submitted)["lab_needs"] == "Én bænk, BSL-1."
     assert submitted.call.route.cluster.name == "Medicon Valley Alliance"
     # The receipt goes out over real SMTP, in Danish (the language the Dane chose).
     outbox.deliver_due()

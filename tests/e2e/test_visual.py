@@ -177,15 +177,13 @@ def _slug(path: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", path).strip("-") or "home"
 
 
-@pytest.mark.parametrize("role", list(ROLES))
-def test_every_page_of_the_role_fits_phone_and_desktop_in_three_languages(demo, browser, live_server, axe, role):
-    state, pages = _log_in(browser, live_server, ROLES[role])
-    assert len(pages) > 3, pages
+def _check_pages(browser, live_server, axe, state, pages, folder_name) -> list[str]:
+    """Every page at both widths in the three languages: a screenshot each, and the problems found."""
     problems: list[str] = []
-    shutil.rmtree(SCREENSHOTS / role, ignore_errors=True)
+    shutil.rmtree(SCREENSHOTS / folder_name, ignore_errors=True)
     for language, locale in LANGUAGES.items():
         for width_name, viewport in WIDTHS.items():
-            folder = SCREENSHOTS / role / f"{language}-{viewport['width']}"
+            folder = SCREENSHOTS / folder_name / f"{language}-{viewport['width']}"
             folder.mkdir(parents=True, exist_ok=True)
             context = browser.new_context(base_url=live_server, locale=locale, storage_state=state, viewport=viewport)
             page = context.new_page()
@@ -203,6 +201,32 @@ def test_every_page_of_the_role_fits_phone_and_desktop_in_three_languages(demo, 
                     problems += [f"{where}: axe {v['id']} ({v['impact']}) {v['targets']}" for v in axe(page)]
             finally:
                 context.close()
+    return problems
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_every_page_of_the_role_fits_phone_and_desktop_in_three_languages(demo, browser, live_server, axe, role):
+    state, pages = _log_in(browser, live_server, ROLES[role])
+    assert len(pages) > 3, pages
+    problems = _check_pages(browser, live_server, axe, state, pages, role)
+    assert not problems, f"{len(problems)} problems on {len(pages)} pages:\n" + "\n".join(problems)
+
+
+def test_the_form_builder_fits_phone_and_desktop_in_three_languages(demo, browser, live_server, axe):
+    """The call form builder (issue 15) is a few clicks from the dashboard: its overview, a question's
+    editor of each shape, a new question and the preview."""
+    from sqlalchemy import select
+
+    from residency.core.extensions import db
+    from residency.domain.programme.models import Call
+
+    call_id = db.session.scalar(select(Call.id).where(Call.status == "published").order_by(Call.id))
+    state, _pages = _log_in(browser, live_server, ROLES["admin"])
+    base = f"/admin/calls/{call_id}/form"
+    pages = [base, f"{base}/questions/summary", f"{base}/questions/months", f"{base}/questions/attachments",
+             f"{base}/questions/new?kind=single_choice&section_key=company", f"{base}/questions/new?kind=money",
+             f"{base}/questions/new?kind=file", f"{base}/preview?lang=nb"]
+    problems = _check_pages(browser, live_server, axe, state, pages, "form-builder")
     assert not problems, f"{len(problems)} problems on {len(pages)} pages:\n" + "\n".join(problems)
 
 

@@ -21,6 +21,7 @@ from residency.domain.placements.models import Placement
 from residency.domain.review import dossiers as review_dossiers
 from residency.domain.review import nominations
 
+from tests.factories import give_answers
 from tests.scenarios import PDF, complete_values
 
 ANSWERS = {
@@ -112,8 +113,11 @@ def test_the_questions_are_in_the_readers_language(app, client, make, login):
     login(staff)
     text = text_of(client.get(f"/cluster/applications/{app_.id}/dossier.pdf").data)
     with app.test_request_context(), force_locale("nb"):
-        expected = [svc.field_label("summary"), svc.field_label("months"), str(dict(svc.SECTIONS)["team"]),
-                    svc.answer_text("desired_start", app_.desired_start)]
+        form = svc.form_of_application(app_)
+        labels = svc.field_labels(form)
+        team = next(s for s in form.sections if s.key == "team")
+        expected = [labels["summary"], labels["months"], team.title["nb"],
+                    svc.answer_text(form.question("desired_start"), app_.desired_start.isoformat())]
     assert expected[0] != "What does your company do?"  # a real translation, not the English
     for words in expected:
         assert " ".join(words.split()) in text
@@ -217,7 +221,7 @@ def test_the_pdf_maker_refuses_every_url_even_in_markup(loopback_server):
 def test_a_very_long_answer_is_laid_out_on_many_pages(client, make, login):
     app_, founder, staff = submitted(make)
     # Older answers were not bounded: far beyond today's limit, one word without a break among them.
-    app_.answers = {**app_.answers, "technology": ("Antibodies " * 6000) + "x" * 5000}
+    give_answers(app_, {"technology": ("Antibodies " * 6000) + "x" * 5000})
     db.session.commit()
     login(staff)
     response = client.get(f"/cluster/applications/{app_.id}/dossier.pdf")

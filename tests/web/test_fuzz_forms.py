@@ -46,6 +46,7 @@ from residency.domain.impact.models import ImpactSurvey
 from residency.domain.insight.exports import KINDS, ExportFilters
 from residency.domain.placements.models import Placement
 from residency.domain.review.queue import QueueFilters
+from tests.factories import give_answers
 
 ROLES = ("admin@demo.test", "startup@demo.test", "nordlys@demo.test", "cluster@demo.test", "hub@demo.test",
          "funder@demo.test", None)  # None: a visitor
@@ -129,10 +130,10 @@ def _scenario(app):
     make = Factories()
     newcomer = make.organisation("startup", name="Fuzz Bio AS")
     for founder, review in ((users["polarlys@demo.test"], True), (make.user(org=newcomer), False)):
-        application = Application(call=call, startup=founder.organisations("startup")[0], created_by=founder,
-                                  answers={"summary": "Under review."})
+        application = Application(call=call, startup=founder.organisations("startup")[0], created_by=founder)
         db.session.add(application)
         db.session.flush()
+        give_answers(application, {"summary": "Under review."})
         workflow.perform(application, "submit", founder, now=now)
         if review:  # one under review by the lead; one waits for review to start
             workflow.perform(application, "start_review", lead, now=now)

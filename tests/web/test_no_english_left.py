@@ -54,6 +54,7 @@ CODES = re.compile(
     r"|\b[A-Z][A-Za-z]+/[A-Za-z_]+\b"       # time zones (Europe/Oslo, Atlantic/Reykjavik)
     r"|\b[A-Z][A-Z0-9]{1,6}\b"              # codes: NOK, CEST, TRL, Q1, AS, AB
     r"|[\w.-]+\.(pdf|docx?|xlsx|pptx?|odt|png|jpe?g|csv|txt)\b"  # file names
+    r"|\d[\d.,\u00a0\u202f ]*(kB|MB|GB)\b"  # file sizes: a number and CLDR's unit symbol, the same in every language
     r"|\d[\d.,:/%\u2013\u2212\u00a0\u202f -]*"  # numbers, amounts, days written in digits
 )
 WORD = re.compile(r"[^\W\d_]{2,}")

@@ -179,7 +179,7 @@ def test_two_servers_on_one_database_share_attachments_and_sign_ins(two_servers,
     response, body = browser.request(a, "POST", f"/startup/applications/{application.id}",
                                      {"csrf_token": CSRF.search(form).group(1), "intent": "save",
                                       "loaded_edit_id": (edit.group(1) or edit.group(2) or "") if edit else ""},
-                                     file=("new_attachment", "pitch-deck.pdf", data))
+                                     file=("attachments", "pitch-deck.pdf", data))
     assert response.status == 302, body[:1000]
     attachment = db.session.scalar(select(Attachment).where(Attachment.application_id == application.id))
     assert attachment is not None and attachment.size_bytes == len(data)

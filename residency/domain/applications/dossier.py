@@ -33,11 +33,8 @@ from residency.domain.accounts.models import User
 from residency.domain.applications import rules
 from residency.domain.applications import services as applications
 from residency.domain.applications.models import Application
+from residency.domain.forms import services as forms
 from residency.domain.programme.models import Call, Route
-
-# Where the form asks its typed answers; the free-text questions name their own section.
-_TYPED_SECTIONS = {"track": "technology", "trl": "technology", "desired_start": "residency", "months": "residency",
-                   "desks": "residency", "benches": "residency"}
 
 CONTENT_TYPE_LABELS = {
     "application/pdf": _l("PDF document"),
@@ -57,18 +54,19 @@ class Section:
     rows: list[tuple[str, str]]
 
 
-def answers_in_order(application: Application) -> list[Section]:
-    """Every answer of the application by section in the form's order, each with its question's label,
-    in the reader's language (a track by its name, days and numbers as the language writes them; an
-    unanswered question has the empty string). Sections without questions (attachments) are left out."""
-    values = applications.values_of(application)
-    section_of = {q.key: q.section for q in applications.QUESTIONS} | _TYPED_SECTIONS
+def answers_in_order(application: Application, form=None, stored: dict | None = None) -> list[Section]:
+    """Every answer of the application by section in the order of its call's form, each with its question's
+    label, in the reader's language (a choice by its label, days, numbers and amounts as the language writes
+    them; an unanswered question has the empty string). The files are the dossier's list of attachments.
+    ``form`` and ``stored`` (its answers by question id) when the caller read them for several dossiers."""
+    form = form or applications.form_of_application(application)
+    values = (applications.values_from(application, form, stored) if stored is not None
+              else applications.values_of(application, form))
     sections = []
-    for key, title in applications.SECTIONS:
-        rows = [(applications.field_label(k), applications.answer_text(k, values.get(k)))
-                for k in applications.FORM_ORDER if section_of.get(k) == key]
+    for section in applications.answers_in_order(application, form, values=values):
+        rows = [(row.label, row.text) for row in section.rows if row.question.kind != "file"]
         if rows:
-            sections.append(Section(key=key, title=str(title), rows=rows))
+            sections.append(Section(key=section.key, title=section.title, rows=rows))
     return sections
 
 
@@ -136,9 +134,9 @@ def admin_pdf(user: User, application_id: int) -> Pdf:
 
 
 def load(application_ids: list[int], *, for_applicant: bool, now: datetime | None = None) -> list[Dossier]:
-    """The dossiers of these applications (their order kept), in four queries whatever their number:
-    the applications with call, route, hub, cluster and startup; their attachments; and, for staff,
-    their histories with the actors. The caller has checked that the reader may see each of them."""
+    """The dossiers of these applications (their order kept), in a fixed number of queries whatever their number:
+    the applications with call, route, hub, cluster and startup; their attachments; their calls' forms
+    and their answers; and, for staff, their histories with the actors. The caller has checked that the reader may see each of them."""
     if not application_ids:
         return []
     call = joinedload(Application.call)
@@ -155,7 +153,10 @@ def load(application_ids: list[int], *, for_applicant: bool, now: datetime | Non
                                            StatusChange.record_id.in_(list(found)))
                 .options(joinedload(StatusChange.actor)).order_by(StatusChange.id)):
             histories[change.record_id].append(change)
-    return [_dossier(found[i], None if histories is None else histories[i], now or utcnow())
+    call_forms = forms.forms_of({a.call_id for a in found.values()})
+    stored = forms.answer_rows(list(found))
+    return [_dossier(found[i], None if histories is None else histories[i], now or utcnow(),
+                     answers_in_order(found[i], call_forms[found[i].call_id], stored[i]))
             for i in application_ids if i in found]
 
 
@@ -165,7 +166,8 @@ def dossier_of(application: Application, *, for_applicant: bool, now: datetime |
     return _dossier(application, history, now or utcnow())
 
 
-def _dossier(application: Application, history: list[StatusChange] | None, now: datetime) -> Dossier:
+def _dossier(application: Application, history: list[StatusChange] | None, now: datetime,
+             sections: list[Section] | None = None) -> Dossier:
     call, startup = application.call, application.startup
     zone = call.timezone
     if history is None:
@@ -184,7 +186,7 @@ def _dossier(application: Application, history: list[StatusChange] | None, now: 
         status=status,
         submitted=format_in_zone(application.submitted_at, zone) if application.submitted_at else "",
         zone=zone,
-        sections=answers_in_order(application),
+        sections=answers_in_order(application) if sections is None else sections,
         attachments=[AttachmentLine(name=a.download_name, kind=str(CONTENT_TYPE_LABELS.get(a.content_type, a.content_type)),
                                     size=format_file_size(a.size_bytes)) for a in application.attachments],
         history=None if history is None else [_history_line(c, zone) for c in history],

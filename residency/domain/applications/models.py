@@ -10,6 +10,7 @@ from residency.core.attachments import named_for
 from residency.core.extensions import db
 from residency.domain.accounts.models import TRACKS, Organisation, User
 from residency.core.db import UTCDateTime, in_values, utcnow
+from residency.domain.forms.models import FormQuestion  # noqa: F401 (the attachment's question table)
 from residency.domain.programme.models import Call
 
 APPLICATION_STATES = (
@@ -30,9 +31,8 @@ class Application(db.Model):
     call_id: Mapped[int] = mapped_column(ForeignKey("call.id"))  # indexed below, with the status and the submission
     startup_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     status: Mapped[str] = mapped_column(String(32), default="draft")
-    # Free-text answers by section (team, technology, expertise, lab needs, funding).
-    answers: Mapped[dict] = mapped_column(JSON, default=dict)
-    # What placement and review work with is typed, so the database can check it.
+    # The answers to the call's own questions are ``forms.Answer`` rows; what placement and review
+    # work with is typed here, so the database can check it (the form's questions bound to these columns).
     track: Mapped[str | None] = mapped_column(String(20))
     trl: Mapped[int | None]
     desired_start: Mapped[date | None]
@@ -101,6 +101,8 @@ class Attachment(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), index=True)
+    # The file question of the call's form it answers (the pitch deck question for files attached before forms).
+    question_id: Mapped[int] = mapped_column(ForeignKey("form_question.id", ondelete="RESTRICT"), index=True)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     filename: Mapped[str] = mapped_column(String(255))
     stored_name: Mapped[str] = mapped_column(String(64), unique=True)

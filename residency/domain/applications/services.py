@@ -13,10 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import wraps
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -33,6 +35,9 @@ from residency.domain.accounts.labels import track_label
 from residency.domain.accounts.models import TRACKS, Organisation, User
 from residency.domain.applications import rules
 from residency.domain.applications.models import Application, ApplicationEdit, Attachment, DeadlineExtension
+from residency.domain.forms import defaults as form_defaults
+from residency.domain.forms import kinds as answer_kinds
+from residency.domain.forms import services as forms
 from residency.domain.programme.models import Call
 from residency.domain.programme.services import local_to_utc
 
@@ -41,76 +46,101 @@ MAX_ATTACHMENTS = 5
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 
 
-@dataclass(frozen=True)
-class Question:
-    key: str
-    section: str
-    label: object
-    hint: object = None
-    max_length: int = 4000
-
-
-# Free-text questions by section; typed answers (track, TRL, start, months,
-# desks, benches) are columns of the application.
-QUESTIONS = [
-    Question("summary", "company", _l("What does your company do?"), _l("Two or three sentences a reviewer outside your field understands."), 1500),
-    Question("team", "team", _l("Who is in the team?"), _l("Founders and key people, their roles and backgrounds.")),
-    Question("technology", "technology", _l("Describe your technology and its stage"), _l("What it is, what has been shown so far, and what comes next.")),
-    Question("expertise", "residency", _l("What expertise do you want from the hub?"), _l("For example regulatory, translational or clinical expertise.")),
-    Question("lab_needs", "residency", _l("What do you need in the lab?"), _l("Equipment, biosafety level, chemicals; write 'none' if you need no lab.")),
-    Question("funding_status", "funding", _l("How is the company funded today?"), _l("Capital raised, grants and revenue so far.")),
-    Question("funding_plans", "funding", _l("What are your funding plans during the residency?"), _l("For example an application to your home country's funder.")),
-]
-QUESTION_KEYS = [q.key for q in QUESTIONS]
+# The answers the programme reads as columns of the application (review, placement and capacity
+# work with them): the call's form asks for them through questions bound to them.
 TYPED_FIELDS = ["track", "trl", "desired_start", "months", "desks", "benches"]
-ALL_FIELDS = QUESTION_KEYS + TYPED_FIELDS
-
-SECTIONS = [
-    ("company", _l("Company")),
-    ("team", _l("Team")),
-    ("technology", _l("Technology and stage")),
-    ("residency", _l("The residency you want")),
-    ("funding", _l("Funding")),
-    ("attachments", _l("Attachments")),
-]
-
-FIELD_LABELS = {q.key: q.label for q in QUESTIONS} | {
-    "track": _l("Track"),
-    "trl": _l("Technology readiness level (TRL)"),
-    "desired_start": _l("Desired start"),
-    "months": _l("Duration in months"),
-    "desks": _l("Office desks"),
-    "benches": _l("Lab benches"),
-    "attachments": _l("Attachments"),
-}
+ATTACHMENTS = "attachments"
 
 
-def field_label(key: str) -> str:
-    return str(FIELD_LABELS.get(key, key))
+def form_of_call(call: Call) -> forms.Form:
+    """The call's form; a call made without one (before calls had forms) gets a copy of the default."""
+    form = forms.form_of(call.id)
+    if form.questions:
+        return form
+    return forms.start_form(call.id, home_country=call.route.home_country)
 
 
-# Every answer in the order the form asks for it: by section, the typed answers where the form shows them.
-FORM_ORDER = [key for section, _title in SECTIONS for key in (
-    [*(("track", "trl") if section == "technology" else ()),
-     *(q.key for q in QUESTIONS if q.section == section),
-     *(("desired_start", "months", "desks", "benches") if section == "residency" else ())])]
-assert sorted(FORM_ORDER) == sorted(ALL_FIELDS)
+def form_of_application(application: Application) -> forms.Form:
+    return form_of_call(application.call)
 
 
-def answer_text(key: str, value) -> str:
+def field_labels(form: forms.Form) -> dict[str, str]:
+    """Each question's label in the reader's language, by key (the attachments by their section too)."""
+    return {q.key: answer_kinds.text_in(q.label) for q in form.questions}
+
+
+def answer_text(question, value) -> str:
     """An answer as its reader writes it: a track by its name, a day and a number in the reader's language."""
     if value is None or value == "":
         return ""
-    try:
-        if key == "track":
-            return track_label(str(value))
-        if key == "desired_start":
-            return format_day(value if isinstance(value, date) else date.fromisoformat(str(value)))
-        if key in ("trl", "months", "desks", "benches"):
-            return format_number(int(value))
-    except (TypeError, ValueError):  # a value stored before its type was checked stands as it is
-        pass
-    return str(value)
+    if getattr(question, "binding", None) == "track":
+        return track_label(str(value))
+    return answer_kinds.answer_text(question, value)
+
+
+def snapshot(question, value) -> dict:
+    """A question as worded now and its answer, as plain data (a receipt is rendered later, in its reader's language)."""
+    if isinstance(value, date):
+        value = value.isoformat()
+    return {"key": question.key, "kind": question.kind, "binding": question.binding, "label": dict(question.label or {}),
+            "settings": {k: v for k, v in (question.settings or {}).items() if k in ("choices", "currency")}, "value": value}
+
+
+def snapshot_line(entry) -> tuple[str, str]:
+    """(label, answer) of a snapshot in the reader's language; also for the [key, value] pairs of
+    receipts queued before calls had forms (worded as the default form words them)."""
+    if isinstance(entry, (list, tuple)):
+        key, value = entry[0], entry[1]
+        found = next((d for d in form_defaults.QUESTIONS if d[1] == key), None)
+        if found is None:
+            return key, str(value or "")
+        question = SimpleNamespace(key=key, kind=found[2], binding=found[3], settings=dict(found[6]))
+        return str(found[4]), answer_text(question, value)
+    question = SimpleNamespace(key=entry.get("key"), kind=entry.get("kind"), binding=entry.get("binding"),
+                               settings=entry.get("settings") or {})
+    return answer_kinds.text_in(entry.get("label")), answer_text(question, entry.get("value"))
+
+
+@dataclass
+class AnswerRow:
+    question: object
+    label: str
+    text: str
+    attachments: list = field(default_factory=list)
+
+
+@dataclass
+class AnswerSection:
+    key: str
+    title: str
+    rows: list[AnswerRow]
+
+
+def answers_in_order(application: Application, form: forms.Form | None = None, *, values: dict | None = None,
+                     include_hidden: bool = True) -> list[AnswerSection]:
+    """Every answer by section in the form's order, labels and answers in the reader's language;
+    the attachments under the file question they answer. Questions hidden from the form still show
+    their answers (they were asked once); a question whose condition is not met is left out."""
+    form = form or form_of_application(application)
+    values = values if values is not None else values_of(application, form)
+    sections = []
+    for section in form.sections:
+        rows = []
+        for q in form.in_section(section, include_hidden=True):
+            if not forms.condition_met(q, values):
+                continue
+            if q.kind == "file":
+                files_ = [a for a in application.attachments if a.question_id == q.id]
+                if q.hidden and not files_:
+                    continue
+                rows.append(AnswerRow(q, answer_kinds.text_in(q.label), "", files_))
+                continue
+            if q.hidden and not answer_kinds.answered(values.get(q.key)):
+                continue
+            rows.append(AnswerRow(q, answer_kinds.text_in(q.label), answer_text(q, values.get(q.key))))
+        if rows:
+            sections.append(AnswerSection(section.key, answer_kinds.text_in(section.title), rows))
+    return sections
 
 
 # ----------------------------------------------------------------- reading
@@ -147,9 +177,16 @@ def latest_edit_id(application: Application) -> int:
     return db.session.scalar(select(func.max(ApplicationEdit.id)).where(ApplicationEdit.application_id == application.id)) or 0
 
 
-def values_of(application: Application) -> dict:
-    """The application's current answers as plain values, keyed like the form."""
-    values = {key: (application.answers or {}).get(key, "") for key in QUESTION_KEYS}
+def values_of(application: Application, form: forms.Form | None = None) -> dict:
+    """The application's current answers as plain values, keyed by the questions' keys."""
+    form = form or form_of_application(application)
+    stored = forms.answer_rows([application.id])[application.id] if application.id else {}
+    return values_from(application, form, stored)
+
+
+def values_from(application: Application, form: forms.Form, stored: dict) -> dict:
+    """``values_of`` from answers already read (``forms.answer_rows``), for lists of applications."""
+    values = {q.key: stored.get(q.id) for q in form.custom()}
     values.update({key: getattr(application, key) for key in TYPED_FIELDS})
     return values
 
@@ -167,13 +204,23 @@ class ApplicationPage:
     label: str
     editable: bool
     can_withdraw: bool
+    form: forms.Form | None = None
+    labels: dict = field(default_factory=dict)  # each question's label by key, in the reader's language
+    answers: list = field(default_factory=list)  # ``answers_in_order``, for the read-only copy
+    files: dict = field(default_factory=dict)  # each file question's key → its attachments
 
 
 def application_page(application: Application, viewer: User) -> ApplicationPage:
     held = workflow.roles_on(application, viewer)
+    form = form_of_application(application)
+    values = values_of(application, form)
     return ApplicationPage(
+        form=form,
+        labels=field_labels(form),
+        answers=answers_in_order(application, form, values=values),
+        files={q.key: [a for a in application.attachments if a.question_id == q.id] for q in form.questions if q.kind == "file"},
         application=application,
-        values=values_of(application),
+        values=values,
         edits=edits_of(application),
         timeline=applicant_timeline(application, workflow.history(application, for_applicant=True)),
         deadline=rules.effective_deadline(application.call, application.startup_id),
@@ -244,7 +291,8 @@ def start(*, call: Call, startup: Organisation, actor: User, now: datetime | Non
     existing = active_application(call.id, startup.id)
     if existing is not None:
         raise Conflict(_l("%(startup)s already has an application to this call. Continue that one instead.", startup=startup.name))
-    application = Application(call=call, startup=startup, created_by_id=actor.id, answers={},
+    form_of_call(call)
+    application = Application(call=call, startup=startup, created_by_id=actor.id,
                               track=startup.track, trl=startup.trl, created_at=now, updated_at=now)
     db.session.add(application)
     try:
@@ -258,20 +306,18 @@ def start(*, call: Call, startup: Organisation, actor: User, now: datetime | Non
     return application
 
 
-def _clean(values: dict, call: Call) -> tuple[dict, dict]:
+def _clean(values: dict, call: Call, form: forms.Form) -> tuple[dict, dict]:
     """Parse the values given (others stay as they are); return (cleaned, field errors).
 
     Empty answers are allowed in a draft."""
     cleaned, errors = {}, {}
-    for q in QUESTIONS:
+    for q in form.custom():
         if q.key not in values:
             continue
-        text = (values.get(q.key) or "").strip()
-        if limits.has_control_characters(text, multiline=True):
-            errors[q.key] = [limits.control_message(True)]
-        elif len(text) > q.max_length:
-            errors[q.key] = [_l("Please shorten this to %(max)d characters (now %(n)d).", max=q.max_length, n=len(text))]
-        cleaned[q.key] = text
+        value, problem = answer_kinds.clean(q, values.get(q.key))
+        if problem is not None:
+            errors[q.key] = [problem]
+        cleaned[q.key] = value
     if "track" in values:
         track = values.get("track") or None
         if track is not None and track not in TRACKS:
@@ -306,7 +352,7 @@ def _clean(values: dict, call: Call) -> tuple[dict, dict]:
                 errors["desired_start"] = [bound.message]
                 start_value = None
             except ValueError:
-                errors["desired_start"] = [_l("Enter a date like 2027-03-01.")]
+                errors["desired_start"] = [limits.date_format_message()]
                 start_value = None
         start_value = start_value or None
         if start_value and not call.residency_starts_on <= start_value <= call.residency_ends_on:
@@ -351,10 +397,11 @@ class Saved:
 
 @_service_with_files
 def save_form(*, application: Application, actor: User, values: dict, loaded_edit_id: int | None,
-              upload: tuple[str, bytes] | None = None, remove_attachment_id: int | None = None, submit: bool = False,
-              now: datetime | None = None) -> Saved:
+              uploads: dict[str, tuple[str, bytes]] | None = None, remove_attachment_id: int | None = None,
+              submit: bool = False, now: datetime | None = None) -> Saved:
     """One press of a button on the application form: save the answers, add the uploaded
-    file (``upload`` is its name and bytes) or remove an attachment, then submit if asked.
+    files (``uploads``: the file question's key → the file's name and bytes) or remove an
+    attachment, then submit if asked.
 
     The answers are kept even when the file is refused, another member's edits stand in
     the way, or the application is not complete yet; each of those is the outcome's refusal.
@@ -369,15 +416,16 @@ def save_form(*, application: Application, actor: User, values: dict, loaded_edi
         return saved
     try:
         with savepoint():
-            if upload is not None:
-                _attach(application, actor, upload[0], upload[1], now)
+            for key, (filename, data) in (uploads or {}).items():
+                _attach(application, actor, filename, data, now, key)
             if remove_attachment_id is not None:
                 _detach(application, actor, remove_attachment_id, now)
     except ServiceError as refusal:
         saved.refusal = refusal
         return saved
     if saved.conflicts:
-        fields = ", ".join(field_label(k) for k in saved.conflicts)
+        labels = field_labels(form_of_application(application))
+        fields = ", ".join(labels.get(k, k) for k in saved.conflicts)
         saved.refusal = Conflict(_l("Another member changed %(fields)s while you were editing. Their text is saved; yours is shown "
                                     "in the form below — merge the two and save again.", fields=fields),
                                  {k: [_l("Changed by another member meanwhile.")] for k in saved.conflicts})
@@ -394,12 +442,13 @@ def _save(application, actor, values, loaded_edit_id, now, keep_valid: bool = Fa
     _require_member(application, actor)
     if application.status not in EDITABLE:
         raise Conflict(_l("This application was submitted and can no longer be edited."))
-    cleaned, errors = _clean(values, application.call)
+    form = form_of_application(application)
+    cleaned, errors = _clean(values, application.call, form)
     if errors and not keep_valid:
         raise Invalid(_l("Some answers need correcting; nothing was saved."), errors)
     cleaned = {k: v for k, v in cleaned.items() if k not in errors}
-    current = values_of(application)
-    changed = [k for k in ALL_FIELDS if k in cleaned and (cleaned[k] or None) != (current[k] or None)]
+    current = values_of(application, form)
+    changed = [k for k in form.keys if k in cleaned and _blank_as_none(cleaned[k]) != _blank_as_none(current.get(k))]
     # Fields someone else saved since this member loaded the form.
     others = set()
     if loaded_edit_id is not None:
@@ -410,31 +459,43 @@ def _save(application, actor, values, loaded_edit_id, now, keep_valid: bool = Fa
     conflicts = [k for k in changed if k in others]
     to_write = [k for k in changed if k not in others]
     if to_write:
-        answers = dict(application.answers or {})
         for key in to_write:
-            if key in QUESTION_KEYS:
-                answers[key] = cleaned[key]
-            else:
+            if key in TYPED_FIELDS:
                 setattr(application, key, cleaned[key])
-        application.answers = answers
+        forms.write_answers(application.id, form, {k: cleaned[k] for k in to_write if k not in TYPED_FIELDS})
         application.updated_at = now
         db.session.add(ApplicationEdit(application_id=application.id, user_id=actor.id, fields=to_write, created_at=now))
         db.session.flush()
     return conflicts, errors
 
 
+def _blank_as_none(value):
+    return None if value in ("", [], None) else value
+
+
 def _completeness_errors(application: Application) -> dict:
+    """Each question the startup is asked that is required and unanswered, or breaks a limit a
+    draft may break (a word limit), by key in the form's order."""
+    form = form_of_application(application)
+    values = values_of(application, form)
     errors = {}
-    for q in QUESTIONS:
-        if not (application.answers or {}).get(q.key):
-            errors[q.key] = [_l("Please answer this question.")]
-    for key in TYPED_FIELDS:
-        if getattr(application, key) is None:
-            errors[key] = [_l("Please fill this in.")]
+    for q in form.asked(values):
+        if q.kind == "file":
+            given = [a for a in application.attachments if a.question_id == q.id]
+            if q.required and not given:
+                errors[q.key] = [_l("Attach your pitch deck (PDF or image).") if q.binding == ATTACHMENTS
+                                 else _l("Please attach a file.")]
+            continue
+        value = values.get(q.key)
+        if not answer_kinds.answered(value):
+            if q.required or q.binding:
+                errors[q.key] = [_l("Please fill this in.") if q.binding else _l("Please answer this question.")]
+            continue
+        problems = answer_kinds.problems_at_submission(q, value)
+        if problems:
+            errors[q.key] = problems
     if application.desks is not None and application.benches is not None and application.desks + application.benches == 0:
         errors["desks"] = [_l("Ask for at least one desk or one lab bench.")]
-    if not application.attachments:
-        errors["attachments"] = [_l("Attach your pitch deck (PDF or image).")]
     return errors
 
 
@@ -467,7 +528,8 @@ def submit(*, application: Application, actor: User, values: dict, loaded_edit_i
     saved = Saved(conflicts=_save(application, actor, values, loaded_edit_id, now)[0])
     if saved.conflicts:
         saved.refusal = Conflict(_l("Another member changed %(fields)s while you were editing; check their text before submitting.",
-                                    fields=", ".join(field_label(k) for k in saved.conflicts)))
+                                    fields=", ".join(field_labels(form_of_application(application)).get(k, k)
+                                                     for k in saved.conflicts)))
         return saved
     _submit_saved(application, actor, now, saved)
     return saved
@@ -519,38 +581,55 @@ def request_changes(*, application: Application, actor: User, message: str, resp
 
 
 @_service_with_files
-def add_attachment(*, application: Application, actor: User, filename: str, data: bytes,
+def add_attachment(*, application: Application, actor: User, filename: str, data: bytes, question_key: str = ATTACHMENTS,
                    now: datetime | None = None) -> Attachment:
-    """Attach a PDF or image of at most 10 MB (5 in all); the type is read from the content."""
-    return _attach(application, actor, filename, data, now or utcnow())
+    """Attach a file to a file question of the form (the pitch deck question unless named): the
+    kinds of file, size and number the question allows; the type is read from the content."""
+    return _attach(application, actor, filename, data, now or utcnow(), question_key)
 
 
-def _attach(application: Application, actor: User, filename: str, data: bytes, now: datetime) -> Attachment:
+def _attach(application: Application, actor: User, filename: str, data: bytes, now: datetime,
+            question_key: str = ATTACHMENTS) -> Attachment:
     _require_member(application, actor)
     if application.status not in EDITABLE:
         raise Conflict(_l("This application was submitted and can no longer be edited."))
-    field = "attachments"
-    if len(application.attachments) >= MAX_ATTACHMENTS:
-        raise Invalid(_l("An application can have at most %(n)d attachments; remove one first.", n=MAX_ATTACHMENTS),
-                      {field: [_l("At most %(n)d attachments.", n=MAX_ATTACHMENTS)]})
+    question = form_of_application(application).question(question_key)
+    if question is None or question.kind != "file" or question.hidden:
+        raise NotFound(_l("Not found."))
+    field = question.key
+    settings = question.settings or {}
+    most = min(int(settings.get("max_files") or MAX_ATTACHMENTS), MAX_ATTACHMENTS)
+    megabytes = min(int(settings.get("max_mb") or 10), MAX_ATTACHMENT_BYTES // 1048576)
+    if sum(1 for a in application.attachments if a.question_id == question.id) >= most:
+        raise Invalid(ngettext("This question takes at most %(num)d file; remove one first.",
+                               "This question takes at most %(num)d files; remove one first.", most),
+                      {field: [ngettext("At most %(num)d file.", "At most %(num)d files.", most)]})
     if not data:
         raise Invalid(_l("The file is empty."), {field: [_l("Choose a file to attach.")]})
-    if len(data) > MAX_ATTACHMENT_BYTES:
-        raise Invalid(_l("%(name)s is %(size)s MB; files can be at most 10 MB.", name=filename, size=f"{len(data) / 1048576:.1f}"),
-                      {field: [_l("Files can be at most 10 MB.")]})
+    if len(data) > megabytes * 1048576:
+        raise Invalid(_l("%(name)s is %(size)s MB; files can be at most %(max)d MB.", name=filename,
+                         size=format_decimal_mb(len(data)), max=megabytes),
+                      {field: [_l("Files can be at most %(max)d MB.", max=megabytes)]})
     content_type = files.sniff(data[:16])
-    if content_type is None:
+    allowed = {t for kind in settings.get("types") or ("pdf", "image") for t in answer_kinds.FILE_TYPES.get(kind, ())}
+    if content_type is None or content_type not in allowed:
+        if allowed == set(answer_kinds.FILE_TYPES["pdf"]):
+            raise Invalid(_l("%(name)s is not a PDF. Its content was checked, not its name.", name=filename),
+                          {field: [_l("Only PDF files can be attached here.")]})
+        if allowed == set(answer_kinds.FILE_TYPES["image"]):
+            raise Invalid(_l("%(name)s is not an image (PNG, JPEG, GIF, WebP). Its content was checked, not its name.",
+                             name=filename), {field: [_l("Only images can be attached here.")]})
         raise Invalid(_l("%(name)s is not a PDF or an image (PNG, JPEG, GIF, WebP). Its content was checked, not its name.",
                          name=filename), {field: [_l("Only PDF files and images can be attached.")]})
     stored_name, digest = files.store(data)
     db.session.info[_FILES_WRITTEN].append(stored_name)
     # The name follows the content, not the other way round: a PDF called .html is served as .pdf.
-    attachment = Attachment(application=application, uploaded_by_id=actor.id,
+    attachment = Attachment(application=application, question_id=question.id, uploaded_by_id=actor.id,
                             filename=files.named_for(_safe_name(filename), content_type),
                             stored_name=stored_name, content_type=content_type, size_bytes=len(data), sha256=digest,
                             created_at=now)
     db.session.add(attachment)
-    db.session.add(ApplicationEdit(application_id=application.id, user_id=actor.id, fields=["attachments"], created_at=now))
+    db.session.add(ApplicationEdit(application_id=application.id, user_id=actor.id, fields=[question.key], created_at=now))
     db.session.flush()
     return attachment
 
@@ -569,8 +648,10 @@ def _detach(application: Application, actor: User, attachment_id: int, now: date
         raise NotFound(_l("Not found."))
     files.drop(attachment.stored_name)  # its bytes in the database go in this unit of work
     db.session.info[_FILES_DROPPED].append(attachment.stored_name)
+    question = form_of_application(application).question_by_id(attachment.question_id)
     application.attachments.remove(attachment)  # delete-orphan: the row goes, and the list is right for a submission
-    db.session.add(ApplicationEdit(application_id=application.id, user_id=actor.id, fields=["attachments"], created_at=now))
+    db.session.add(ApplicationEdit(application_id=application.id, user_id=actor.id,
+                                   fields=[question.key if question is not None else ATTACHMENTS], created_at=now))
     db.session.flush()
 
 
@@ -645,6 +726,10 @@ def _format(when: datetime, zone: str) -> str:
 
 def _country(code: str) -> str:
     return country_name(code)
+
+
+def format_decimal_mb(size: int) -> str:
+    return format_number(round(size / 1048576, 1), "0.0")
 
 
 def _safe_name(filename: str) -> str:

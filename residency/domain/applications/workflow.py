@@ -14,7 +14,7 @@ from residency.domain.accounts.models import User
 from residency.domain.accounts.queries import members
 from residency.domain.applications import rules
 from residency.domain.applications.models import Application
-from residency.domain.applications.services import FORM_ORDER, values_of
+from residency.domain.applications.services import form_of_application, snapshot, values_of
 from residency.domain.programme.models import Call
 
 # A guard takes (record, actor, now, data) and returns a refusal message or None.
@@ -64,12 +64,15 @@ def _recipients(app: Application, audience: str) -> list[User]:
 
 def _context(app: Application) -> dict:
     """A copy of the answers as they were at this moment, for receipts."""
-    values = values_of(app)
+    form = form_of_application(app)
+    values = values_of(app, form)
     return {
         "call_title": app.call.title,
         "startup_name": app.startup.name,
         "application_id": app.id,
-        "answers": [[key, "" if values[key] is None else str(values[key])] for key in FORM_ORDER],
+        # Each question asked as it was worded, with the answer given, so the receipt renders in the
+        # reader's language later whatever the form becomes meanwhile.
+        "answers": [snapshot(q, values.get(q.key)) for q in form.asked(values) if q.kind != "file"],
         "attachments": [a.filename for a in app.attachments],
         # A change request's answer-by moment, written in the reader's language when the e-mail is rendered.
         "response_due_at": app.response_due_at.isoformat() if app.response_due_at else None,

@@ -90,6 +90,13 @@ def application(user: User, application_id: int) -> Application:
     return workflow.require(db.session.get(Application, application_id), user)
 
 
+def answers_by_key(application: Application) -> dict:
+    """The answers to the call's own questions (not the typed ones, not files) by stable key, as stored."""
+    form = applications.form_of_application(application)
+    values = applications.values_of(application, form)
+    return {q.key: values.get(q.key) for q in form.custom()}
+
+
 def placements_for(user: User, page: int, page_size: int) -> Page:
     stmt = (select(Placement).where(placement_scope.visible_clause(Scope.of(user))).order_by(Placement.id)
             .options(joinedload(Placement.hub), joinedload(Placement.application).joinedload(Application.call)))

@@ -367,7 +367,7 @@ class PlacementPage:
     zone: str
     today: date
     can_check_in: bool
-    # Every answer of the nominee's application in the form's order, as (section title, question, answer).
+    # Every answer of the nominee's application by section in the form's order (its files too).
     answers: list = field(default_factory=list)
 
 
@@ -375,9 +375,7 @@ def placement_page(actor: User, placement_id: int, now: datetime | None = None) 
     """One placement at the actor's hub: the application, nomination, reviews, history and the actions allowed now."""
     placement = hub_placement(actor, placement_id)
     zone = placements.hub_zone(placement)
-    values = applications.values_of(placement.application)
-    titles = dict(applications.SECTIONS)
-    answers = [(titles[q.section], q.label, values.get(q.key) or "") for q in applications.QUESTIONS]
+    answers = applications.answers_in_order(placement.application)
     return PlacementPage(
         placement=placement,
         nomination=db.session.scalar(select(Nomination).where(Nomination.application_id == placement.application_id)),

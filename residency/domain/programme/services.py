@@ -24,6 +24,8 @@ from residency.core import limits, orgnumbers, pagination, workflow
 from residency.domain.accounts import services as accounts
 from residency.core.errors import Conflict, Forbidden, Invalid, NotFound
 from residency.core.extensions import db
+from residency.domain.forms import services as forms
+from residency.domain.forms.models import FormQuestion
 from residency.core.i18n import country_name, format_clock, format_day, is_timezone
 from residency.core.uow import savepoint, service
 from residency.domain.accounts.models import (
@@ -428,6 +430,19 @@ def list_calls(status: str | None = None, page: int = 1, per_page: int = PER_PAG
         select(func.count()).select_from(Call).where(*where), page, per_page)
 
 
+def calls_with_forms(exclude: int | None = None) -> list[Call]:
+    """The calls whose form another call may copy, newest first (at most 200)."""
+    stmt = (select(Call).where(select(FormQuestion.id).where(FormQuestion.call_id == Call.id).exists())
+            .order_by(Call.id.desc()).limit(200))
+    if exclude is not None:
+        stmt = stmt.where(Call.id != exclude)
+    return list(db.session.scalars(stmt))
+
+
+def call_has_applications(call_id: int) -> bool:
+    return forms.call_has_applications(call_id)
+
+
 def get_call(call_id: int) -> Call:
     call = db.session.get(Call, call_id)
     if call is None:
@@ -652,6 +667,7 @@ def create_call(actor: User, *, route_id: int | None, title: str, description: s
     _set_criteria(call, criteria)
     db.session.add(call)
     db.session.flush()
+    forms.start_form(call.id, home_country=route.home_country, actor_id=actor.id)
     return call
 
 

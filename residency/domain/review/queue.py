@@ -36,7 +36,9 @@ from residency.core.extensions import db
 from residency.core.i18n import country_name
 from residency.domain.accounts.labels import track_label
 from residency.domain.accounts.models import TRACKS, Organisation, User
-from residency.domain.applications.models import Application
+from residency.domain.applications.models import Application, Attachment
+from residency.domain.forms import kinds as answer_kinds
+from residency.domain.forms import services as forms
 from residency.domain.programme.models import Call
 from residency.domain.review.models import Review, ReviewAssignment
 from residency.domain.accounts.scope import Scope
@@ -318,25 +320,107 @@ def export_values(row: QueueRow) -> list:
     ]
 
 
-def csv_lines(rows: Iterator[QueueRow]) -> Iterator[str]:
+@dataclass
+class ExportTable:
+    """An export's header and its rows as typed values: the queue's own columns, then one column per
+    question of the calls' forms (the typed answers are among the queue's own), in the form's order."""
+
+    columns: list[str]
+    rows: Iterator[list]
+
+
+def export_table(actor: User, filters: QueueFilters, batch: int = 500) -> ExportTable:
+    """The filtered queue with every answer: a fixed number of queries per ``batch`` rows, whatever
+    the number of questions (the forms in two, the answers and the files of a batch in one each)."""
+    calls = [c for c in cluster_calls(actor) if filters.call_id in (None, c.id)]
+    rows = export_rows(actor, filters, batch)
+    by_call = forms.forms_of([c.id for c in calls])
+    asked: list[str] = []
+    labels: dict[str, str] = {}
+    for call in calls:  # the first call's order, then what later calls add
+        for q in by_call[call.id].questions:
+            if q.binding is None and q.key not in labels:
+                asked.append(q.key)
+                labels[q.key] = answer_kinds.text_in(q.label)
+    if "attachments" not in labels and any(by_call[c.id].question("attachments") for c in calls):
+        asked.append("attachments")
+        labels["attachments"] = answer_kinds.text_in(by_call[calls[0].id].question("attachments").label)
+
+    def values() -> Iterator[list]:
+        chunk: list[QueueRow] = []
+        for row in rows:
+            chunk.append(row)
+            if len(chunk) >= batch:
+                yield from _with_answers(chunk, by_call, asked)
+                chunk = []
+        if chunk:
+            yield from _with_answers(chunk, by_call, asked)
+
+    return ExportTable(export_columns() + [labels[k] for k in asked], values())
+
+
+def _with_answers(chunk: list[QueueRow], by_call: dict, asked: list[str]) -> Iterator[list]:
+    ids = [r.application_id for r in chunk]
+    stored = forms.answer_rows(ids)
+    files: dict[tuple[int, int], list[str]] = {}
+    for application_id, question_id, filename in db.session.execute(
+            select(Attachment.application_id, Attachment.question_id, Attachment.filename)
+            .where(Attachment.application_id.in_(ids)).order_by(Attachment.id)):
+        files.setdefault((application_id, question_id), []).append(filename)
+    for row in chunk:
+        form = by_call.get(row.call_id)
+        extra = []
+        for key in asked:
+            q = form.question(key) if form is not None else None
+            if q is None:
+                extra.append("")
+            elif q.kind == "file":
+                extra.append("; ".join(files.get((row.application_id, q.id), [])))
+            else:
+                extra.append(_typed_answer(q, stored[row.application_id].get(q.id)))
+        yield export_values(row) + extra
+
+
+def _typed_answer(question, value):
+    """An answer as an export cell: numbers, amounts and days typed; choices by their labels."""
+    if not answer_kinds.answered(value):
+        return ""
+    try:
+        if question.kind in ("number", "trl"):
+            return int(value)
+        if question.kind == "money":
+            return Decimal(str(value))
+        if question.kind == "date":
+            return date.fromisoformat(str(value))
+    except (TypeError, ValueError, ArithmeticError):
+        return str(value)
+    if question.kind == "multiple_choice":
+        names = dict(answer_kinds.choices_of(question))
+        return "; ".join(names.get(str(v), str(v)) for v in value)
+    if question.kind in ("single_choice", "yes_no", "country"):
+        return answer_kinds.answer_text(question, value)
+    return str(value)
+
+
+def csv_lines(table: ExportTable) -> Iterator[str]:
     """The export as CSV text in chunks, through the one CSV writer every export uses
     (byte order mark, header, ISO dates, UTC times, formula defusing)."""
-    return csv_stream(export_columns(), (export_values(row) for row in rows))
+    return csv_stream(table.columns, table.rows)
 
 
-def xlsx_bytes(rows: Iterator[QueueRow]) -> bytes:
+def xlsx_bytes(table: ExportTable) -> bytes:
     """The export as an Excel workbook (write-only mode keeps memory flat while rows are added)."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title=_("Applications")[:31])
     header = []
-    for title in export_columns():
+    for title in table.columns:
         cell = WriteOnlyCell(sheet, value=title)
         cell.font = Font(bold=True)
         header.append(cell)
     sheet.append(header)
-    for row in rows:
+    for values in table.rows:
         cells = []
-        for value in export_values(row):
+        for value in values:
             if isinstance(value, datetime):
                 value = iso_utc(value)  # as in the CSV: ISO 8601 in UTC, as text
             cell = WriteOnlyCell(sheet, value=value)

@@ -70,7 +70,12 @@ class ApplicationSchema(_Record):
 
 
 class ApplicationDetailSchema(ApplicationSchema):
-    answers = fields.Dict(keys=fields.String(), values=fields.String(allow_none=True), required=True)
+    answers = fields.Dict(
+        keys=fields.String(), values=fields.Raw(allow_none=True), required=True,
+        metadata={"description": "The answers to the call's own questions, keyed by each question's stable key (the typed "
+                                 "answers are the fields above): text; a whole number; an amount as a decimal string; an ISO "
+                                 "date; a choice's value, a list of them for several choices; 'yes' or 'no'; a country's ISO "
+                                 "code. null for a question not answered."})
 
 
 class PlacementSchema(_Record):

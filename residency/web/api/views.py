@@ -112,7 +112,7 @@ def _application(a, detail: bool = False) -> dict:
                    startup_name=a.startup.name, track=a.track, trl=a.trl, desired_start=a.desired_start, months=a.months,
                    desks=a.desks, benches=a.benches, created_at=a.created_at, updated_at=a.updated_at)
     if detail:
-        data["answers"] = {str(k): (None if v is None else str(v)) for k, v in (a.answers or {}).items()}
+        data["answers"] = services.answers_by_key(a)
     return data
 
 

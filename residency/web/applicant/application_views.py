@@ -15,7 +15,7 @@ from residency.core.errors import Conflict, Invalid, ServiceError
 from residency.web.formtools import apply_field_errors
 from residency.domain.programme.queries import public_call
 from residency.core.db import utcnow
-from residency.web.applicant.application_forms import ApplicationForm, WithdrawForm
+from residency.web.applicant.application_forms import WithdrawForm, application_form
 from residency.web.applicant.blueprint import bp
 from residency.web.downloads import pdf_download
 
@@ -47,9 +47,8 @@ def _render(application, form, status=200, conflicts=(), withdraw_form=None):
     return render_template(
         "applicant/application.html", application=application, form=form, editable=page.editable,
         withdraw_form=withdraw_form or WithdrawForm(formdata=None), can_withdraw=page.can_withdraw,
-        questions=applications.QUESTIONS, sections=applications.SECTIONS, values=page.values, edits=page.edits,
+        page=page, values=page.values, edits=page.edits, labels=page.labels,
         timeline=page.timeline, deadline=page.deadline, now=utcnow(), label=page.label, conflicts=conflicts,
-        max_attachments=applications.MAX_ATTACHMENTS,
         reviewer_feedback=feedback.applicant_feedback(application),
     ), status
 
@@ -59,7 +58,7 @@ def _render(application, form, status=200, conflicts=(), withdraw_form=None):
 def application(application_id: int):
     """The application form while it is a draft (or changes are requested); a read-only copy after."""
     app_ = applications.own_application(current_user, application_id)
-    form = ApplicationForm()
+    form = application_form(applications.form_of_application(app_))
     if request.method == "GET":
         form.fill(applications.values_of(app_))
         form.loaded_edit_id.data = str(applications.latest_edit_id(app_))
@@ -68,12 +67,10 @@ def application(application_id: int):
         return _render(app_, form, 422)
     loaded = _edit_id(form.loaded_edit_id.data)
     intent = request.form.get("intent", "save")
-    upload = form.new_attachment.data
     remove = intent[7:] if intent.startswith("remove-") else ""
     try:
         saved = applications.save_form(
-            application=app_, actor=current_user, values=form.values(), loaded_edit_id=loaded,
-            upload=(upload.filename, upload.read()) if upload and upload.filename else None,
+            application=app_, actor=current_user, values=form.values(), loaded_edit_id=loaded, uploads=form.uploads(),
             remove_attachment_id=limits.parse_id(remove), submit=intent == "submit")
         refusal = saved.refusal
     except ServiceError as error:  # nothing was saved
@@ -125,7 +122,7 @@ def withdraw(application_id: int):
             return redirect(url_for("applicant.dashboard"))
     # The page again, with what was typed and the message under the field; nothing changed.
     app_ = applications.own_application(current_user, application_id)
-    shown = ApplicationForm(formdata=None)
+    shown = application_form(applications.form_of_application(app_), formdata=None)
     shown.fill(applications.values_of(app_))
     shown.loaded_edit_id.data = str(applications.latest_edit_id(app_))
     return _render(app_, shown, 422, withdraw_form=form)

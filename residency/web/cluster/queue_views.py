@@ -34,8 +34,8 @@ def queue():
 def queue_csv():
     """The whole filtered queue as CSV (UTF-8 with BOM), streamed row by row."""
     filters, _errors = queue_services.QueueFilters.from_args(request.args)
-    rows = queue_services.export_rows(current_user, filters)
-    response = Response(stream_with_context(queue_services.csv_lines(rows)), mimetype="text/csv")
+    table = queue_services.export_table(current_user, filters)
+    response = Response(stream_with_context(queue_services.csv_lines(table)), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     return _attachment(response, "csv")
 
@@ -45,7 +45,7 @@ def queue_csv():
 def queue_xlsx():
     """The whole filtered queue as an Excel workbook."""
     filters, _errors = queue_services.QueueFilters.from_args(request.args)
-    data = queue_services.xlsx_bytes(queue_services.export_rows(current_user, filters))
+    data = queue_services.xlsx_bytes(queue_services.export_table(current_user, filters))
     return _attachment(Response(data, mimetype=XLSX), "xlsx")
 
 

@@ -80,7 +80,7 @@ def _render_application(app_, status: int = 200, refusal: str | None = None, **g
     return render_template(
         "cluster/application.html", application=app_, panel=panel, refusal=refusal, action_form=ActionForm(formdata=None),
         actions={t.action for t in workflow.allowed_actions(app_, current_user)},
-        values=applications.values_of(app_), questions=applications.QUESTIONS, sections=applications.SECTIONS,
+        answer_sections=applications.answers_in_order(app_),
         history=workflow.history(app_, for_applicant=False), label=workflow.get("application").label(app_.status, False),
         nomination=nominations.nomination_of(app_.id), seats_taken=nominations.seats_taken(app_.call),
         recommendation_labels=RECOMMENDATION_LABELS, review_open=app_.status in reviews.OPEN_STATES, **forms,

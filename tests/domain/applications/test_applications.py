@@ -10,6 +10,7 @@ from residency.core.errors import Conflict, Forbidden, Invalid, NotFound
 from residency.core.extensions import db
 from residency.domain.applications.models import Application
 from residency.core.outbox_models import OutboxMessage
+from tests.factories import answers_of
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
 ELF = b"\x7fELF\x02\x01\x01" + b"\x00" * 200
@@ -68,7 +69,7 @@ def test_partial_draft_saves_and_every_change_is_attributed(setup):
                    loaded_edit_id=None)
     edits = svc.edits_of(application)
     assert [(e.user_id, e.fields) for e in edits[1:]] == [(founder.id, ["summary"]), (colleague.id, ["team"])]
-    assert application.answers["team"] == "Two founders."
+    assert answers_of(application)["team"] == "Two founders."
 
 
 def test_concurrent_edits_of_the_same_field_never_overwrite_silently(setup):
@@ -80,8 +81,8 @@ def test_concurrent_edits_of_the_same_field_never_overwrite_silently(setup):
     conflicts = svc.save_draft(application=application, actor=founder,
                                values={"team": "Founder's text", "summary": "Founder's summary"}, loaded_edit_id=loaded)
     assert conflicts == ["team"]
-    assert application.answers["team"] == "Colleague's text"
-    assert application.answers["summary"] == "Founder's summary"
+    assert answers_of(application)["team"] == "Colleague's text"
+    assert answers_of(application)["summary"] == "Founder's summary"
 
 
 def test_invalid_values_change_nothing(setup):
@@ -92,7 +93,7 @@ def test_invalid_values_change_nothing(setup):
                        loaded_edit_id=None)
     assert set(err.value.field_errors) == {"months", "trl"}
     db.session.expire_all()
-    assert db.session.get(Application, application.id).answers == {}
+    assert not any(answers_of(db.session.get(Application, application.id)).get(k) for k in ("summary", "team"))
 
 
 def test_incomplete_submit_keeps_the_draft_and_names_every_missing_field(setup):
@@ -104,7 +105,7 @@ def test_incomplete_submit_keeps_the_draft_and_names_every_missing_field(setup):
     assert "summary" not in err.value.field_errors
     db.session.expire_all()
     saved = db.session.get(Application, application.id)
-    assert saved.status == "draft" and saved.answers["summary"] == "Saved anyway"
+    assert saved.status == "draft" and answers_of(saved)["summary"] == "Saved anyway"
 
 
 def test_complete_submit_sends_a_receipt_with_a_copy_of_the_answers(setup):
@@ -115,8 +116,11 @@ def test_complete_submit_sends_a_receipt_with_a_copy_of_the_answers(setup):
     assert application.status == "submitted"
     receipt = db.session.scalar(select(OutboxMessage).where(OutboxMessage.template == "application_submitted"))
     assert receipt.recipient == founder.email
-    answers = dict(receipt.context["answers"])
-    assert answers["team"] == "Answer to team" and answers["months"] == "6"
+    answers = {entry["key"]: entry["value"] for entry in receipt.context["answers"]}
+    assert answers["team"] == "Answer to team" and answers["months"] == 6
+    # Each question as it was worded then, in every language (the receipt is rendered in its reader's).
+    team = next(entry for entry in receipt.context["answers"] if entry["key"] == "team")
+    assert team["label"]["en"] == "Who is in the team?" and team["label"]["nb"] and team["label"]["nb"] != team["label"]["en"]
     assert receipt.context["attachments"] == ["deck.pdf"]
     with pytest.raises(Conflict):
         svc.save_draft(application=application, actor=founder, values={"team": "late edit"}, loaded_edit_id=None)
@@ -206,7 +210,7 @@ def test_change_request_loop(setup, make):
     assert mail.context["reason"] == "Add the lab plan"
     svc.submit(application=application, actor=founder, values=complete_values(call, lab_needs="BSL-2 bench"), loaded_edit_id=None)
     assert application.status == "submitted" and application.response_due_at is None
-    assert application.answers["lab_needs"] == "BSL-2 bench"
+    assert answers_of(application)["lab_needs"] == "BSL-2 bench"
 
 
 def test_withdraw_needs_a_reason_and_ends_editing(setup):

@@ -6,6 +6,7 @@ from residency.domain.applications.models import Application
 
 from tests.scenarios import complete_values
 from tests.web.applicant.test_applications import applicant, start  # noqa: F401 (the fixture)
+from tests.factories import answers_of
 
 
 def test_an_out_of_range_answer_is_marked_and_the_others_are_saved(client, applicant):  # noqa: F811
@@ -18,7 +19,7 @@ def test_an_out_of_range_answer_is_marked_and_the_others_are_saved(client, appli
     assert "Your other answers are saved" in html and 'id="months-error"' in html
     assert re.search(r'name="months"[^>]*value="99"|value="99"[^>]*name="months"', html)
     app_ = db.session.get(Application, app_id)
-    assert app_.answers["team"] == "Two chemists and a clinician" and app_.answers["summary"] == "Answer to summary"
+    assert answers_of(app_)["team"] == "Two chemists and a clinician" and answers_of(app_)["summary"] == "Answer to summary"
     assert app_.desks == 2 and app_.months is None
     # The corrected answer saves on its own, without a conflict with the member's own earlier save.
     edit_id = re.search(r'name="loaded_edit_id"[^>]*value="(\d+)"|value="(\d+)"[^>]*name="loaded_edit_id"', html)
@@ -34,4 +35,4 @@ def test_submitting_with_an_out_of_range_answer_saves_the_rest_and_submits_nothi
         "intent": "submit", "loaded_edit_id": "0"})
     assert r.status_code == 422 and 'id="desks-error"' in r.get_data(as_text=True)
     app_ = db.session.get(Application, app_id)
-    assert app_.status == "draft" and app_.answers["team"] == "Answer to team" and app_.desks is None
+    assert app_.status == "draft" and answers_of(app_)["team"] == "Answer to team" and app_.desks is None

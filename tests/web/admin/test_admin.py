@@ -26,7 +26,8 @@ def _count(model, *where) -> int:
 def _admin_urls(app):
     """Every URL of the admin blueprint with the methods it answers."""
     values = {"organisation_id": 1, "invitation_id": 1, "call_id": 1, "record_id": 1, "message_id": 1,
-              "workflow_name": "call", "action": "publish", "scheme_id": 1, "route_id": 1, "application_id": 1}
+              "workflow_name": "call", "action": "publish", "scheme_id": 1, "route_id": 1, "application_id": 1,
+              "key": "summary", "direction": "up"}
     with app.test_request_context():
         from flask import url_for
 

@@ -10,6 +10,7 @@ from residency.domain.applications.models import Application, Attachment
 from residency.core.outbox_models import OutboxMessage
 
 from tests.scenarios import EXE, PDF, complete_values
+from tests.factories import answers_of
 
 
 @pytest.fixture
@@ -50,7 +51,7 @@ def test_failed_submit_keeps_every_line_typed(client, applicant):
 def test_submit_with_upload_then_read_only_and_receipt(client, applicant):
     call, startup, founder = applicant
     app_id = start(client, call)
-    data = complete_values(call) | {"intent": "save", "new_attachment": (io.BytesIO(PDF), "deck.pdf")}
+    data = complete_values(call) | {"intent": "save", "attachments": (io.BytesIO(PDF), "deck.pdf")}
     r = client.post(f"/startup/applications/{app_id}", data=data, content_type="multipart/form-data")
     assert r.status_code == 302
     r = client.post(f"/startup/applications/{app_id}", data=complete_values(call) | {"intent": "submit"})
@@ -62,14 +63,14 @@ def test_submit_with_upload_then_read_only_and_receipt(client, applicant):
     # Editing after submission is refused.
     r = client.post(f"/startup/applications/{app_id}", data={"team": "sneaky", "intent": "save"})
     assert r.status_code == 409
-    assert db.session.get(Application, app_id).answers["team"] != "sneaky"
+    assert answers_of(db.session.get(Application, app_id))["team"] != "sneaky"
 
 
 def test_executable_renamed_pdf_is_refused_and_answers_are_kept(client, applicant):
     call, startup, founder = applicant
     app_id = start(client, call)
     r = client.post(f"/startup/applications/{app_id}", content_type="multipart/form-data",
-                    data={"summary": "Keep me", "intent": "save", "new_attachment": (io.BytesIO(EXE), "deck.pdf")})
+                    data={"summary": "Keep me", "intent": "save", "attachments": (io.BytesIO(EXE), "deck.pdf")})
     html = r.get_data(as_text=True)
     assert r.status_code == 422 and "not a PDF or an image" in html and "Keep me" in html
     assert db.session.scalars(select(Attachment)).all() == []
@@ -79,7 +80,7 @@ def test_other_startups_application_and_attachment_urls_answer_404(client, appli
     call, startup, founder = applicant
     app_id = start(client, call)
     client.post(f"/startup/applications/{app_id}", content_type="multipart/form-data",
-                data={"intent": "save", "new_attachment": (io.BytesIO(PDF), "deck.pdf")})
+                data={"intent": "save", "attachments": (io.BytesIO(PDF), "deck.pdf")})
     attachment = db.session.scalar(select(Attachment))
     assert client.get(f"/startup/applications/{app_id}/attachments/{attachment.id}").data.startswith(b"%PDF")
     login(make.member("startup"))

@@ -15,7 +15,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
 
 def upload(client, app_id, data, name):
     r = client.post(f"/startup/applications/{app_id}", content_type="multipart/form-data",
-                    data={"intent": "save", "new_attachment": (io.BytesIO(data), name)})
+                    data={"intent": "save", "attachments": (io.BytesIO(data), name)})
     assert r.status_code == 302, r.get_data(as_text=True)[:300]
 
 

@@ -40,7 +40,7 @@ def bulk_applications(call, n, status="submitted", name="Bulk Bio", submitted_at
                              track="drugs", trl=4) for i in range(n)]
     db.session.add_all(startups)
     db.session.flush()
-    apps = [Application(call_id=call.id, startup_id=s.id, status=status, answers={}, submitted_at=when, **attrs)
+    apps = [Application(call_id=call.id, startup_id=s.id, status=status, submitted_at=when, **attrs)
             for s in startups]
     db.session.add_all(apps)
     db.session.flush()
@@ -294,14 +294,20 @@ def test_csv_has_the_views_rows_in_the_views_order_for_a_filter_combination(clie
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert "attachment" in response.headers["Content-Disposition"]
     rows = csv_rows(response)
-    assert rows[0] == ["Application id", "Startup", "Organisation number", "Country", "Call", "Status", "Track", "TRL",
-                       "Desired start", "Months", "Desks", "Benches", "Mean score", "Reviews", "Submitted at (UTC)"]
+    # The queue's own columns, then one per question of the call's form (issue 15).
+    assert rows[0][:15] == ["Application id", "Startup", "Organisation number", "Country", "Call", "Status", "Track", "TRL",
+                            "Desired start", "Months", "Desks", "Benches", "Mean score", "Reviews", "Submitted at (UTC)"]
+    assert rows[0][15:] == ["What does your company do?", "Who is in the team?", "Describe your technology and its stage",
+                            "What expertise do you want from the hub?", "What do you need in the lab?",
+                            "How is the company funded today?", "What are your funding plans during the residency?",
+                            "Pitch deck and other documents"]
     assert [int(r[0]) for r in rows[1:]] == view_ids
     by_id = {int(r[0]): r for r in rows[1:]}
     first = apps[1]
     line = by_id[first.id]
-    assert line[1:] == [first.startup.name, first.startup.org_number, "Norway", call.title, "Submitted, awaiting review",
-                        "Medical devices", "7", "2027-09-01", "6", "2", "1", "", "0", "2026-03-01T10:00:00Z"]
+    assert line[1:15] == [first.startup.name, first.startup.org_number, "Norway", call.title, "Submitted, awaiting review",
+                          "Medical devices", "7", "2027-09-01", "6", "2", "1", "", "0", "2026-03-01T10:00:00Z"]
+    assert line[15:] == [""] * 8  # no answers given in this setup
     scored = by_id[apps[2].id]
     assert (scored[12], scored[13]) == ("1.25", "1")
 
@@ -336,7 +342,7 @@ def test_xlsx_opens_and_has_the_same_rows_as_the_csv(client, make, login, desk):
     sheet = load_workbook(io.BytesIO(response.get_data())).active
     table = [list(r) for r in sheet.iter_rows(values_only=True)]
     cells = {row[0].value: row for row in sheet.iter_rows(min_row=2)}
-    assert table[0][0] == "Application id" and len(table[0]) == 15
+    assert table[0][0] == "Application id" and len(table[0]) == 15 + 8  # and a column per question
     assert [r[0] for r in table[1:]] == all_view_ids(client, query) == [int(r[0]) for r in csv_rows(client.get(f"/cluster/queue.csv?{query}"))[1:]]
     by_id = {r[0]: r for r in table[1:]}
     # A workbook keeps the exact text in a string cell, which no spreadsheet runs as a formula.

@@ -9,6 +9,7 @@ from residency.domain.accounts.scope import Scope
 from residency.domain.applications import services as applications
 from residency.domain.insight import services as insight
 from residency.domain.review import queries
+from tests.factories import give_answers
 
 
 def rows(response):
@@ -20,7 +21,7 @@ def _withdrawn_draft_and_submitted(make):
     call = make.call()
     draft = make.application(call=call)
     founder = draft.created_by
-    draft.answers = {"team": "A secret team"}
+    give_answers(draft, {"team": "A secret team"})
     db.session.commit()
     applications.withdraw(application=draft, actor=founder, reason="Our investor said no")
     submitted = make.application(call=call, status="submitted")

@@ -55,7 +55,7 @@ class Side:
         self.applications, self.placements, self.grants, self.surveys = [], [], [], []
         for i, status in enumerate(("draft", "submitted", "under_review", "nominated", "nominated")):
             org = startup(name=f"{label} startup {i}")
-            app = Application(call_id=self.call.id, startup_id=org.id, status=status, answers={}, desks=1, benches=1,
+            app = Application(call_id=self.call.id, startup_id=org.id, status=status, desks=1, benches=1,
                               created_at=T0 + timedelta(days=i))
             db.session.add(app)
             db.session.flush()

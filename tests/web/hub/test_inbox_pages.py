@@ -47,7 +47,7 @@ class Hub:
                                  org_number=valid_org_number("NO", next(_numbers))) for _ in range(n)]
         db.session.add_all(startups)
         db.session.flush()
-        apps = [Application(call_id=call.id, startup_id=s.id, status="nominated", answers={"pitch": "x" * 50},
+        apps = [Application(call_id=call.id, startup_id=s.id, status="nominated",
                             desks=1, benches=0) for s in startups]
         db.session.add_all(apps)
         db.session.flush()

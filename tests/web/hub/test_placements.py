@@ -258,8 +258,9 @@ def test_placement_page_reads_the_history_names_in_a_fixed_number_of_queries(cli
         note_by(user)
     many, html = measure()
     assert all(user.name in html for user in colleagues)
-    # 10: the nominee's attachments are listed too (issue 14).
-    assert many == one == 10, (one, many)
+    # 13: the nominee's attachments are listed too (issue 14); the call's form (sections, questions)
+    # and the answers in it are three (issue 15).
+    assert many == one == 13, (one, many)
 
 
 # ------------------------------------------------------------------ the startup's page
