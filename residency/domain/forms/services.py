@@ -369,19 +369,34 @@ def _choices(given: QuestionInput, previous: FormQuestion | None, errors: dict) 
     return choices
 
 
-def _check_condition(form: Form, question_key: str | None, position_of_new: int, key: str, value: str, errors: dict):
+def _check_condition(form: Form, question_key: str | None, key: str, value: str, errors: dict):
+    """The condition given, if it names another question with a list of answers and one of them (that
+    it comes earlier in the form is checked on the form as it is after the change: ``_conditions_hold``)."""
     if not key:
         return None, None
     target = form.question(key)
-    keys = form.keys
-    before = keys.index(question_key) if question_key in keys else position_of_new
-    if target is None or target.key == question_key or keys.index(target.key) >= before or target.kind not in kinds.CONDITION_KINDS:
+    if target is None or target.key == question_key or target.kind not in kinds.CONDITION_KINDS:
         errors["shown_if_key"] = [_l("Choose an earlier question with a list of answers.")]
         return None, None
     if value not in {v for v, _label in kinds.choices_of(target)}:
         errors["shown_if_value"] = [_l("Choose one of that question's answers.")]
         return None, None
     return key, value
+
+
+def _conditions_hold(call_id: int, moved: bool = False) -> None:
+    """Every condition names a question asked before the one it decides, in the form as it now is;
+    a change that breaks that is refused (the unit of work rolls it back)."""
+    order = form_of(call_id).questions
+    place = {q.key: i for i, q in enumerate(order)}
+    for q in order:
+        if q.shown_if_key and place.get(q.shown_if_key, len(order)) >= place[q.key]:
+            other = next(o for o in order if o.key == q.shown_if_key)
+            if moved:
+                raise Conflict(_l("%(question)s is asked only after %(other)s is answered; it cannot come before it.",
+                                  question=kinds.text_in(q.label), other=kinds.text_in(other.label)))
+            raise Invalid(_l("Please correct the marked fields. Nothing was saved."),
+                          {"shown_if_key": [_l("Choose an earlier question with a list of answers.")]})
 
 
 def _diff(question: FormQuestion, new: dict) -> dict:
@@ -410,7 +425,7 @@ def add_question(actor, call, given: QuestionInput) -> FormQuestion:
     label = _texts(given.label, LABEL_MAX, "label", errors, required=True)
     help_ = _texts(given.help, HELP_MAX, "help", errors, required=False)
     settings = _settings(given, given.kind, None, errors) if given.kind in KINDS else {}
-    shown_key, shown_value = _check_condition(form, None, len(form.keys), given.shown_if_key, given.shown_if_value, errors)
+    shown_key, shown_value = _check_condition(form, None, given.shown_if_key, given.shown_if_value, errors)
     if errors:
         raise Invalid(_l("Please correct the marked fields. Nothing was saved."), errors)
     key = _new_key(form, label["en"])
@@ -422,6 +437,7 @@ def add_question(actor, call, given: QuestionInput) -> FormQuestion:
     db.session.add(FormChange(call_id=call.id, question_key=key, action="added", actor_id=actor.id,
                               detail={"kind": given.kind, "label": label.get("en")}))
     db.session.flush()
+    _conditions_hold(call.id)
     return question
 
 
@@ -461,24 +477,25 @@ def update_question(actor, call, key: str, given: QuestionInput) -> FormQuestion
         errors["choices_en"] = [_l("This question has answers: reword its choices or add more, but keep every one.")]
     section = next((s for s in form.sections if s.key == given.section_key), None) or question.section
     shown_key, shown_value = (None, None) if question.binding else _check_condition(
-        form, key, 0, given.shown_if_key, given.shown_if_value, errors)
-    if question.binding and (not given.required or given.hidden):
-        errors["required"] = [_l("The programme reads this answer: it stays asked and required.")]
+        form, key, given.shown_if_key, given.shown_if_value, errors)
     if errors:
         raise Invalid(_l("Please correct the marked fields. Nothing was saved."), errors)
-    new = {"kind": kind, "label": label, "help": help_, "settings": settings, "required": bool(given.required),
-           "hidden": bool(given.hidden), "shown_if_key": shown_key, "shown_if_value": shown_value,
-           "section_id": section.id}
+    # A question the programme reads stays asked and required, whatever the form sent.
+    required = True if question.binding else bool(given.required)
+    hidden = False if question.binding else bool(given.hidden)
+    new = {"kind": kind, "label": label, "help": help_, "settings": settings, "required": required, "hidden": hidden,
+           "shown_if_key": shown_key, "shown_if_value": shown_value}
     changed = _diff(question, new)
     if section.id != question.section_id:
+        changed["section"] = [question.section.key, section.key]
+        new["section_id"] = section.id
         new["position"] = 1 + max([q.position for q in form.questions if q.section_id == section.id] or [0])
     for name, value in new.items():
         setattr(question, name, value)
     if changed:
-        changed.pop("section_id", None) and changed.update({"section": [None, section.key]})
-        db.session.add(FormChange(call_id=call.id, question_key=key, action="changed", actor_id=actor.id,
-                                  detail={k: v for k, v in changed.items()}))
+        db.session.add(FormChange(call_id=call.id, question_key=key, action="changed", actor_id=actor.id, detail=changed))
     db.session.flush()
+    _conditions_hold(call.id)
     return question
 
 
@@ -496,14 +513,8 @@ def move_question(actor, call, key: str, direction: int) -> None:
     for position, q in enumerate(siblings):
         q.position = position
     siblings[i].position, siblings[j].position = j, i
-    order = [q.key for q in sorted(form.questions, key=lambda q: (q.section_id != question.section_id, q.position))]
-    for q in form.questions:  # a condition must still name an earlier question
-        if q.shown_if_key and q.section_id == question.section_id and q.shown_if_key in order:
-            dependent = sorted(siblings, key=lambda s: s.position)
-            keys = [s.key for s in dependent]
-            if q.key in keys and q.shown_if_key in keys and keys.index(q.shown_if_key) > keys.index(q.key):
-                raise Conflict(_l("%(question)s is asked only after %(other)s is answered; it cannot come before it.",
-                                  question=kinds.text_in(q.label), other=kinds.text_in(form.question(q.shown_if_key).label)))
+    db.session.flush()
+    _conditions_hold(call.id, moved=True)
     db.session.add(FormChange(call_id=call.id, question_key=key, action="moved", actor_id=actor.id,
                               detail={"position": [i + 1, j + 1]}))
     db.session.flush()

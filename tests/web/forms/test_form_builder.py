@@ -206,8 +206,13 @@ def test_answers_keep_their_meaning(built, client, make, login):
     assert forms.form_of(call.id).question(keys["number"]) is None
     assert client.post(f"{base}/months/remove").status_code == 302
     assert forms.form_of(call.id).question("months") is not None
-    r = client.post(f"{base}/months", data={"label_en": "Months", "section_key": "residency", "kind": "number", "hidden": "y"})
-    assert r.status_code == 422
+    # ... but reworded: it stays asked and required whatever is sent (its editor offers neither box).
+    r = client.post(f"{base}/months", data={"label_en": "Length of the residency in months", "section_key": "residency",
+                                            "hidden": "y"})
+    assert r.status_code == 302, r.get_data(as_text=True)[:2000]
+    months = forms.form_of(call.id).question("months")
+    assert months.label["en"] == "Length of the residency in months" and months.required and not months.hidden
+    assert months.kind == "number"
     history = client.get(f"/admin/calls/{call.id}/form").get_data(as_text=True)
     assert "Question changed" in history and "“Website address”" in history and "Question removed" in history
     del staff
@@ -254,3 +259,33 @@ def test_a_new_call_can_start_from_another_calls_form(built, make, client):
     assert r.status_code == 302
     assert forms.form_of(other.id).keys == forms.form_of(call.id).keys
     assert forms.form_of(other.id).question(keys["money"]).id != forms.form_of(call.id).question(keys["money"]).id
+
+
+def test_a_condition_names_a_question_asked_before(built, client, make):
+    """A question may depend only on one asked earlier, in the form as it will be after the change."""
+    call, keys = built
+    base = f"/admin/calls/{call.id}/form/questions"
+    funding_choice = forms.add_question(make.admin(), call, forms.QuestionInput(
+        section_key="funding", kind="yes_no", label={"en": "Have you raised money?"}))
+    db.session.commit()
+    # Asked in the first section, depending on a question of the fifth: refused, nothing added.
+    before = len(forms.form_of(call.id).questions)
+    r = client.post(f"{base}/new?kind=short_text", data={"label_en": "From whom?", "section_key": "company",
+                                                        "shown_if": f"{funding_choice.key}=yes"})
+    assert r.status_code == 422 and "Choose an earlier question" in r.get_data(as_text=True)
+    assert len(forms.form_of(call.id).questions) == before
+    # In the same section, after it: accepted. Then moving it above the question it depends on is refused.
+    r = client.post(f"{base}/new?kind=short_text", data={"label_en": "From whom?", "section_key": "funding",
+                                                        "shown_if": f"{funding_choice.key}=yes"})
+    assert r.status_code == 302
+    dependent = forms.form_of(call.id).questions
+    key = next(q.key for q in dependent if q.label.get("en") == "From whom?")
+    r = client.post(f"{base}/{key}/up", follow_redirects=True)
+    assert "is asked only after" in r.get_data(as_text=True)
+    order = [q.key for q in forms.form_of(call.id).questions]
+    assert order.index(funding_choice.key) < order.index(key)
+    # Moving the question it depends on to an earlier section is fine; moving the dependent one to it is not.
+    r = client.post(f"{base}/{key}", data={"label_en": "From whom?", "section_key": "company", "kind": "short_text",
+                                           "shown_if": f"{funding_choice.key}=yes"})
+    assert r.status_code == 422
+    assert forms.form_of(call.id).question(key).section.key == "funding"
