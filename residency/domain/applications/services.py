@@ -39,7 +39,7 @@ from residency.domain.forms import defaults as form_defaults
 from residency.domain.forms import kinds as answer_kinds
 from residency.domain.forms import services as forms
 from residency.domain.programme.models import Call
-from residency.domain.programme.services import local_to_utc
+from residency.domain.programme.services import ClockChange, local_to_utc
 
 EDITABLE = ("draft", "changes_requested")
 MAX_ATTACHMENTS = 5
@@ -703,9 +703,8 @@ def extend_deadline(*, call: Call, startup_id: int | None, local_closes_at: date
         raise Invalid(_l("Choose a startup."), {"startup_id": [_l("Choose a startup.")]})
     try:
         closes_at = local_to_utc(local_closes_at, call.timezone)
-    except ValueError:
-        raise Invalid(_l("That time does not exist or exists twice in %(zone)s because the clocks change; choose another.",
-                         zone=call.timezone), {"closes_at": [_l("Choose a time outside the clock change.")]}) from None
+    except ClockChange as change:  # the message says what the clocks do that night, the zone named
+        raise Invalid(change.message, {"closes_at": [change.message]}) from None
     return grant_extension(call=call, startup=startup, closes_at=closes_at, reason=reason, actor=actor, now=now)
 
 

@@ -195,3 +195,18 @@ def test_admin_grants_an_extension_in_the_calls_zone_and_only_that_startup_gets_
                                                                 "reason": "Please"})
     assert r.status_code == 403
     assert len(db.session.scalars(select(DeadlineExtension)).all()) == 1
+
+
+def test_an_extension_at_a_time_the_clocks_skip_says_what_the_clocks_do(client, make, login):
+    """2099-03-29 02:30 does not exist in Europe/Stockholm (the clocks go forward from 02:00 to 03:00):
+    the field says so, with the zone named, and nothing is granted."""
+    from residency.domain.applications.models import DeadlineExtension
+
+    call = make.call()
+    startup = make.organisation("startup", country="NO")
+    login(make.admin())
+    r = client.post(f"/admin/calls/{call.id}/extensions", data={"startup_id": startup.id, "closes_at": "2099-03-29T02:30",
+                                                                "reason": "Founder was ill"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422 and db.session.scalars(select(DeadlineExtension)).all() == []
+    assert "02:30 does not exist in Europe/Stockholm" in html and "go forward from 02:00 to 03:00" in html
