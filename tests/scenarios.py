@@ -11,7 +11,6 @@ from residency.core import workflow
 from residency.core.extensions import db
 from residency.core.models import StatusChange
 from residency.domain.applications.models import Application
-from residency.domain.applications import services as svc
 from residency.domain.forms import defaults as form_defaults
 from residency.domain.funding import services as funding
 from residency.domain.placements import services as placements

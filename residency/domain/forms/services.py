@@ -27,7 +27,7 @@ from residency.core.extensions import db
 from residency.core.languages import LANGUAGES
 from residency.core.uow import service
 from residency.domain.forms import defaults, kinds
-from residency.domain.forms.models import BINDINGS, KINDS, Answer, FormChange, FormQuestion, FormSection
+from residency.domain.forms.models import KINDS, Answer, FormChange, FormQuestion, FormSection
 
 # The form sits below the applications (which read it), so it names their tables without their models.
 _attachment = table("attachment", column("question_id"))

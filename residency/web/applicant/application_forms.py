@@ -9,7 +9,6 @@ from wtforms.validators import Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from residency.core import limits
-from residency.domain.applications.services import TYPED_FIELDS
 from residency.domain.forms import kinds
 from residency.web.formtools import BoundedForm
 from residency.web.validators import MaxLength
@@ -101,4 +100,4 @@ class WithdrawForm(BoundedForm):
                            render_kw={"rows": 3})
 
 
-__all__ = ["application_form", "WithdrawForm", "TYPED_FIELDS"]
+__all__ = ["application_form", "WithdrawForm"]
