@@ -232,6 +232,7 @@ def save(data: bytes) -> tuple[str, str]:
     """``store``, kept in step with the transaction: a local file written by a transaction that
     rolls back is removed again (the database storage's row goes with the transaction anyway)."""
     name, digest = store(data)
+    db.session.connection()  # a transaction is under way, so that its rollback is seen (and the file removed)
     db.session.info.setdefault(_WRITTEN, []).append(name)
     return name, digest
 
@@ -240,6 +241,7 @@ def discard(stored_name: str) -> None:
     """The bytes of an attachment whose row the current transaction deletes: in the database at once,
     a local file once the transaction has committed (a rollback keeps it, with its row)."""
     drop(stored_name)
+    db.session.connection()
     db.session.info.setdefault(_DISCARDED, []).append(stored_name)
 
 

@@ -166,7 +166,8 @@ def test_files_of_other_kinds_are_refused_with_the_reason_and_nothing_is_stored(
     assert stored_count("local", folder) == 0
 
 
-def test_at_most_five_files_and_ten_megabytes(make, folder, monkeypatch):
+def test_at_most_five_files_and_ten_megabytes(app, make, folder, monkeypatch):
+    monkeypatch.setitem(app.config, "ATTACHMENT_STORAGE", "local")  # PostgreSQL's default is the database
     scheme, startup, founder, officer, fa = _in_progress(make)
     progress, _final = reports_of(fa)
     for n in range(report_files.MAX_REPORT_ATTACHMENTS):
