@@ -16,8 +16,8 @@ from babel.dates import get_timezone_name
 from babel.numbers import format_currency
 from babel.numbers import format_decimal as _babel_decimal
 from babel.units import format_unit
-from flask import current_app, has_request_context, request, session
-from flask_babel import get_locale
+from flask import current_app, g, has_app_context, has_request_context, request, session
+from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -82,6 +82,16 @@ def init_app(app) -> None:
         raise RuntimeError(f"LANGUAGES may only name languages of residency/core/languages.py, not {sorted(unknown)}")
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
     babel.init_app(app, locale_selector=select_locale)
+    # Templates look their words up through the request's kept translations (Flask-Babel's own
+    # callables resolve the domain, the context and the locale's name again for each of a page's
+    # few hundred words); the same translations, the same newstyle formatting and escaping.
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: current_translations().ugettext(s),
+        ngettext=lambda s, p, n: current_translations().ungettext(s, p, n),
+        pgettext=lambda c, s: current_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: current_translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
     app.jinja_env.filters["in_zone"] = format_in_zone
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["iso_in_zone"] = lambda value, zone: format_in_zone(datetime.fromisoformat(value), zone) if value else ""
@@ -96,6 +106,21 @@ def init_app(app) -> None:
     app.jinja_env.filters["file_size"] = format_file_size
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
     app.jinja_env.globals["get_locale"] = get_locale
+
+
+def current_translations():
+    """The translations of the locale in force, kept on the app context with the locale object they
+    are for: ``force_locale`` (e-mails in their reader's language) puts another locale object in
+    force, whose translations are then looked up and kept instead."""
+    locale = get_locale()
+    if not has_app_context():
+        return get_translations()
+    kept = g.get("_residency_translations")
+    if kept is not None and kept[0] is locale:
+        return kept[1]
+    translations = get_translations()
+    g._residency_translations = (locale, translations)
+    return translations
 
 
 def is_timezone(name: str) -> bool:
