@@ -29,7 +29,7 @@ from decimal import Decimal
 from typing import BinaryIO, Iterable
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
+from residency.core.i18n import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, LargeBinary, String, delete, event, func, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column

@@ -16,11 +16,9 @@ from babel.dates import get_timezone_name
 from babel.numbers import format_currency
 from babel.numbers import format_decimal as _babel_decimal
 from babel.units import format_unit
-from flask import current_app, g, has_app_context, has_request_context, request, session
-from flask_babel import get_locale, get_translations
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
+from flask import current_app, has_request_context, request, session
+from flask.globals import _cv_app
+from flask_babel import LazyString, get_locale, get_translations
 from flask_login import current_user
 
 from residency.core.extensions import babel
@@ -35,6 +33,65 @@ ALIASES = {"no": "nb", "nn": "nb"}
 # The English here is British (programme, organisation, 12 March 2027); Babel's plain "en" is American
 # (March 12, 2027), so dates, numbers and amounts in English are formatted as en_GB writes them.
 FORMAT_LOCALES = {"en": "en_GB"}
+
+
+
+# ------------------------------------------------------------------ looking words up
+# A page looks up a few hundred words, in its templates and in Python (labels, messages). Flask-Babel's
+# own functions find the app context through three proxies and resolve the domain, the locale and
+# its name again for every one of them; here the translations are kept on the app context with the
+# locale object they are for, so each lookup is a context variable, two attribute reads and a
+# dictionary lookup. ``force_locale`` (e-mails in their reader's language, the form preview) puts
+# another locale object in force, whose translations are then looked up and kept instead.
+
+
+def current_translations():
+    """The translations of the locale in force (Flask-Babel's ``get_translations``, kept)."""
+    ctx = _cv_app.get(None)
+    if ctx is None:
+        return get_translations()  # outside an app: the words as written
+    kept_on = ctx.g.__dict__
+    babel_ctx = kept_on.get("_flask_babel")
+    locale = getattr(babel_ctx, "babel_locale", None) if babel_ctx is not None else None
+    if locale is None:
+        locale = get_locale()  # chosen once per request by select_locale, then kept by Flask-Babel
+    kept = kept_on.get("_residency_translations")
+    if kept is not None and kept[0] is locale:
+        return kept[1]
+    translations = get_translations()
+    kept_on["_residency_translations"] = (locale, translations)
+    return translations
+
+
+def gettext(string: str, **variables) -> str:
+    """Flask-Babel's ``gettext``, through the kept translations: the same words, the same formatting."""
+    text = current_translations().ugettext(string)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, num, **variables) -> str:
+    """Flask-Babel's ``ngettext`` (``num`` is there to format as ``%(num)d``), through the kept translations."""
+    variables.setdefault("num", num)
+    return current_translations().ungettext(singular, plural, num) % variables
+
+
+def pgettext(context: str, string: str, **variables) -> str:
+    text = current_translations().upgettext(context, string)
+    return text % variables if variables else text
+
+
+def npgettext(context: str, singular: str, plural: str, num, **variables) -> str:
+    variables.setdefault("num", num)
+    return current_translations().unpgettext(context, singular, plural, num) % variables
+
+
+def lazy_gettext(string: str, **variables) -> LazyString:
+    """A word looked up when it is shown, in the reader's language (Flask-Babel's ``LazyString``)."""
+    return LazyString(gettext, string, **variables)
+
+
+_ = gettext
+_l = lazy_gettext
 
 COUNTRY_NAMES = {
     "NO": _l("Norway"),
@@ -106,21 +163,6 @@ def init_app(app) -> None:
     app.jinja_env.filters["file_size"] = format_file_size
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
     app.jinja_env.globals["get_locale"] = get_locale
-
-
-def current_translations():
-    """The translations of the locale in force, kept on the app context with the locale object they
-    are for: ``force_locale`` (e-mails in their reader's language) puts another locale object in
-    force, whose translations are then looked up and kept instead."""
-    locale = get_locale()
-    if not has_app_context():
-        return get_translations()
-    kept = g.get("_residency_translations")
-    if kept is not None and kept[0] is locale:
-        return kept[1]
-    translations = get_translations()
-    g._residency_translations = (locale, translations)
-    return translations
 
 
 def is_timezone(name: str) -> bool:

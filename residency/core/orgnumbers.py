@@ -34,7 +34,7 @@ Decisions (tests/core/test_orgnumbers.py and test_orgnumbers_stdnum.py hold them
 """
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from residency.core.i18n import lazy_gettext as _l
 from stdnum.dk import cvr as dk_cvr
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
 from stdnum.fi import alv as fi_alv

@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 
 from flask import current_app, render_template
 from flask_babel import force_locale, get_translations
-from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
+from residency.core.i18n import lazy_gettext as _l
+from residency.core.i18n import ngettext
 from flask_mail import BadHeaderError, Connection, Message
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import selectinload

@@ -23,8 +23,8 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from flask_babel import gettext as _
-from flask_babel import ngettext
+from residency.core.i18n import gettext as _
+from residency.core.i18n import ngettext
 from sqlalchemy import func, literal, select, tuple_
 
 from residency.core import limits

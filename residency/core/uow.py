@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from functools import wraps
 from typing import Callable, Iterable, Iterator
 
-from flask_babel import lazy_gettext as _l
+from residency.core.i18n import lazy_gettext as _l
 from sqlalchemy.exc import OperationalError
 
 from . import locking

@@ -8,7 +8,7 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import abort
-from flask_babel import lazy_gettext as _l
+from residency.core.i18n import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from residency.domain.accounts.services import organisation_of_member

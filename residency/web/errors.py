@@ -1,7 +1,7 @@
 """The titles and explanations of error answers, shared by the pages and the JSON API."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from residency.core.i18n import lazy_gettext as _l
 
 TITLES = {
     400: _l("Bad request"),

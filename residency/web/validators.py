@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from flask_babel import lazy_gettext as _l
+from residency.core.i18n import lazy_gettext as _l
 from wtforms.validators import StopValidation, ValidationError
 
 from residency.core import limits

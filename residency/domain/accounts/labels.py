@@ -1,7 +1,7 @@
 """Words shown for stored codes (tracks, countries), shared by the actor areas."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from residency.core.i18n import lazy_gettext as _l
 
 from residency.core.i18n import COUNTRY_NAMES
 from residency.domain.accounts.models import COUNTRIES, TRACKS

@@ -13,7 +13,7 @@ from __future__ import annotations
 import secrets
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
+from residency.core.i18n import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 from zxcvbn.matching import RANKED_DICTIONARIES

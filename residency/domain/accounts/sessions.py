@@ -68,7 +68,9 @@ def open_session(user: User, *, remember: bool, device: Device | None = None, no
 def _usable(key: str | None, now: datetime) -> UserSession | None:
     if not key or not isinstance(key, str) or len(key) > KEY_MAX_LENGTH:
         return None
-    return db.session.scalar(select(UserSession).options(joinedload(UserSession.user))
+    # One statement for every request: the account with its memberships (its roles and organisations).
+    return db.session.scalar(select(UserSession)
+                             .options(joinedload(UserSession.user).joinedload(User.memberships))
                              .where(UserSession.key_hash == _hash(key), UserSession.expires_at > now))
 
 

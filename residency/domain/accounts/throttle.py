@@ -22,8 +22,8 @@ import math
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
+from residency.core.i18n import lazy_gettext as _l
+from residency.core.i18n import ngettext
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 

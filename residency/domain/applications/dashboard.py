@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable
+from typing import Callable, Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, lazyload
 
+from residency.core import pagination
 from residency.core.db import utcnow
 from residency.core.extensions import db
 from residency.domain.accounts.models import JoinRequest, Membership, Organisation, User
@@ -34,7 +35,8 @@ class StartupOverview:
     organisation: Organisation
     members: list[User] = field(default_factory=list)
     join_requests: list[JoinRequest] = field(default_factory=list)
-    applications: list[applications.Overview] = field(default_factory=list)
+    # A page of its applications (``applications.Overview`` rows), newest first.
+    applications: pagination.Page = field(default_factory=lambda: pagination.empty(applications.APPLICATIONS_SHOWN))
     # Application id -> (placement id, the status label the startup sees) of nominated applications.
     placements: dict[int, tuple[int, str]] = field(default_factory=dict)
 
@@ -47,11 +49,12 @@ class Dashboard:
 
 
 def dashboard(actor: User, now: datetime | None = None, *, placements_of: PlacementsReader | None = None,
-              surveys_of: SurveysReader | None = None) -> Dashboard:
-    """The actor's startups (profile, members, open join requests, applications) and the calls open to them."""
+              surveys_of: SurveysReader | None = None, args: Mapping | None = None) -> Dashboard:
+    """The actor's startups (profile, members, open join requests, a page of applications each, the page
+    numbers from the query string ``args``) and the calls open to them."""
     now = now or utcnow()
     startups = sorted(actor.organisations("startup"), key=lambda o: (o.name.lower(), o.id))
-    overviews = _overviews(startups, placements_of)
+    overviews = _overviews(startups, placements_of, args)
     countries = sorted({o.country for o in startups})
     open_calls = []
     if countries:
@@ -65,12 +68,15 @@ def dashboard(actor: User, now: datetime | None = None, *, placements_of: Placem
     return Dashboard(startups=overviews, open_calls=open_calls, surveys=surveys)
 
 
-def startup_overview(actor: User, organisation_id: int, *, placements_of: PlacementsReader | None = None) -> StartupOverview:
-    """One of the actor's startups with its members, open join requests and applications (404 if not theirs)."""
-    return _overviews([own_startup(actor, organisation_id)], placements_of)[0]
+def startup_overview(actor: User, organisation_id: int, *, placements_of: PlacementsReader | None = None,
+                     args: Mapping | None = None) -> StartupOverview:
+    """One of the actor's startups with its members, open join requests and a page of its applications
+    (404 if not theirs)."""
+    return _overviews([own_startup(actor, organisation_id)], placements_of, args)[0]
 
 
-def _overviews(startups: list[Organisation], placements_of: PlacementsReader | None) -> list[StartupOverview]:
+def _overviews(startups: list[Organisation], placements_of: PlacementsReader | None,
+               args: Mapping | None = None) -> list[StartupOverview]:
     """A fixed number of queries whatever the number of startups, members, requests and applications."""
     if not startups:
         return []
@@ -97,10 +103,13 @@ def _overviews(startups: list[Organisation], placements_of: PlacementsReader | N
     for request in requests:
         by_id[request.organisation_id].join_requests.append(request)
 
-    # Label, timeline and next step of every application, in a fixed number of queries.
-    lines = applications.overview(startup_ids=ids)
-    for line in lines:
-        by_id[line.application.startup_id].applications.append(line)
+    # Label, timeline and next step of a page of each startup's applications, in a fixed number of queries.
+    args = args or {}
+    asked = {i: pagination.page_number(args, applications.applications_page_param(i)) for i in ids}
+    lines = []
+    for startup_id, page in applications.overview(startup_ids=ids, pages=asked).items():
+        by_id[startup_id].applications = page
+        lines += page.rows
 
     if placements_of is not None:
         placements = placements_of([line.application for line in lines])

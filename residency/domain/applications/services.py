@@ -11,20 +11,21 @@ through ``workflow.perform``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Mapping
 from datetime import date, datetime, time
 from functools import wraps
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
-from sqlalchemy import func, select
+from residency.core.i18n import lazy_gettext as _l
+from residency.core.i18n import ngettext
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from residency.core import attachments as files
-from residency.core import limits, workflow
+from residency.core import limits, pagination, workflow
 from residency.core.db import utcnow
 from residency.core.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 from residency.core.extensions import db
@@ -754,20 +755,41 @@ class Overview:
     events: int = 0  # how many events the startup may see in all
 
 
-def overview(*, startup_ids: list[int], now: datetime | None = None) -> list[Overview]:
-    """Every application of these startups with its applicant-facing label, the latest
-    events of the timeline the applicant may see, and the next thing to do with its deadline.
+# Applications of each startup shown at a time, newest first; the pager shows the others.
+APPLICATIONS_SHOWN = 10
 
-    Three queries whatever the number of applications, and at most ``TIMELINE_SHOWN`` events
-    read for each, however long its history.
-    """
+
+def overview(*, startup_ids: list[int], pages: Mapping[int, int] | None = None, per_page: int = APPLICATIONS_SHOWN,
+             now: datetime | None = None) -> dict[int, pagination.Page]:
+    """A page of each startup's applications (``pages``: startup id -> page number; past the end,
+    the last page), newest first, each with its applicant-facing label, the latest events of the
+    timeline the applicant may see, and the next thing to do with its deadline.
+
+    Four queries whatever the number of startups and applications: the counts, the pages' rows
+    (numbered per startup in one statement), at most ``TIMELINE_SHOWN`` events of each row however
+    long its history, and the deadline extensions."""
     now = now or utcnow()
+    pages = pages or {}
     if not startup_ids:
-        return []
-    rows = list(db.session.scalars(
-        select(Application).where(Application.startup_id.in_(startup_ids)).options(joinedload(Application.call))
-        .order_by(Application.created_at.desc(), Application.id.desc())
-    ).unique())
+        return {}
+    totals = dict.fromkeys(startup_ids, 0)
+    totals.update(db.session.execute(
+        select(Application.startup_id, func.count()).where(Application.startup_id.in_(startup_ids))
+        .group_by(Application.startup_id)).all())
+    shown = {i: pagination.shown_page(pages.get(i, 1), totals[i], per_page) for i in startup_ids}
+    numbered = (select(Application.id.label("id"), Application.startup_id.label("startup_id"),
+                       func.row_number().over(partition_by=Application.startup_id,
+                                              order_by=(Application.created_at.desc(), Application.id.desc())).label("n"))
+                .where(Application.startup_id.in_(startup_ids)).subquery())
+    rows = []
+    if any(totals.values()):
+        on_page = or_(*(and_(numbered.c.startup_id == i, numbered.c.n > (shown[i] - 1) * per_page,
+                             numbered.c.n <= shown[i] * per_page) for i in startup_ids if totals[i]))
+        rows = list(db.session.scalars(
+            select(Application).join(numbered, numbered.c.id == Application.id).where(on_page)
+            .options(joinedload(Application.call))
+            .order_by(Application.created_at.desc(), Application.id.desc())
+        ).unique())
     ids = [a.id for a in rows]
     changes: dict[int, list] = {i: [] for i in ids}
     counts: dict[int, int] = {}
@@ -786,14 +808,20 @@ def overview(*, startup_ids: list[int], now: datetime | None = None) -> list[Ove
                 .where(seen.c.latest <= TIMELINE_SHOWN).order_by(StatusChange.id)):
             changes[change.record_id].append(change)
             counts[change.record_id] = events
-    extensions = rules.latest_extensions(DeadlineExtension.startup_id.in_(startup_ids))
-    result = []
+    extensions = rules.latest_extensions(DeadlineExtension.startup_id.in_(startup_ids)) if ids else {}
+    lines: dict[int, list[Overview]] = {i: [] for i in startup_ids}
     for a in rows:
         deadline = rules.deadline_with(a.call, extensions.get((a.call_id, a.startup_id)))
         step, due = _next_step(a, deadline, now)
-        result.append(Overview(a, workflow.label("application", rules.applicant_status(a), for_applicant=True),
-                               changes[a.id], step, due, deadline, counts.get(a.id, 0)))
-    return result
+        lines[a.startup_id].append(Overview(a, workflow.label("application", rules.applicant_status(a), for_applicant=True),
+                                            changes[a.id], step, due, deadline, counts.get(a.id, 0)))
+    return {i: pagination.numbered(lines[i], pages.get(i, 1), totals[i], per_page, param=applications_page_param(i))
+            for i in startup_ids}
+
+
+def applications_page_param(startup_id: int) -> str:
+    """The query argument of the page of one startup's applications (a member may have several startups)."""
+    return f"applications_{startup_id}_page"
 
 
 def _next_step(a: Application, deadline: datetime, now: datetime):

@@ -1,8 +1,8 @@
 """The application workflow: its table, guards, and how it relates users to applications."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
+from residency.core.i18n import lazy_gettext as _l
+from residency.core.i18n import ngettext
 from sqlalchemy import func, select
 
 from residency.core import workflow

@@ -3,7 +3,7 @@ forms of their own. A new call copies it (``services.start_form``); it is built 
 definitions, in every language the service offers, the first time it is needed."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from residency.core.i18n import lazy_gettext as _l
 
 SECTIONS = [
     ("company", _l("Company")),

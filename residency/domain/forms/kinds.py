@@ -12,8 +12,8 @@ from decimal import Decimal, InvalidOperation
 
 from babel.numbers import get_currency_name
 from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
+from residency.core.i18n import lazy_gettext as _l
+from residency.core.i18n import ngettext
 
 from residency.core import limits
 from residency.domain.accounts.labels import track_choices

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from flask_babel import force_locale
-from flask_babel import lazy_gettext as _l
+from residency.core.i18n import lazy_gettext as _l
 
 from sqlalchemy import column, exists, select, table
 from sqlalchemy.orm import joinedload

@@ -2,7 +2,7 @@
 milestones), shared by the startup's, the funder's and the administrator's pages."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from residency.core.i18n import lazy_gettext as _l
 
 from residency.domain.funding.models import BUDGET_CATEGORIES, REPORT_KINDS
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from flask_babel import lazy_gettext as _l
+from residency.core.i18n import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, load_only, noload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -69,8 +69,8 @@ def queue(actor: User, scheme_id: int | None = None, status: str | None = None, 
           per_page: int = PER_PAGE) -> Queue:
     """One page of the submitted and later applications to the actor's funders' schemes, newest change first.
 
-    Four queries whatever the number of rows: the schemes with their funders; the count; the
-    page's applications with their startups; and, for the page's applications only, the
+    Five queries whatever the number of rows: the schemes with their funders; the count; the
+    page's applications and their startups; and, for the page's applications only, the
     instalments and reports waiting for the officer. Each scheme is read (and its JSON
     columns decoded) once, not once per row."""
     funders = funder_ids(actor)
@@ -97,7 +97,8 @@ def queue(actor: User, scheme_id: int | None = None, status: str | None = None, 
     result = pagination.by_offset(
         select(FundingApplication).where(*where)
         .options(load_only(*SHOWN), noload(FundingApplication.scheme),
-                 joinedload(FundingApplication.startup).load_only(Organisation.name))
+                 # By primary key for the page's rows: joined, the planner hashed every organisation first.
+                 selectinload(FundingApplication.startup).load_only(Organisation.name))
         .order_by(FundingApplication.updated_at.desc(), FundingApplication.id.desc()),
         select(func.count()).select_from(FundingApplication).where(*where), page, per_page)
     waiting = {}

@@ -10,8 +10,8 @@ from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
-from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
+from residency.core.i18n import lazy_gettext as _l
+from residency.core.i18n import ngettext
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import joinedload
 

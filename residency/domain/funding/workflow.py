@@ -2,7 +2,7 @@
 residency they fund) must leave consistent: a grant decision with its instalments and reports."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from residency.core.i18n import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 
 from residency.core import workflow

@@ -2,7 +2,7 @@
 and an ending an administrator takes back takes its unanswered surveys with it."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from residency.core.i18n import lazy_gettext as _l
 
 from residency.core import workflow
 from residency.domain.impact.services import answered_count, cancel_unanswered, schedule

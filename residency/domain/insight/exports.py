@@ -31,8 +31,8 @@ from itertools import chain, islice
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from residency.core.i18n import gettext as _
+from residency.core.i18n import lazy_gettext as _l
 from sqlalchemy import and_, case, func, not_, or_, select
 from sqlalchemy.orm import aliased
 

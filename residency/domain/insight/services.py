@@ -16,7 +16,7 @@ from dataclasses import astuple, dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from flask_babel import lazy_gettext as _l
+from residency.core.i18n import lazy_gettext as _l
 from sqlalchemy import Date, Integer, String, and_, case, cast, exists, func, literal, null, or_, select, true, type_coerce, union_all
 from sqlalchemy.orm import aliased
 

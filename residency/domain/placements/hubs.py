@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
+from residency.core.i18n import lazy_gettext as _l
+from residency.core.i18n import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 

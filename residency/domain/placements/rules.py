@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask_babel import lazy_gettext as _l
+from residency.core.i18n import lazy_gettext as _l
 from sqlalchemy import and_, or_
 
 from residency.core.i18n import format_day

@@ -6,7 +6,7 @@ takes back cancels it while the hub has not yet offered, and is refused once it 
 """
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from residency.core.i18n import lazy_gettext as _l
 from sqlalchemy import select
 
 from residency.core import workflow

@@ -1,7 +1,7 @@
 """Words shown for a programme's records (a route is named by its home country and host hub)."""
 from __future__ import annotations
 
-from flask_babel import gettext as _
+from residency.core.i18n import gettext as _
 
 from residency.core.i18n import country_name
 

@@ -1,7 +1,7 @@
 """The call workflow: publish, close, reopen, archive."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from residency.core.i18n import lazy_gettext as _l
 
 from residency.core import workflow
 from residency.core.workflow import ADMIN, SYSTEM, State, T, Workflow, roles

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale
-from flask_babel import gettext as _
+from residency.core.i18n import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 

@@ -5,7 +5,7 @@ date order, duplicates) live in the services so they hold whatever the caller.
 """
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from residency.core.i18n import lazy_gettext as _l
 from residency.core import limits
 from residency.web.formtools import BoundedForm, BoundedSubform, RowList
 from wtforms import (

@@ -3,7 +3,7 @@ exactly (Decimal) by the service, which checks every field at once (so the form
 itself requires nothing) and the instalment plan."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from residency.core.i18n import lazy_gettext as _l
 from residency.core import limits
 from residency.web.formtools import BoundedForm, BoundedSubform, RowList, row_values
 from wtforms import BooleanField, FormField, IntegerField, SelectField, StringField

@@ -5,7 +5,7 @@ Registered on the admin blueprint (imported by ``residency.web`` before the blue
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from residency.core.i18n import gettext as _
 
 from residency.core import limits, pagination
 from residency.web.access import role_required

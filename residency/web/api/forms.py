@@ -1,4 +1,4 @@
-from flask_babel import lazy_gettext as _l
+from residency.core.i18n import lazy_gettext as _l
 from residency.core import limits
 from residency.web.formtools import BoundedForm
 from wtforms import RadioField, StringField

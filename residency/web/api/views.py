@@ -8,7 +8,7 @@ see, 403 for what they may see but not do.
 from __future__ import annotations
 
 from flask import g, jsonify, request
-from flask_babel import lazy_gettext as _l
+from residency.core.i18n import lazy_gettext as _l
 from flask_smorest import Blueprint
 
 from residency.core.errors import ServiceError

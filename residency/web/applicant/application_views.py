@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import gettext as _
+from residency.core.i18n import gettext as _
 from flask_login import current_user, login_required
 
 from residency.domain.applications import dossier

@@ -10,7 +10,7 @@ here. A refusal is shown on the page with what was typed kept (422 bad input,
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from residency.core.i18n import gettext as _
 from flask_login import current_user, login_required
 
 from residency.domain.funding import report_files

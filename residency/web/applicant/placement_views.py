@@ -7,7 +7,7 @@ the terms read: an offer the hub changed meanwhile is not accepted unseen.
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
-from flask_babel import gettext as _
+from residency.core.i18n import gettext as _
 from flask_login import current_user, login_required
 
 from residency.core import limits

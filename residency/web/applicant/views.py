@@ -1,8 +1,8 @@
 """The startup's area: its organisation, members and applications."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
-from flask_babel import gettext as _
+from flask import flash, redirect, render_template, request, url_for
+from residency.core.i18n import gettext as _
 from flask_login import current_user, login_required
 
 from residency.web.access import member_or_404, role_required
@@ -75,7 +75,7 @@ def join():
 def dashboard():
     """The user's startups, their members, join requests and applications, and the calls open to them."""
     return render_template("applicant/dashboard.html", dashboard=startup_pages.dashboard(
-        current_user, placements_of=placements_of_applications, surveys_of=surveys_of))
+        current_user, placements_of=placements_of_applications, surveys_of=surveys_of, args=request.args))
 
 
 @bp.get("/organisations/<int:organisation_id>")
@@ -83,7 +83,7 @@ def dashboard():
 def organisation(organisation_id: int):
     """A startup's profile, members and open join requests (members only)."""
     return render_template("applicant/organisation.html", overview=startup_pages.startup_overview(
-        current_user, organisation_id, placements_of=placements_of_applications))
+        current_user, organisation_id, placements_of=placements_of_applications, args=request.args))
 
 
 @bp.route("/organisations/<int:organisation_id>/edit", methods=["GET", "POST"])

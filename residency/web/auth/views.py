@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
-from flask_babel import ngettext
+from residency.core.i18n import gettext as _
+from residency.core.i18n import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from residency.core import pagination

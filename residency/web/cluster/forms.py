@@ -1,7 +1,7 @@
 """Forms of the cluster area."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from residency.core.i18n import lazy_gettext as _l
 from residency.core import limits
 from residency.web.formtools import BoundedForm
 from wtforms import DateField, TextAreaField

@@ -6,7 +6,7 @@ back under the fields they concern.
 """
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from residency.core.i18n import lazy_gettext as _l
 from residency.core import limits
 from residency.web.formtools import BoundedForm
 from residency.web.validators import MaxLength, WholeNumberWithin

@@ -8,8 +8,8 @@ back on the page in plain words; nothing changes.
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import ngettext
+from residency.core.i18n import gettext as _
+from residency.core.i18n import ngettext
 from flask_login import current_user
 
 from residency.domain.applications import services as applications

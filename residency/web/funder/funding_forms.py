@@ -4,7 +4,7 @@
 so those fields are called ``reason`` and its refusal lands under them."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from residency.core.i18n import lazy_gettext as _l
 from residency.core import limits
 from residency.web.formtools import BoundedForm, typed_amount
 from wtforms import DateField, StringField, TextAreaField

@@ -8,7 +8,7 @@ with what was typed kept (422 bad input, 409 not possible now).
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from residency.core.i18n import gettext as _
 from flask_login import current_user
 
 from residency.core import limits, pagination

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from flask import render_template, request
-from flask_babel import gettext as _
-from flask_babel import ngettext
+from residency.core.i18n import gettext as _
+from residency.core.i18n import ngettext
 from flask_login import current_user, login_required
 
 from residency.core.i18n import country_name, format_money, format_month, format_number

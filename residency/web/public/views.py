@@ -3,7 +3,7 @@ from __future__ import annotations
 
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
+from residency.core.i18n import gettext as _
 from flask_login import current_user, login_required
 from residency.web.formtools import BoundedForm
 

@@ -119,7 +119,7 @@ def test_dashboard_query_count_is_the_same_for_1_and_50_applications(client, mak
         make.application(call=make.call(route=route), startup=startup, author=founder, status="submitted")
     with count_queries() as fifty:
         html = client.get("/startup/").get_data(as_text=True)
-    assert html.count("Wait for the cluster") == 50
+    assert html.count("Wait for the cluster") == 10  # a page of them; the pager leads to the rest
     assert one.n == fifty.n == 9, "\n".join(fifty.statements)
 
 

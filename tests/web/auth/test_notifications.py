@@ -23,7 +23,7 @@ def test_lists_only_my_messages_with_a_fixed_number_of_queries(client, make, log
     with count_queries() as many:
         html = client.get("/account/notifications?page=2").get_data(as_text=True)
     assert "Page 2 of 2" in html
-    assert one.n == many.n == 4
+    assert one.n == many.n == 3
 
 
 def test_reminder_preference_is_saved_and_validated(client, make, login):
