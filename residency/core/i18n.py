@@ -51,16 +51,20 @@ def current_translations():
     if ctx is None:
         return get_translations()  # outside an app: the words as written
     kept_on = ctx.g.__dict__
-    babel_ctx = kept_on.get("_flask_babel")
-    locale = getattr(babel_ctx, "babel_locale", None) if babel_ctx is not None else None
-    if locale is None:
-        locale = get_locale()  # chosen once per request by select_locale, then kept by Flask-Babel
+    locale = _locale_in_force(kept_on)
     kept = kept_on.get("_residency_translations")
     if kept is not None and kept[0] is locale:
         return kept[1]
     translations = get_translations()
     kept_on["_residency_translations"] = (locale, translations)
     return translations
+
+
+def _locale_in_force(kept_on: dict):
+    """Flask-Babel's ``get_locale()`` read where Flask-Babel keeps it (``force_locale`` sets it there too)."""
+    babel_ctx = kept_on.get("_flask_babel")
+    locale = getattr(babel_ctx, "babel_locale", None) if babel_ctx is not None else None
+    return locale if locale is not None else get_locale()  # chosen once per request by select_locale
 
 
 def gettext(string: str, **variables) -> str:
@@ -179,7 +183,9 @@ def timezone_choices() -> list[str]:
 
 def formatting_locale() -> Locale:
     """The Babel locale the reader's dates, numbers and amounts are written in."""
-    return _locale(str(get_locale() or "en"))
+    ctx = _cv_app.get(None)
+    locale = _locale_in_force(ctx.g.__dict__) if ctx is not None else None
+    return _locale(str(locale or "en"))
 
 
 # Pages format hundreds of moments each; parsing a locale or writing the same day or clock time
@@ -231,14 +237,29 @@ def format_clock(value: time) -> str:
 def format_month(value: date, style: str = "long") -> str:
     """A month and its year as the locale writes them (its own skeletons): long 'March 2027', 'maaliskuu 2027',
     'marts 2027'; abbreviated 'Mar 2027', 'maalis 2027'; axis (a chart's narrow label) 'Mar 27', 'maalis 27'."""
+    return _month_text(formatting_locale(), value, style)
+
+
+@lru_cache(maxsize=1024)
+def _month_text(locale: Locale, value: date, style: str) -> str:
     if style == "axis":
-        return _babel_date(value, format="LLL yy", locale=formatting_locale())
-    return format_skeleton("yMMM" if style == "abbreviated" else "yMMMM", value, locale=formatting_locale())
+        return _babel_date(value, format="LLL yy", locale=locale)
+    return format_skeleton("yMMM" if style == "abbreviated" else "yMMMM", value, locale=locale)
 
 
 def format_number(value, format: str | None = None) -> str:
     """A number as the reader's locale writes it (1,500.5 / 1 500,5)."""
-    return _babel_decimal(value, format=format, locale=formatting_locale())
+    try:
+        return _number_text(formatting_locale(), type(value), value, format)
+    except TypeError:  # not hashable: written, not kept
+        return _babel_decimal(value, format=format, locale=formatting_locale())
+
+
+# Insight and the lists write the same counts and amounts again and again (a page of insight writes
+# some 750 numbers); the type is part of the key, so 1, 1.0 and Decimal("1") are each written as Babel writes them.
+@lru_cache(maxsize=8192)
+def _number_text(locale: Locale, _kind: type, value, format: str | None) -> str:
+    return _babel_decimal(value, format=format, locale=locale)
 
 
 def format_file_size(size_bytes: int) -> str:
@@ -290,7 +311,11 @@ def format_money(value, currency: str) -> str:
     Babel does not apply CLDR's currency spacing, so a code that touches a digit gets its no-break space."""
     if value is None or value == "":
         return ""
-    locale = formatting_locale()
+    return _money_text(formatting_locale(), str(value), currency)
+
+
+@lru_cache(maxsize=8192)
+def _money_text(locale: Locale, value: str, currency: str) -> str:
     pattern = locale.currency_formats["standard"].pattern
     if currency in CROWNS:
         pattern = pattern.replace("¤", "¤¤")

@@ -519,11 +519,20 @@ class Dashboard:
     funding: list[FundingTotals]
     impact: list[ImpactRound]
     sees_funding: bool
-    # When the funnel and the decision times were counted (the summary tables' last rebuild);
-    # None: counted from the records for this page.
+    # When the figures were counted (the summary tables' last rebuild: the funnel and decision times
+    # are read from them, the rest is counted once per rebuild and kept); None: counted for this page.
     counted_at: datetime | None = None
     # The page of the funnel's calls shown (``calls_page``): a programme's calls grow without end.
     calls_page: pagination.Page | None = None
+    # The summary tables' generation the figures are of (None: counted for this page), for what
+    # is kept with them (``kept``: the page drawn from them, say).
+    generation: tuple | None = None
+
+
+def kept(generation: tuple, key: tuple, compute):
+    """The page ``compute`` draws, kept with the summary generation its figures are of: drawn again once the
+    scheduler has rebuilt the summaries (every server sees the new generation in the database)."""
+    return _PAGES.get(generation, key, compute)
 
 
 def refreshed_at() -> tuple[int, datetime] | None:
@@ -537,21 +546,32 @@ def refreshed_at() -> tuple[int, datetime] | None:
 # What the page reads from the summary tables is the same until the scheduler rebuilds them, so
 # each process keeps it per generation, viewer's scope and filters: the first view after a rebuild
 # counts (a few queries over the summary rows), later ones only read. Older generations are dropped.
-_FROM_SUMMARY: dict = {"generation": None, "figures": {}}
-_FROM_SUMMARY_LOCK = threading.Lock()
-_FROM_SUMMARY_SIZE = 1000
+class _Kept:
+    """What was made from one summary generation, at most ``size`` things (all dropped at the next generation,
+    or when full: a new generation comes every few minutes)."""
+
+    def __init__(self, size: int):
+        self.size, self.generation, self.things, self.lock = size, None, {}, threading.Lock()
+
+    def get(self, generation: tuple, key: tuple, compute):
+        with self.lock:
+            if self.generation == generation and key in self.things:
+                return self.things[key]
+        value = compute()
+        with self.lock:
+            if self.generation != generation or len(self.things) >= self.size:
+                self.generation, self.things = generation, {}
+            self.things[key] = value
+        return value
+
+
+_FIGURES = _Kept(1000)
+# Drawn pages are some 120 KB each: a few dozen scopes, filters and languages at a time.
+_PAGES = _Kept(64)
 
 
 def _from_summary(generation: tuple, key: tuple, compute):
-    with _FROM_SUMMARY_LOCK:
-        if _FROM_SUMMARY["generation"] == generation and key in _FROM_SUMMARY["figures"]:
-            return _FROM_SUMMARY["figures"][key]
-    value = compute()
-    with _FROM_SUMMARY_LOCK:
-        if _FROM_SUMMARY["generation"] != generation or len(_FROM_SUMMARY["figures"]) >= _FROM_SUMMARY_SIZE:
-            _FROM_SUMMARY["generation"], _FROM_SUMMARY["figures"] = generation, {}
-        _FROM_SUMMARY["figures"][key] = value
-    return value
+    return _FIGURES.get(generation, key, compute)
 
 
 def dashboard(actor: User, args, now: datetime | None = None) -> Dashboard:
@@ -561,11 +581,13 @@ def dashboard(actor: User, args, now: datetime | None = None) -> Dashboard:
     scope = scope_for(actor)
     filters = parse_filters(args, scope)
     first_month = parse_month(args.get("month"))
+    shown_month = (first_month or (now or utcnow()).date()).replace(day=1)
     built = refreshed_at() if sees_calls(scope) or sees_funding(scope) else None
     if built is None:
-        counted_at = None
+        generation = counted_at = None
         the_funnel = funnel(scope, filters) if sees_calls(scope) else None
         times = decision_times(scope, filters)
+        spaces, money, surveys = occupancy(scope, first_month, now), funding(scope), impact(scope)
     else:
         generation, counted_at = built
         # The generation's time too: generation numbers start afresh in another database.
@@ -574,12 +596,16 @@ def dashboard(actor: User, args, now: datetime | None = None) -> Dashboard:
         the_funnel = _from_summary(generation, ("funnel",) + key, lambda: funnel(scope, filters, summary=True)) \
             if sees_calls(scope) else None
         times = _from_summary(generation, ("decisions",) + key, lambda: decision_times(scope, filters, summary=True))
+        # Occupancy, funding and impact are counted from the records once per rebuild, then kept with it.
+        spaces = _from_summary(generation, ("occupancy", scope, shown_month), lambda: occupancy(scope, first_month, now))
+        money = _from_summary(generation, ("funding", scope), lambda: funding(scope))
+        surveys = _from_summary(generation, ("impact", scope), lambda: impact(scope))
     return Dashboard(
         scope=scope, filters=filters, choices=filter_choices(scope), funnel=the_funnel, decision_times=times,
-        occupancy=occupancy(scope, first_month, now),
-        first_month=(first_month or (now or utcnow()).date()).replace(day=1) if sees_hubs(scope) else None,
-        funding=funding(scope), impact=impact(scope), sees_funding=sees_funding(scope), counted_at=counted_at,
+        occupancy=spaces, first_month=shown_month if sees_hubs(scope) else None,
+        funding=money, impact=surveys, sees_funding=sees_funding(scope), counted_at=counted_at,
         calls_page=None if the_funnel is None else _calls_page(the_funnel, pagination.page_number(args, CALLS_PAGE)),
+        generation=generation,
     )
 
 

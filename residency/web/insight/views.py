@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from flask import render_template, request
+from flask_babel import get_locale
+from markupsafe import Markup
 from residency.core.i18n import gettext as _
 from residency.core.i18n import ngettext
 from flask_login import current_user, login_required
@@ -65,6 +67,23 @@ def _charts(board: services.Dashboard) -> dict:
 def dashboard():
     """The insight dashboard for what the viewer may see; filters come as GET parameters."""
     board = services.dashboard(current_user, request.args)
-    return render_template("insight/dashboard.html", board=board, charts=_charts(board), stages=services.STAGES,
-                           stage_labels=services.STAGE_LABELS, tracks=services.TRACK_LABELS, country_name=country_name, route_label=route_label,
+
+    def draw() -> Markup:
+        return Markup(render_template(
+            "insight/_body.html", board=board, charts=_charts(board), stages=services.STAGES,
+            stage_labels=services.STAGE_LABELS, tracks=services.TRACK_LABELS, country_name=country_name,
+            route_label=route_label))
+
+    # The figures are those of one summary generation: drawn once per scope, query and language, then kept
+    # until the scheduler's next rebuild (the query string is part of the key: the filters echo it).
+    query = request.query_string
+    if board.generation is not None and len(query) <= QUERY_KEPT_MAX:
+        body = services.kept(board.generation, ("page", board.scope, query, str(get_locale())), draw)
+    else:
+        body = draw()
+    return render_template("insight/dashboard.html", board=board, body=body,
                            refresh_minutes=summaries.EVERY_SECONDS // 60)
+
+
+# A longer query string is drawn for its request only, not kept.
+QUERY_KEPT_MAX = 512
