@@ -35,7 +35,6 @@ ALIASES = {"no": "nb", "nn": "nb"}
 FORMAT_LOCALES = {"en": "en_GB"}
 
 
-
 # ------------------------------------------------------------------ looking words up
 # A page looks up a few hundred words, in its templates and in Python (labels, messages). Flask-Babel's
 # own functions find the app context through three proxies and resolve the domain, the locale and
