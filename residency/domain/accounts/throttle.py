@@ -97,7 +97,10 @@ def reserve(email: str, remote_addr: str | None, now: datetime) -> None:
 def succeeded(email: str, remote_addr: str | None) -> None:
     """The right password: this account's buckets start again; the address gets its place back."""
     pair, account, address = (key for _scope, key, _account, _limit in _buckets(email, remote_addr))
-    db.session.execute(delete(T).where(T.c.key.in_((pair, account))))
+    # One row at a time, in the order ``reserve`` takes them: a statement over both keys would lock
+    # them in index order, and against a parallel attempt of the same account that is a deadlock.
+    for key in (pair, account):
+        db.session.execute(delete(T).where(T.c.key == key))
     # Not cleared: signing in to an account of one's own must not reset a spray across others.
     db.session.execute(update(T).where(T.c.key == address, T.c.failures > 0).values(failures=T.c.failures - 1))
 
