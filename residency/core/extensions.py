@@ -44,8 +44,11 @@ def engine_options(uri: str, options: dict | None) -> dict:
     """The app's engine options for ``uri``: on PostgreSQL every connection runs with JIT
     compilation off (libpq ``options=-c jit=off``, added to any options already given in
     ``connect_args`` or the URL). The app's queries are small and indexed; JIT compiling their
-    plans cost far more than it saved (seconds on the insight page). A ``jit`` setting given
-    there explicitly is kept."""
+    plans cost far more than it saved (seconds on the insight page). The session's time zone is
+    UTC by that name, whatever the server's default ("Etc/UTC", a local zone): psycopg then
+    returns datetimes in ``timezone.utc`` itself, which the UTC column type passes on as they are
+    instead of converting each one (9 µs a value through zoneinfo: 3 ms on the hub's inbox).
+    A ``jit`` or ``TimeZone`` setting given there explicitly is kept."""
     options = dict(options or {})
     url = make_url(uri)
     if url.get_backend_name() != "postgresql":
@@ -53,9 +56,14 @@ def engine_options(uri: str, options: dict | None) -> dict:
     connect_args = dict(options.get("connect_args") or {})
     given = str(connect_args.get("options") or url.query.get("options") or "")
     if not re.search(r"\bjit\s*=", given):
-        connect_args["options"] = f"{given} -c jit=off".strip()
+        given = f"{given} -c jit=off".strip()
+    if not re.search(r"\btimezone\s*=", given, re.IGNORECASE):
+        given = f"{given} -c TimeZone=UTC".strip()
+    connect_args["options"] = given
     options["connect_args"] = connect_args
     return options
+
+
 migrate = Migrate()
 mail = Mail()
 babel = Babel()
