@@ -89,9 +89,9 @@ def test_inbox_query_count_does_not_grow_with_rows(client, make, login, count_qu
     add_review(make, pending[3], 5)
     many, html = measure()
     assert html.count("/hub/placements/") >= 13
-    # The sign-in, the memberships and their hubs; the rows each section shows and the prompts need,
-    # numbered by window functions; those rows with what they show.
-    assert many == one == 4, (one, many)
+    # The sign-in, the memberships and their hubs; the sections' sizes; the placements of each section's
+    # page and of the prompts; those rows with what they show.
+    assert many == one == 5, (one, many)
 
 
 def test_inbox_prompts_to_offer_the_next_waitlisted_after_a_lapse(client, make, login):
