@@ -18,7 +18,7 @@ from residency.domain.funding.labels import report_kind_label
 from residency.core.extensions import database_ok
 from residency.web.extensions import login_manager
 from residency.web.routing import BoundedInt
-from residency.web.pagination import page_url
+from residency.web.pagination import list_url, page_url, record_url
 from residency.web.errors import EXPLANATIONS, TITLES
 from residency.domain.accounts.sessions import signed_in_user
 from residency.web import admin, api, applicant, auth, cluster, exports, funder, hub, insight, public
@@ -37,6 +37,8 @@ def _template_globals(app) -> None:
     env.filters["report_kind_label"] = report_kind_label
     env.globals["subject_of"] = subject_of
     env.globals["page_url"] = page_url
+    env.globals["list_url"] = list_url
+    env.globals["record_url"] = record_url
 
 
 # The browser features no page of the service uses.

@@ -98,6 +98,8 @@ class FundingApplication(db.Model):
         CheckConstraint("length(description) <= 10000", name="description_length"),
         # The funder officers' queue and its count: a scheme's applications by status.
         Index("ix_funding_application_scheme_status", "scheme_id", "status"),
+        # The funder queue's order, newest change first: a page reads its rows along it instead of sorting them all.
+        Index("ix_funding_application_scheme_updated", "scheme_id", "updated_at", "id"),
     )
 
 
