@@ -8,13 +8,14 @@ every other sign-in of the account, and no sign-in outlives its ``expires_at``.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import joinedload
 
 from residency.core.db import utcnow
@@ -65,13 +66,19 @@ def open_session(user: User, *, remember: bool, device: Device | None = None, no
     return user.sign_in
 
 
+@functools.cache
+def _usable_statement():
+    # One statement for every request: the account with its memberships (its roles and organisations).
+    # Built once, its values parameters: building it and its cache key anew cost every page about 1 ms.
+    return (select(UserSession)
+            .options(joinedload(UserSession.user).joinedload(User.memberships))
+            .where(UserSession.key_hash == bindparam("key_hash"), UserSession.expires_at > bindparam("now")))
+
+
 def _usable(key: str | None, now: datetime) -> UserSession | None:
     if not key or not isinstance(key, str) or len(key) > KEY_MAX_LENGTH:
         return None
-    # One statement for every request: the account with its memberships (its roles and organisations).
-    return db.session.scalar(select(UserSession)
-                             .options(joinedload(UserSession.user).joinedload(User.memberships))
-                             .where(UserSession.key_hash == _hash(key), UserSession.expires_at > now))
+    return db.session.scalar(_usable_statement(), {"key_hash": _hash(key), "now": now})
 
 
 def signed_in_user(key: str | None, now: datetime | None = None) -> User | None:
