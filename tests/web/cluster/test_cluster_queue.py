@@ -162,6 +162,7 @@ def test_each_filter_narrows_the_queue(client, make, login, desk):
     assert ids("unscored=1") == {a.id, d.id}  # scored c; conflict on b
     assert ids("q=DRUGS") == {c.id, d.id}
     assert ids("q=%25") == set()  # LIKE wildcards are searched for literally
+    assert ids("q=_") == set() and ids("q=%2F") == set()
     assert ids("status=submitted&track=drugs&trl=5") == {d.id}
     assert ids("status=nominated") == set()
 
