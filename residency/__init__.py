@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config as settings
 from residency import cli, web
-from residency.core import attachments, i18n, locking, logs
+from residency.core import attachments, i18n, locking, logs, uow
 from residency.core.extensions import db, engine_options, mail, migrate
 from residency.domain import workflows
 from residency.web.extensions import csrf, login_manager
@@ -43,6 +43,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     workflows.register_all()
     logs.init_app(app)
     db.init_app(app)
+    uow.init_app(app)
     with app.app_context():
         locking.configure(db.engine, app.config["DATABASE_LOCK_TIMEOUT_SECONDS"])
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(TEMPLATES), "migrations"), render_as_batch=True)
