@@ -96,15 +96,18 @@ def deadline_with(call: Call, extension: datetime | None) -> datetime:
     return max(call.closes_at, extension) if extension else call.closes_at
 
 
+def latest_extension_of(call_id, startup_id):
+    """SQL: the closing time of the latest extension of the call to the startup (columns or values), or NULL."""
+    return (select(DeadlineExtension.closes_at)
+            .where(DeadlineExtension.call_id == call_id, DeadlineExtension.startup_id == startup_id)
+            .order_by(DeadlineExtension.id.desc())
+            .limit(1)
+            .scalar_subquery())
+
+
 def effective_deadline(call: Call, startup_id: int) -> datetime:
     """The call's closing time, or this startup's latest extension if it has one."""
-    extension = db.session.scalar(
-        select(DeadlineExtension.closes_at)
-        .where(DeadlineExtension.call_id == call.id, DeadlineExtension.startup_id == startup_id)
-        .order_by(DeadlineExtension.id.desc())
-        .limit(1)
-    )
-    return deadline_with(call, extension)
+    return deadline_with(call, db.session.scalar(select(latest_extension_of(call.id, startup_id))))
 
 
 def latest_extensions(*conditions) -> dict[tuple[int, int], datetime]:

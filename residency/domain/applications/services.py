@@ -13,14 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from collections.abc import Mapping
 from datetime import date, datetime, time
-from functools import wraps
+from functools import cache, wraps
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from residency.core.i18n import lazy_gettext as _l
 from residency.core.i18n import ngettext
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -765,50 +765,42 @@ def overview(*, startup_ids: list[int], pages: Mapping[int, int] | None = None, 
     the last page), newest first, each with its applicant-facing label, the latest events of the
     timeline the applicant may see, and the next thing to do with its deadline.
 
-    Four queries whatever the number of startups and applications: the counts, the pages' rows
-    (numbered per startup in one statement), at most ``TIMELINE_SHOWN`` events of each row however
-    long its history, and the deadline extensions."""
+    Two queries whatever the number of startups and applications: the pages' rows (numbered and
+    counted per startup in one statement, each with its latest deadline extension), and at most
+    ``TIMELINE_SHOWN`` events of each row however long its history; the counts and the last pages
+    again only when a page asked for lies past the end."""
     now = now or utcnow()
     pages = pages or {}
     if not startup_ids:
         return {}
+    counting, paging, timeline = _overview_statements(len(startup_ids))
+
+    def page_rows(shown: dict[int, int]) -> list:
+        values = {"startup_ids": startup_ids}
+        for index, i in enumerate(startup_ids):
+            values.update({f"startup_{index}": i, f"after_{index}": (shown[i] - 1) * per_page,
+                           f"upto_{index}": shown[i] * per_page})
+        return db.session.execute(paging, values).all()
+
+    # The pages asked for, each row with its startup's total and its latest deadline extension; only when a
+    # startup's page comes back empty past its first page (rows went away since the link was made) are the
+    # totals counted, and the last pages read instead.
+    asked = {i: max(1, pages.get(i, 1)) for i in startup_ids}
+    found = page_rows(asked)
     totals = dict.fromkeys(startup_ids, 0)
-    totals.update(db.session.execute(
-        select(Application.startup_id, func.count()).where(Application.startup_id.in_(startup_ids))
-        .group_by(Application.startup_id)).all())
-    shown = {i: pagination.shown_page(pages.get(i, 1), totals[i], per_page) for i in startup_ids}
-    numbered = (select(Application.id.label("id"), Application.startup_id.label("startup_id"),
-                       func.row_number().over(partition_by=Application.startup_id,
-                                              order_by=(Application.created_at.desc(), Application.id.desc())).label("n"))
-                .where(Application.startup_id.in_(startup_ids)).subquery())
-    rows = []
-    if any(totals.values()):
-        on_page = or_(*(and_(numbered.c.startup_id == i, numbered.c.n > (shown[i] - 1) * per_page,
-                             numbered.c.n <= shown[i] * per_page) for i in startup_ids if totals[i]))
-        rows = list(db.session.scalars(
-            select(Application).join(numbered, numbered.c.id == Application.id).where(on_page)
-            .options(joinedload(Application.call))
-            .order_by(Application.created_at.desc(), Application.id.desc())
-        ).unique())
+    totals.update({a.startup_id: total for a, total, _extension in found})
+    if any(asked[i] > 1 and not totals[i] for i in startup_ids):
+        totals.update(db.session.execute(counting, {"startup_ids": startup_ids}).all())
+        found = page_rows({i: pagination.shown_page(asked[i], totals[i], per_page) for i in startup_ids})
+    rows = [a for a, _total, _extension in found]
+    extensions = {(a.call_id, a.startup_id): extension for a, _total, extension in found if extension is not None}
     ids = [a.id for a in rows]
     changes: dict[int, list] = {i: [] for i in ids}
     counts: dict[int, int] = {}
     if ids:
-        seen = (select(StatusChange.id,
-                       func.row_number().over(partition_by=StatusChange.record_id,
-                                              order_by=StatusChange.id.desc()).label("latest"),
-                       func.count().over(partition_by=StatusChange.record_id).label("events"))
-                .join(Application, Application.id == StatusChange.record_id)
-                .join(Call, Call.id == Application.call_id)
-                .where(StatusChange.workflow == "application", StatusChange.record_id.in_(ids),
-                       rules.applicant_sees_change_clause())
-                .subquery())
-        for change, events in db.session.execute(
-                select(StatusChange, seen.c.events).join(seen, seen.c.id == StatusChange.id)
-                .where(seen.c.latest <= TIMELINE_SHOWN).order_by(StatusChange.id)):
+        for change, events in db.session.execute(timeline, {"application_ids": ids}):
             changes[change.record_id].append(change)
             counts[change.record_id] = events
-    extensions = rules.latest_extensions(DeadlineExtension.startup_id.in_(startup_ids)) if ids else {}
     lines: dict[int, list[Overview]] = {i: [] for i in startup_ids}
     for a in rows:
         deadline = rules.deadline_with(a.call, extensions.get((a.call_id, a.startup_id)))
@@ -817,6 +809,39 @@ def overview(*, startup_ids: list[int], pages: Mapping[int, int] | None = None, 
                                             changes[a.id], step, due, deadline, counts.get(a.id, 0)))
     return {i: pagination.numbered(lines[i], pages.get(i, 1), totals[i], per_page, param=applications_page_param(i))
             for i in startup_ids}
+
+
+@cache
+def _overview_statements(startups: int):
+    """The statements of ``overview`` for that many startups, built once with the startups, the pages'
+    bounds and the applications shown as parameters (building them anew cost about 1 ms a page)."""
+    startup_ids = bindparam("startup_ids", expanding=True)
+    counting = (select(Application.startup_id, func.count()).where(Application.startup_id.in_(startup_ids))
+                .group_by(Application.startup_id))
+    numbered = (select(Application.id.label("id"), Application.startup_id.label("startup_id"),
+                       func.row_number().over(partition_by=Application.startup_id,
+                                              order_by=(Application.created_at.desc(), Application.id.desc())).label("n"),
+                       func.count().over(partition_by=Application.startup_id).label("total"))
+                .where(Application.startup_id.in_(startup_ids)).subquery())
+    on_page = or_(*(and_(numbered.c.startup_id == bindparam(f"startup_{i}"), numbered.c.n > bindparam(f"after_{i}"),
+                         numbered.c.n <= bindparam(f"upto_{i}")) for i in range(startups)))
+    paging = (select(Application, numbered.c.total, rules.latest_extension_of(Application.call_id, Application.startup_id))
+              .join(numbered, numbered.c.id == Application.id).where(on_page)
+              .options(joinedload(Application.call))
+              .order_by(Application.created_at.desc(), Application.id.desc()))
+    seen = (select(StatusChange.id,
+                   func.row_number().over(partition_by=StatusChange.record_id,
+                                          order_by=StatusChange.id.desc()).label("latest"),
+                   func.count().over(partition_by=StatusChange.record_id).label("events"))
+            .join(Application, Application.id == StatusChange.record_id)
+            .join(Call, Call.id == Application.call_id)
+            .where(StatusChange.workflow == "application",
+                   StatusChange.record_id.in_(bindparam("application_ids", expanding=True)),
+                   rules.applicant_sees_change_clause())
+            .subquery())
+    timeline = (select(StatusChange, seen.c.events).join(seen, seen.c.id == StatusChange.id)
+                .where(seen.c.latest <= TIMELINE_SHOWN).order_by(StatusChange.id))
+    return counting, paging, timeline
 
 
 def applications_page_param(startup_id: int) -> str:
