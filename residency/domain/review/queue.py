@@ -19,6 +19,7 @@ import io
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
@@ -155,6 +156,15 @@ class QueueFilters:
                 continue
             out[param] = 1 if value is True else value
         return out
+
+    @cached_property
+    def _args_of_any_call(self) -> dict:
+        return self.args(call_id=None, page=1)
+
+    def args_for_call(self, call_id: int) -> dict:
+        """The query string of these filters on the first page of one call (the links of the call list and of
+        each row): the same as ``args(call_id=call_id, page=1)``, made once for all the page's calls."""
+        return {self.PARAMS["call_id"]: call_id, **self._args_of_any_call}
 
     def sorted_by(self, sort: str) -> dict:
         """The query string to sort by ``sort``: ascending first, descending when already ascending."""
