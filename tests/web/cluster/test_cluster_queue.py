@@ -401,8 +401,13 @@ def test_dashboard_links_to_the_queue_and_to_each_calls_queue(client, make, logi
     login(staff)
     html = client.get("/cluster/").get_data(as_text=True)
     assert 'href="/cluster/queue"' in html and f'href="/cluster/queue?call={call.id}"' in html
+    # On the queue the calls are chosen among the filters; narrowed to one, it names the call and links to the
+    # call's page and back to every call.
     queue = client.get("/cluster/queue").get_data(as_text=True)
-    assert f'href="/cluster/queue?call={call.id}"' in queue and f'href="/cluster/calls/{call.id}"' in queue
+    assert f'<option value="{call.id}">{call.title}</option>' in queue
+    narrowed = client.get(f"/cluster/queue?call={call.id}").get_data(as_text=True)
+    assert f"Applications to {call.title}" in narrowed
+    assert f'href="/cluster/calls/{call.id}"' in narrowed and 'href="/cluster/queue">All calls</a>' in narrowed
 
 
 # ------------------------------------------------------------------ parsing
