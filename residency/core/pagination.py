@@ -33,6 +33,10 @@ from residency.core.i18n import format_number
 
 PER_PAGE = 25
 AFTER, BEFORE = "after", "before"  # the query arguments of a keyset list
+# A keyset list counts at most this many rows, for its size and for the rows ahead of a page: a longer
+# list says "more than 10,000" and a page deeper than that gives no page number (counting the seeded
+# programme's million audit rows took 60 ms a page, its 300,000 outbox messages as long).
+COUNT_CAP = 10_000
 
 
 def page_number(args: Mapping, param: str = "page") -> int:
@@ -73,6 +77,19 @@ class Page:
     first_key: int | None = None
     last_key: int | None = None
     extra: dict = field(default_factory=dict)
+    # A keyset list longer than COUNT_CAP: ``total`` is then COUNT_CAP + 1, ``position`` exact only while
+    # ``position_known``; whether another page follows is read with the page itself (``more``).
+    capped: bool = False
+    position_known: bool = True
+    more: bool | None = None
+
+    @property
+    def count_known(self) -> bool:
+        return not self.capped
+
+    @property
+    def cap(self) -> int:
+        return COUNT_CAP
 
     @property
     def pages(self) -> int:
@@ -95,7 +112,14 @@ class Page:
 
     @property
     def has_next(self) -> bool:
+        if self.more is not None:
+            return self.more
         return self.position + len(self.rows) < self.total
+
+    @property
+    def paged(self) -> bool:
+        """Whether the list has more than this page (its pager is drawn)."""
+        return self.pages > 1 if self.count_known else self.has_prev or self.has_next
 
     @property
     def prev_args(self) -> dict:
@@ -179,7 +203,8 @@ def by_key(stmt, key, cursor: Cursor, per_page: int = PER_PAGE, *, descending: b
 
     anchor = cursor.after if cursor.after is not None else cursor.before
     row = position(columns)
-    count = select(func.count()).select_from(stmt.with_only_columns(*columns).subquery("listed"))
+    # Counted up to COUNT_CAP + 1 rows only (LIMIT in the subquery): the COUNT stays one short pass along the index.
+    count = select(func.count()).select_from(stmt.with_only_columns(*columns).limit(COUNT_CAP + 1).subquery("listed"))
     if anchor is not None:
         # The rows ahead of the page, counted along the index in the same statement: up to the
         # cursor's row after it (the page before showed them), before it otherwise (the page then
@@ -189,7 +214,7 @@ def by_key(stmt, key, cursor: Cursor, per_page: int = PER_PAGE, *, descending: b
         else:
             ahead = row > at(anchor) if descending else row < at(anchor)
         count = count.add_columns(select(func.count()).select_from(
-            stmt.where(ahead).with_only_columns(*columns).subquery("ahead")).scalar_subquery())
+            stmt.where(ahead).with_only_columns(*columns).limit(COUNT_CAP + 1).subquery("ahead")).scalar_subquery())
     counted = db.session.execute(count).one()
     total, ahead_count = counted[0], counted[1] if anchor is not None else 0
     forward = [c.desc() if descending else c.asc() for c in columns]
@@ -200,12 +225,24 @@ def by_key(stmt, key, cursor: Cursor, per_page: int = PER_PAGE, *, descending: b
         page_stmt = stmt.where(row > at(cursor.before) if descending else row < at(cursor.before)).order_by(*backward)
     else:
         page_stmt = stmt.order_by(*forward)
-    result = db.session.execute(page_stmt.options(*options).limit(per_page))
-    rows = list(result.scalars().unique() if scalars else result)
     total, ahead = int(total or 0), int(ahead_count or 0)
+    capped = total > COUNT_CAP
+    # Past the cap the rows counted no longer tell whether another page follows: one row more is read to know.
+    result = db.session.execute(page_stmt.options(*options).limit(per_page + 1 if capped else per_page))
+    rows = list(result.scalars().unique() if scalars else result)
+    more = None
+    if capped:
+        beyond = len(rows) > per_page
+        rows = rows[:per_page]
+        # Reading forward, the row beyond is the next page's; reading back from a cursor, the cursor's row follows.
+        more = beyond if cursor.before is None else bool(rows)
+        if cursor.before is not None and not beyond:
+            ahead = len(rows)  # the page reached the head of the list
+    position_known = ahead <= COUNT_CAP
     if cursor.before is not None:
         rows.reverse()
         ahead = max(0, ahead - len(rows))
     return Page(rows=rows, page=math.ceil(ahead / per_page) + 1, per_page=per_page, total=total,
                 position=ahead, keyed=True, first_key=key_of(rows[0]) if rows else None,
-                last_key=key_of(rows[-1]) if rows else None)
+                last_key=key_of(rows[-1]) if rows else None, capped=capped, position_known=position_known,
+                more=more)

@@ -115,3 +115,45 @@ def test_a_keyset_page_with_a_leading_column_follows_it_and_names_rows_by_key(ma
     assert [[m.id for m in p.rows] for p in (first, second, third)] == [ids[0:3], ids[3:6], ids[6:]]
     assert [p.page for p in (first, second, third)] == [1, 2, 3]
     assert [m.id for m in page(pagination.Cursor(before=third.first_key)).rows] == ids[3:6]
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_a_keyset_list_longer_than_the_count_cap_is_walked_both_ways_without_a_total(monkeypatch, count_queries,
+                                                                                     descending):
+    # The audit trail and the outbox hold a million and 300,000 rows at Nordic scale: each page counts at most
+    # COUNT_CAP of them (lowered here to 10), so a longer list says "more than" and gives no page number deep in it.
+    monkeypatch.setattr(pagination, "COUNT_CAP", 10)
+    ids = _audit_rows(23)
+    ids = ids[::-1] if descending else ids
+    first = _keyed(pagination.Cursor(), descending=descending)
+    assert (first.capped, first.count_known, first.position_known, first.total) == (True, False, True, 11)
+    assert (first.page, first.has_prev, first.has_next, first.paged) == (1, False, True, True)
+    pages, page = [first], first
+    while page.has_next:
+        page = _keyed(pagination.Cursor(after=page.next_args["after"]), descending=descending)
+        pages.append(page)
+    assert [[r.id for r in p.rows] for p in pages] == [ids[i:i + 4] for i in range(0, 23, 4)]
+    # Up to the cap the rows ahead are counted, so the page number is known; past it, not.
+    assert [(p.position_known, p.page if p.position_known else None) for p in pages] == [
+        (True, 1), (True, 2), (True, 3), (False, None), (False, None), (False, None)]
+    assert not pages[-1].has_next and pages[-1].has_prev
+    # Newer, page by page, from the last one back to the plain first page: the same pages in reverse.
+    back, walked = pages[-1], []
+    while back.has_prev:
+        arguments = back.prev_args
+        cursor = pagination.Cursor(before=arguments["before"]) if arguments["before"] else pagination.Cursor()
+        back = _keyed(cursor, descending=descending)
+        walked.append([r.id for r in back.rows])
+        assert back.has_next
+    assert walked[-1] == ids[0:4] and sorted(sum(walked, [])) == sorted(ids[0:20])
+    # Each count reads at most COUNT_CAP + 1 rows: a LIMIT inside the COUNT.
+    with count_queries() as counted:
+        _keyed(pagination.Cursor(after=pages[4].next_args["after"]), descending=descending)
+    assert sum(" LIMIT " in s for s in counted.statements) >= 2
+
+
+def test_an_uncapped_keyset_list_still_counts_exactly(monkeypatch):
+    monkeypatch.setattr(pagination, "COUNT_CAP", 10)
+    ids = _audit_rows(10)
+    page = _keyed(pagination.Cursor(after=ids[3]))
+    assert (page.capped, page.count_known, page.total, page.pages, page.page, page.more) == (False, True, 10, 3, 2, None)
