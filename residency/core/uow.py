@@ -167,7 +167,12 @@ def _end_read_only(error) -> None:
         return
     if session.connection().info.get(_WROTE, True):
         return
+    # What the request read stays loaded, as a rollback and the close leave it: a streamed download reads
+    # its rows' objects after this teardown, and expired objects of a closed session cannot be read again.
+    expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
     try:
         session.commit()
     except Exception:  # noqa: BLE001 - the session's close rolls back whatever is left, as it always did
         pass
+    finally:
+        session.expire_on_commit = expire_on_commit

@@ -72,3 +72,12 @@ def test_a_request_that_failed_is_rolled_back(app):
             raise RuntimeError("the view failed")
     with app.app_context():
         assert _failures("failed") == 0
+
+
+def test_what_a_read_only_request_loaded_stays_readable_after_it_ended(app, make):
+    # A streamed download (the review queue's CSV) reads objects loaded by its request after the request's
+    # teardown: a COMMIT that expired them left a closed session unable to load them again (a 500 mid-file).
+    user = make.user()
+    with app.app_context():
+        loaded = db.session.scalar(select(User).where(User.id == user.id))
+    assert loaded.email == user.email and loaded.name == user.name
